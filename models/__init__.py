@@ -1,0 +1,1 @@
+"""Database schema, time-series store, inventory and migrations."""

@@ -1,0 +1,382 @@
+"""Time-series store: batched sample writer with rollups, latest values, change sequence, history."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import Engine, text
+
+RAW = 0
+RES_5M = 300
+RES_1H = 3600
+ROLLUP_RESOLUTIONS = (RES_5M, RES_1H)
+DAY = 86_400
+
+# One row handed to the writer: (series_id, ts in UTC epoch seconds, value).
+Row = tuple[int, int, float]
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """How long each resolution is kept, in seconds."""
+
+    raw_s: int = 14 * DAY
+    rollup_5m_s: int = 365 * DAY
+    rollup_1h_s: int = 5 * 365 * DAY
+
+    def for_resolution(self, res: int) -> int:
+        return {RAW: self.raw_s, RES_5M: self.rollup_5m_s, RES_1H: self.rollup_1h_s}[res]
+
+
+@dataclass(slots=True)
+class _Acc:
+    bucket: int
+    lo: float
+    hi: float
+    total: float
+    count: int
+
+
+@dataclass(slots=True)
+class WriterStats:
+    batches: int = 0
+    rows: int = 0
+    duplicates_ignored: int = 0
+    rollup_rows: int = 0
+    last_seq: int = 0
+    seconds: float = 0.0
+
+
+def _placeholder(engine: Engine) -> str:
+    return "?" if engine.dialect.paramstyle == "qmark" else "%s"
+
+
+class SampleWriter:
+    """Writes batches of samples in one transaction each, keeping rollups and `latest` current.
+
+    Rollups are accumulated in memory per open bucket and merged into the table when the
+    bucket closes (and on close()), because upserting every sample into two rollup tables
+    would triple the write cost. Merging is associative (min, max, sum, count), so partial
+    buckets written by a restarted or second writer combine correctly.
+    """
+
+    def __init__(self, engine: Engine, *, rollups: bool = True) -> None:
+        self.engine = engine
+        self.rollups = rollups
+        self.stats = WriterStats()
+        self._acc: dict[int, dict[int, _Acc]] = {res: {} for res in ROLLUP_RESOLUTIONS}
+        p = _placeholder(engine)
+        self._sql_sample = (
+            f"INSERT INTO sample (series_id, ts, value) VALUES ({p}, {p}, {p}) "
+            "ON CONFLICT (series_id, ts) DO NOTHING"
+        )
+        self._sql_latest = (
+            f"INSERT INTO latest (series_id, ts, value, status, seq) VALUES ({p}, {p}, {p}, 'ok', {p}) "
+            "ON CONFLICT (series_id) DO UPDATE SET ts = excluded.ts, value = excluded.value, "
+            "seq = excluded.seq, status = CASE WHEN latest.status IN ('stale', 'unreachable') "
+            "THEN 'ok' ELSE latest.status END WHERE excluded.ts >= latest.ts"
+        )
+        least, greatest = (
+            ("min", "max") if engine.dialect.name == "sqlite" else ("LEAST", "GREATEST")
+        )
+        self._sql_rollup = (
+            "INSERT INTO rollup (series_id, res, bucket, min, max, sum, count) "
+            f"VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}) "
+            "ON CONFLICT (series_id, res, bucket) DO UPDATE SET "
+            f"min = {least}(rollup.min, excluded.min), max = {greatest}(rollup.max, excluded.max), "
+            "sum = rollup.sum + excluded.sum, count = rollup.count + excluded.count"
+        )
+        self._sql_seq = "UPDATE counter SET value = value + 1 WHERE name = 'change' RETURNING value"
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def write(self, rows: Sequence[Row]) -> int:
+        """Insert one batch; returns the change sequence number assigned to it (0 if empty)."""
+        if not rows:
+            return 0
+        started = time.perf_counter()
+        latest: dict[int, Row] = {}
+        for row in rows:
+            prev = latest.get(row[0])
+            if prev is None or row[1] >= prev[1]:
+                latest[row[0]] = row
+        closed = self._accumulate(rows) if self.rollups else []
+        raw = self.engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            cur.execute(self._sql_seq)
+            seq = int(cur.fetchone()[0])
+            self._insert_samples(cur, rows)
+            cur.executemany(self._sql_latest, [(s, t, v, seq) for (s, t, v) in latest.values()])
+            if closed:
+                cur.executemany(self._sql_rollup, closed)
+            raw.commit()
+        except BaseException:
+            raw.rollback()
+            raise
+        finally:
+            raw.close()
+        st = self.stats
+        st.batches += 1
+        st.rows += len(rows)
+        st.rollup_rows += len(closed)
+        st.last_seq = seq
+        st.seconds += time.perf_counter() - started
+        return seq
+
+    def _insert_samples(self, cur: Any, rows: Sequence[Row]) -> None:
+        cur.executemany(self._sql_sample, rows)
+
+    def _accumulate(
+        self, rows: Iterable[Row]
+    ) -> list[tuple[int, int, int, float, float, float, int]]:
+        closed: list[tuple[int, int, int, float, float, float, int]] = []
+        for res in ROLLUP_RESOLUTIONS:
+            accs = self._acc[res]
+            get = accs.get
+            for sid, ts, value in rows:
+                bucket = ts - ts % res
+                acc = get(sid)
+                if acc is None:
+                    accs[sid] = _Acc(bucket, value, value, value, 1)
+                elif acc.bucket == bucket:
+                    if value < acc.lo:
+                        acc.lo = value
+                    if value > acc.hi:
+                        acc.hi = value
+                    acc.total += value
+                    acc.count += 1
+                else:
+                    # A late sample for an older bucket is merged by the upsert directly.
+                    if bucket < acc.bucket:
+                        closed.append((sid, res, bucket, value, value, value, 1))
+                        continue
+                    closed.append((sid, res, acc.bucket, acc.lo, acc.hi, acc.total, acc.count))
+                    accs[sid] = _Acc(bucket, value, value, value, 1)
+        return closed
+
+    def flush(self) -> int:
+        """Merge every open bucket into the rollup table (on shutdown); returns rows merged."""
+        pending = [
+            (sid, res, a.bucket, a.lo, a.hi, a.total, a.count)
+            for res, accs in self._acc.items()
+            for sid, a in accs.items()
+        ]
+        for accs in self._acc.values():
+            accs.clear()
+        if not pending:
+            return 0
+        raw = self.engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            cur.executemany(self._sql_rollup, pending)
+            raw.commit()
+        finally:
+            raw.close()
+        self.stats.rollup_rows += len(pending)
+        return len(pending)
+
+    close = flush
+
+
+# -- change sequence -----------------------------------------------------------------------
+
+
+def change_seq(engine: Engine) -> int:
+    """The newest change sequence; readers poll this cheaply and re-read when it moves."""
+    with engine.connect() as conn:
+        value = conn.execute(text("SELECT value FROM counter WHERE name = 'change'")).scalar()
+    return int(value or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class LatestValue:
+    series_id: int
+    ts: int
+    value: float
+    status: str
+    seq: int
+
+
+def latest_values(engine: Engine, series_ids: Sequence[int]) -> dict[int, LatestValue]:
+    """Latest value of each given series (only what is on screen is asked for)."""
+    out: dict[int, LatestValue] = {}
+    with engine.connect() as conn:
+        for chunk in _chunks(list(series_ids), 900):
+            rows = conn.execute(
+                text(
+                    "SELECT series_id, ts, value, status, seq FROM latest "
+                    f"WHERE series_id IN ({','.join(str(int(s)) for s in chunk)})"
+                )
+            )
+            for r in rows:
+                out[r[0]] = LatestValue(r[0], r[1], r[2], r[3], r[4])
+    return out
+
+
+def latest_changed_since(engine: Engine, seq: int) -> list[LatestValue]:
+    """Every latest row with a change sequence above seq."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT series_id, ts, value, status, seq FROM latest WHERE seq > :s"), {"s": seq}
+        )
+        return [LatestValue(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+
+def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+# -- history -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class History:
+    """Points of one series; for raw data lo and hi equal avg."""
+
+    series_id: int
+    resolution: int  # 0 = raw, else the bucket width in seconds actually returned
+    ts: npt.NDArray[np.int64]
+    avg: npt.NDArray[np.float64]
+    lo: npt.NDArray[np.float64]
+    hi: npt.NDArray[np.float64]
+    source: str = "raw"  # raw, rollup_300, rollup_3600
+
+    def __len__(self) -> int:
+        return len(self.ts)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    source: str
+    width: int
+    rows: list[Any] = field(default_factory=list)
+
+
+def choose_source(span_s: int, max_points: int) -> tuple[str, int]:
+    """Pick the coarsest-needed source so each series returns at most max_points points."""
+    width = max(1, math.ceil(span_s / max(1, max_points)))
+    if width < RES_5M:
+        return "raw", width
+    if width < RES_1H:
+        return "rollup_300", width
+    return "rollup_3600", width
+
+
+def history(
+    engine: Engine, series_ids: Sequence[int], start: int, end: int, max_points: int = 2000
+) -> dict[int, History]:
+    """History of several series between start and end (UTC epoch s), at most max_points each.
+
+    Raw samples are returned as stored when they fit; otherwise they are bucketed on the fly,
+    and long spans read the 5-min or 1-h rollups (bucketed again if still too many).
+    """
+    ids = sorted({int(s) for s in series_ids})
+    result: dict[int, History] = {}
+    if not ids or end <= start:
+        return result
+    source, width = choose_source(end - start, max_points)
+    id_list = ",".join(str(s) for s in ids)
+    with engine.connect() as conn:
+        if source == "raw":
+            count = conn.execute(
+                text(
+                    f"SELECT count(*) FROM sample WHERE series_id IN ({id_list}) "
+                    "AND ts >= :a AND ts <= :b"
+                ),
+                {"a": start, "b": end},
+            ).scalar_one()
+            if count <= max_points * len(ids):
+                rows = conn.execute(
+                    text(
+                        "SELECT series_id, ts, value, value, value FROM sample "
+                        f"WHERE series_id IN ({id_list}) AND ts >= :a AND ts <= :b "
+                        "ORDER BY series_id, ts"
+                    ),
+                    {"a": start, "b": end},
+                ).all()
+                resolution = RAW
+            else:
+                rows = conn.execute(
+                    text(
+                        "SELECT series_id, (ts / :w) * :w AS b, avg(value), min(value), max(value) "
+                        f"FROM sample WHERE series_id IN ({id_list}) AND ts >= :a AND ts <= :b "
+                        "GROUP BY series_id, b ORDER BY series_id, b"
+                    ),
+                    {"a": start, "b": end, "w": width},
+                ).all()
+                resolution = width
+        else:
+            res = RES_5M if source == "rollup_300" else RES_1H
+            lo_bucket = start - start % res
+            if width <= res:
+                rows = conn.execute(
+                    text(
+                        "SELECT series_id, bucket, sum / count, min, max FROM rollup "
+                        f"WHERE series_id IN ({id_list}) AND res = :r "
+                        "AND bucket >= :a AND bucket <= :b ORDER BY series_id, bucket"
+                    ),
+                    {"a": lo_bucket, "b": end, "r": res},
+                ).all()
+                resolution = res
+            else:
+                width = math.ceil(width / res) * res
+                rows = conn.execute(
+                    text(
+                        "SELECT series_id, (bucket / :w) * :w AS b, sum(sum) / sum(count), "
+                        f"min(min), max(max) FROM rollup WHERE series_id IN ({id_list}) "
+                        "AND res = :r AND bucket >= :a AND bucket <= :b "
+                        "GROUP BY series_id, b ORDER BY series_id, b"
+                    ),
+                    {"a": lo_bucket, "b": end, "r": res, "w": width},
+                ).all()
+                resolution = width
+    return _split(ids, rows, resolution, source)
+
+
+def _split(ids: list[int], rows: Sequence[Any], resolution: int, source: str) -> dict[int, History]:
+    empty_i = np.empty(0, dtype=np.int64)
+    empty_f = np.empty(0, dtype=np.float64)
+    out = {sid: History(sid, resolution, empty_i, empty_f, empty_f, empty_f, source) for sid in ids}
+    if not rows:
+        return out
+    arr_sid = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    arr_ts = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
+    arr_avg = np.fromiter((r[2] for r in rows), dtype=np.float64, count=len(rows))
+    arr_lo = np.fromiter((r[3] for r in rows), dtype=np.float64, count=len(rows))
+    arr_hi = np.fromiter((r[4] for r in rows), dtype=np.float64, count=len(rows))
+    bounds = np.flatnonzero(np.diff(arr_sid)) + 1
+    starts = np.concatenate(([0], bounds))
+    ends = np.concatenate((bounds, [len(rows)]))
+    for a, b in zip(starts, ends, strict=True):
+        sid = int(arr_sid[a])
+        out[sid] = History(
+            sid, resolution, arr_ts[a:b], arr_avg[a:b], arr_lo[a:b], arr_hi[a:b], source
+        )
+    return out
+
+
+# -- retention -----------------------------------------------------------------------------
+
+
+def apply_retention(engine: Engine, now: int, retention: Retention | None = None) -> dict[str, int]:
+    """Delete what is older than each resolution's retention; returns rows deleted per table."""
+    keep = retention or Retention()
+    deleted: dict[str, int] = {}
+    with engine.begin() as conn:
+        res = conn.execute(text("DELETE FROM sample WHERE ts < :c"), {"c": now - keep.raw_s})
+        deleted["sample"] = res.rowcount
+        for r in ROLLUP_RESOLUTIONS:
+            res = conn.execute(
+                text("DELETE FROM rollup WHERE res = :r AND bucket < :c"),
+                {"r": r, "c": now - keep.for_resolution(r)},
+            )
+            deleted[f"rollup_{r}"] = res.rowcount
+    return deleted

@@ -1,0 +1,27 @@
+"""The metric vocabulary: SI metric names, their units and the device kinds."""
+
+from __future__ import annotations
+
+METRIC_UNITS: dict[str, str] = {
+    "power_w": "W",
+    "apparent_power_va": "VA",
+    "energy_kwh": "kWh",
+    "current_a": "A",
+    "voltage_v": "V",
+    "frequency_hz": "Hz",
+    "temperature_c": "°C",
+    "humidity_pct": "%RH",
+    "fan_rpm": "RPM",
+    "power_factor": "",
+    "state": "",
+}
+
+TEMPERATURE_ROLES = ("inlet", "outlet", "ambient", "cpu", "memory", "disk", "psu", "board", "other")
+DEVICE_KINDS = ("pdu", "server", "sensor", "switch")
+PROTOCOLS = ("snmp", "ssh", "none")
+FEEDS = ("A", "B")
+
+
+def unit_for(metric: str) -> str:
+    """Return the SI unit of a metric, raising KeyError for names outside the vocabulary."""
+    return METRIC_UNITS[metric]

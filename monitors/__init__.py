@@ -1,0 +1,1 @@
+"""Collection: SNMP and SSH drivers, profiles, scheduler, alarm engine, lab."""

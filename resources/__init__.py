@@ -1,0 +1,1 @@
+"""Device profiles, demo inventory, icons and style sheets."""

@@ -1,0 +1,1 @@
+"""Qt user interface: widgets, item models, plots and dialogs."""
