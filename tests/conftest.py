@@ -1,4 +1,4 @@
-"""Shared fixtures: a migrated SQLite database file per test."""
+"""Shared fixtures: migrated databases per test on SQLite and on a private PostgreSQL cluster."""
 
 from __future__ import annotations
 
@@ -9,6 +9,10 @@ import pytest
 from sqlalchemy import Engine
 
 from models.db import make_engine, upgrade
+from tests.daemons import require
+from tests.pg import PgCluster, missing_reason
+
+BACKENDS = ["sqlite", "postgresql"]
 
 
 @pytest.fixture
@@ -21,5 +25,65 @@ def sqlite_url(tmp_path: Path) -> str:
 @pytest.fixture
 def engine(sqlite_url: str) -> Iterator[Engine]:
     eng = make_engine(sqlite_url)
+    yield eng
+    eng.dispose()
+
+
+# -- PostgreSQL ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    """One private PostgreSQL cluster for the whole session (started on first use)."""
+    reason = missing_reason()
+    require(reason is None, reason or "")
+    cluster = PgCluster()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+def _pg(request: pytest.FixtureRequest) -> PgCluster:
+    # Looked up lazily so SQLite-only runs never start a server.
+    cluster = request.getfixturevalue("pg_cluster")
+    assert isinstance(cluster, PgCluster)
+    return cluster
+
+
+# -- both back ends --------------------------------------------------------------------------
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL to an empty database (no schema) on each back end."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    cluster = _pg(request)
+    url = cluster.create_database("empty")
+    yield url
+    cluster.drop_database(url)
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL to a database migrated to head, on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'rackwatch.db'}"
+        upgrade(url)
+        yield url
+        return
+    cluster = _pg(request)
+    url = cluster.migrated_database()
+    yield url
+    cluster.drop_database(url)
+
+
+@pytest.fixture
+def db_engine(db_url: str) -> Iterator[Engine]:
+    """An engine on db_url (both back ends)."""
+    eng = make_engine(db_url)
     yield eng
     eng.dispose()
