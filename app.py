@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
 
 from models.paths import resolve_db_url
 
@@ -46,6 +49,84 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+# -- collect ----------------------------------------------------------------------------------
+
+
+def cmd_collect(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from models.db import has_schema, make_engine
+    from monitors.collector import Collector, CollectorOptions, supervise
+
+    url = resolve_db_url(args.db)
+    engine = make_engine(url)
+    try:
+        if not has_schema(engine):
+            print(
+                f"rackwatch collect: {_safe_url(url)} has no RackWatch schema; "
+                "run `app.py db upgrade` and `app.py import FILE` first",
+                file=sys.stderr,
+            )
+            return 2
+    finally:
+        engine.dispose()
+    if args.workers > 1 and args.shard is None:
+        base = [sys.executable, str(Path(__file__).resolve()), "collect", "--db", url]
+        if args.once:
+            base.append("--once")
+        if args.duration is not None:
+            base += ["--duration", str(args.duration)]
+        if args.known_hosts:
+            base += ["--known-hosts", args.known_hosts]
+        return supervise([base + ["--shard", f"{i}/{args.workers}"] for i in range(args.workers)])
+    shard, shards = _parse_shard(args.shard)
+    drivers = _build_drivers(args.known_hosts)
+    options = CollectorOptions(
+        url=url,
+        shard=shard,
+        shards=shards,
+        once=args.once,
+        duration_s=args.duration,
+        max_in_flight=args.max_in_flight,
+        hooks=_collector_hooks(url),
+    )
+    report = asyncio.run(Collector(options, drivers).run())
+    print(
+        f"collected: {report.devices} devices, {report.polls_ok} polls ok, "
+        f"{report.polls_failed} failed, {report.samples} samples"
+    )
+    return 0
+
+
+def _parse_shard(value: str | None) -> tuple[int, int]:
+    if not value:
+        return 0, 1
+    try:
+        i, n = (int(x) for x in value.split("/"))
+    except ValueError:
+        raise SystemExit(f"--shard {value!r}: expected I/N, for example 0/2") from None
+    if not 0 <= i < n:
+        raise SystemExit(f"--shard {value!r}: I must be in 0..N-1")
+    return i, n
+
+
+def _build_drivers(known_hosts: str | None) -> dict[str, Any]:
+    from monitors.credentials import resolver
+
+    from models.paths import config_dir
+    from monitors.drivers import build_drivers
+
+    creds = resolver()
+    hosts = (
+        known_hosts or os.environ.get("RACKWATCH_KNOWN_HOSTS") or str(config_dir() / "known_hosts")
+    )
+    return build_drivers(creds.snmp, creds.ssh, hosts)
+
+
+def _collector_hooks(url: str) -> list[Any]:
+    return []
+
+
 # -- parser -----------------------------------------------------------------------------------
 
 
@@ -69,7 +150,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("collect", help="poll devices headless and write history")
     _add_db(p)
-    p.set_defaults(func=_not_yet("collect"))
+    p.add_argument("--once", action="store_true", help="poll every device once, then exit")
+    p.add_argument("--workers", type=int, default=1, help="collector processes (shards)")
+    p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    p.add_argument("--shard", metavar="I/N", help=argparse.SUPPRESS)
+    p.add_argument("--max-in-flight", type=int, default=48, help="concurrent polls per process")
+    p.add_argument("--known-hosts", metavar="FILE", help="SSH known_hosts checked for servers")
+    p.set_defaults(func=cmd_collect)
 
     p = sub.add_parser("probe", help="identify one SNMP device and print what it reads")
     p.set_defaults(func=_not_yet("probe"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -356,13 +356,6 @@ class History:
         return len(self.ts)
 
 
-@dataclass(frozen=True)
-class _Plan:
-    source: str
-    width: int
-    rows: list[Any] = field(default_factory=list)
-
-
 def choose_source(span_s: int, max_points: int) -> tuple[str, int]:
     """Pick the coarsest-needed source so each series returns at most max_points points."""
     width = max(1, math.ceil(span_s / max(1, max_points)))
@@ -382,86 +375,88 @@ def history(
     and long spans read the 5-min or 1-h rollups (bucketed again if still too many).
     """
     ids = sorted({int(s) for s in series_ids})
-    result: dict[int, History] = {}
     if not ids or end <= start:
-        return result
+        return {sid: _empty(sid, RAW, "raw") for sid in ids}
+    start, end = int(start), int(end)
     source, width = choose_source(end - start, max_points)
+    # Every value inlined below is an int we produced, so no injection is possible, and the
+    # plain DBAPI cursor fetches about twice as fast as Row objects.
     id_list = ",".join(str(s) for s in ids)
-    with engine.connect() as conn:
-        if source == "raw":
-            count = conn.execute(
-                text(
-                    f"SELECT count(*) FROM sample WHERE series_id IN ({id_list}) "
-                    "AND ts >= :a AND ts <= :b"
-                ),
-                {"a": start, "b": end},
-            ).scalar_one()
-            if count <= max_points * len(ids):
-                rows = conn.execute(
-                    text(
-                        "SELECT series_id, ts, value, value, value FROM sample "
-                        f"WHERE series_id IN ({id_list}) AND ts >= :a AND ts <= :b "
-                        "ORDER BY series_id, ts"
-                    ),
-                    {"a": start, "b": end},
-                ).all()
-                resolution = RAW
-            else:
-                rows = conn.execute(
-                    text(
-                        "SELECT series_id, (ts / :w) * :w AS b, avg(value), min(value), max(value) "
-                        f"FROM sample WHERE series_id IN ({id_list}) AND ts >= :a AND ts <= :b "
-                        "GROUP BY series_id, b ORDER BY series_id, b"
-                    ),
-                    {"a": start, "b": end, "w": width},
-                ).all()
-                resolution = width
+    where = f"series_id IN ({id_list})"
+    if source == "raw":
+        span = f"ts >= {start} AND ts <= {end}"
+        count = int(_fetch(engine, f"SELECT count(*) FROM sample WHERE {where} AND {span}")[0][0])
+        if count <= max_points * len(ids):
+            sql = (
+                f"SELECT series_id, ts, value, value, value FROM sample WHERE {where} AND {span} "
+                "ORDER BY series_id, ts"
+            )
+            resolution = RAW
         else:
-            res = RES_5M if source == "rollup_300" else RES_1H
-            lo_bucket = start - start % res
-            if width <= res:
-                rows = conn.execute(
-                    text(
-                        "SELECT series_id, bucket, sum / count, min, max FROM rollup "
-                        f"WHERE series_id IN ({id_list}) AND res = :r "
-                        "AND bucket >= :a AND bucket <= :b ORDER BY series_id, bucket"
-                    ),
-                    {"a": lo_bucket, "b": end, "r": res},
-                ).all()
-                resolution = res
-            else:
-                width = math.ceil(width / res) * res
-                rows = conn.execute(
-                    text(
-                        "SELECT series_id, (bucket / :w) * :w AS b, sum(sum) / sum(count), "
-                        f"min(min), max(max) FROM rollup WHERE series_id IN ({id_list}) "
-                        "AND res = :r AND bucket >= :a AND bucket <= :b "
-                        "GROUP BY series_id, b ORDER BY series_id, b"
-                    ),
-                    {"a": lo_bucket, "b": end, "r": res, "w": width},
-                ).all()
-                resolution = width
-    return _split(ids, rows, resolution, source)
+            sql = (
+                f"SELECT series_id, (ts / {width}) * {width} AS b, avg(value), min(value), "
+                f"max(value) FROM sample WHERE {where} AND {span} "
+                "GROUP BY series_id, b ORDER BY series_id, b"
+            )
+            resolution = width
+    else:
+        res = RES_5M if source == "rollup_300" else RES_1H
+        span = f"res = {res} AND bucket >= {start - start % res} AND bucket <= {end}"
+        if width <= res:
+            sql = (
+                f"SELECT series_id, bucket, sum / count, min, max FROM rollup WHERE {where} "
+                f"AND {span} ORDER BY series_id, bucket"
+            )
+            resolution = res
+        else:
+            width = math.ceil(width / res) * res
+            sql = (
+                f"SELECT series_id, (bucket / {width}) * {width} AS b, sum(sum) / sum(count), "
+                f"min(min), max(max) FROM rollup WHERE {where} AND {span} "
+                "GROUP BY series_id, b ORDER BY series_id, b"
+            )
+            resolution = width
+    return _split(ids, _fetch(engine, sql), resolution, source)
+
+
+def _fetch(engine: Engine, sql: str) -> list[Any]:
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute(sql)
+        rows = list(cur.fetchall())
+        raw.rollback()
+        return rows
+    finally:
+        raw.close()
+
+
+def _empty(sid: int, resolution: int, source: str) -> History:
+    no_ts = np.empty(0, dtype=np.int64)
+    no_v = np.empty(0, dtype=np.float64)
+    return History(sid, resolution, no_ts, no_v, no_v, no_v, source)
 
 
 def _split(ids: list[int], rows: Sequence[Any], resolution: int, source: str) -> dict[int, History]:
-    empty_i = np.empty(0, dtype=np.int64)
-    empty_f = np.empty(0, dtype=np.float64)
-    out = {sid: History(sid, resolution, empty_i, empty_f, empty_f, empty_f, source) for sid in ids}
+    out = {sid: _empty(sid, resolution, source) for sid in ids}
     if not rows:
         return out
-    arr_sid = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    arr_ts = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
-    arr_avg = np.fromiter((r[2] for r in rows), dtype=np.float64, count=len(rows))
-    arr_lo = np.fromiter((r[3] for r in rows), dtype=np.float64, count=len(rows))
-    arr_hi = np.fromiter((r[4] for r in rows), dtype=np.float64, count=len(rows))
+    arr = np.array(rows, dtype=np.float64)
+    arr_sid = arr[:, 0].astype(np.int64)
+    arr_ts = arr[:, 1].astype(np.int64)
     bounds = np.flatnonzero(np.diff(arr_sid)) + 1
     starts = np.concatenate(([0], bounds))
     ends = np.concatenate((bounds, [len(rows)]))
-    for a, b in zip(starts, ends, strict=True):
+    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
         sid = int(arr_sid[a])
         out[sid] = History(
-            sid, resolution, arr_ts[a:b], arr_avg[a:b], arr_lo[a:b], arr_hi[a:b], source
+            sid,
+            resolution,
+            arr_ts[a:b],
+            np.ascontiguousarray(arr[a:b, 2]),
+            np.ascontiguousarray(arr[a:b, 3]),
+            np.ascontiguousarray(arr[a:b, 4]),
+            source,
         )
     return out
 

@@ -355,3 +355,35 @@ class Collector:
             rep.samples,
         )
         return rep
+
+
+def supervise(commands: list[list[str]], *, grace_s: float = 20.0) -> int:
+    """Run one child process per shard; SIGINT/SIGTERM reach all of them; no orphans."""
+    import subprocess
+
+    children = [subprocess.Popen(cmd) for cmd in commands]
+    stopping = threading.Event()
+
+    def forward(signum: int, _frame: object) -> None:
+        stopping.set()
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+
+    previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        codes = []
+        for child in children:
+            try:
+                codes.append(child.wait())
+            except KeyboardInterrupt:
+                forward(signal.SIGINT, None)
+                codes.append(child.wait(timeout=grace_s))
+        return max((c for c in codes if c is not None), default=0) if not stopping.is_set() else 0
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+        for s, h in previous.items():
+            signal.signal(s, h)
