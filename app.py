@@ -127,6 +127,36 @@ def _collector_hooks(url: str) -> list[Any]:
     return []
 
 
+# -- import -----------------------------------------------------------------------------------
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from sqlalchemy import Engine
+
+    from models.db import has_schema, make_engine, upgrade
+    from models.inventory import InventoryError, import_inventory
+
+    url = resolve_db_url(args.db)
+    engine = make_engine(url)
+    try:
+        target: Engine | None = engine
+        if not has_schema(engine):
+            if args.dry_run:  # a dry run writes nothing, not even the schema
+                target = None
+            else:
+                upgrade(url)
+        report = import_inventory(target, args.file, prune=args.prune, dry_run=args.dry_run)
+    except InventoryError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"{args.file}: {len(exc.problems)} problem(s); nothing written", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    print(report.summary())
+    return 0
+
+
 # -- parser -----------------------------------------------------------------------------------
 
 
@@ -163,7 +193,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("import", help="validate and import an inventory (YAML or CSV)")
     _add_db(p)
-    p.set_defaults(func=_not_yet("import"))
+    p.add_argument(
+        "file", metavar="FILE", help="inventory file: .yaml/.yml or .csv (docs/inventory.md)"
+    )
+    p.add_argument(
+        "--dry-run", action="store_true", help="validate and count changes, write nothing"
+    )
+    p.add_argument(
+        "--prune",
+        action="store_true",
+        help="remove racks/devices of the file's sites it no longer lists",
+    )
+    p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("credentials", help="manage named credentials (keyring or 0600 file)")
     p.set_defaults(func=_not_yet("credentials"))
