@@ -87,3 +87,12 @@ def db_engine(db_url: str) -> Iterator[Engine]:
     eng = make_engine(db_url)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture
+def pg_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A URL to a PostgreSQL database migrated to head (PostgreSQL-only tests)."""
+    cluster = _pg(request)
+    url = cluster.migrated_database()
+    yield url
+    cluster.drop_database(url)
