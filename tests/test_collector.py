@@ -1,0 +1,268 @@
+"""The collector against real agents: snmpsim captures, snmpd faults and a real sshd."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.orm import Session
+
+from models.schema import Device, DeviceState, PollRequest, Rack, Sample, Series, Site
+from monitors.collector import Collector, CollectorOptions
+from monitors.drivers import CredentialError, SnmpDriver, SshDriver
+from monitors.profiles import ProfileSet
+from monitors.targets import SnmpCredential, SshCredential
+from tests.daemons import free_port
+from tests.snmp_daemons import SnmpdAgent, SnmpsimServer, snmpd_agent, snmpsim_captures
+from tests.ssh_daemons import TEST_USER, SshdFactory, keygen, sshd, sshd_factory
+
+__all__ = ["snmpd_agent", "snmpsim_captures", "sshd", "sshd_factory"]
+
+
+def _site(session: Session) -> tuple[Site, Rack]:
+    site = Site(code="T1", name="Test hall", tz="Europe/Berlin")
+    rack = Rack(site=site, name="R01", row="A", position=1, height_u=42, rated_power_w=8000)
+    session.add_all([site, rack])
+    session.flush()
+    return site, rack
+
+
+def _device(site: Site, rack: Rack, name: str, **kw: object) -> Device:
+    values: dict[str, object] = {
+        "site_id": site.id,
+        "rack_id": rack.id,
+        "name": name,
+        "kind": "pdu",
+        "protocol": "snmp",
+        "poll_interval_s": 60,
+    }
+    values.update(kw)
+    return Device(**values)
+
+
+def _snmp_creds(communities: dict[str, str]) -> SnmpDriver:
+    def resolve(name: str | None) -> SnmpCredential:
+        if name not in communities:
+            raise CredentialError(f"no SNMP credential named {name!r}")
+        return SnmpCredential(version="2c", community=communities[name])
+
+    return SnmpDriver(resolve, ProfileSet.load(), timeout_s=0.5, retries=0)
+
+
+def _run(engine: Engine, url: str, drivers: dict, **kw: object) -> object:
+    opts = CollectorOptions(url=url, **kw)  # type: ignore[arg-type]
+    return asyncio.run(Collector(opts, drivers).run())
+
+
+def _states(engine: Engine) -> dict[str, DeviceState]:
+    with Session(engine) as s:
+        rows = s.execute(select(Device.name, DeviceState).join(DeviceState)).all()
+        return {name: st for name, st in rows}
+
+
+def test_collect_once_mixed_inventory_survives_every_fault(
+    engine: Engine,
+    sqlite_url: str,
+    snmpsim_captures: SnmpsimServer,
+    snmpd_agent: SnmpdAgent,
+    sshd_factory: SshdFactory,
+    tmp_path: Path,
+) -> None:
+    good_ssh = sshd_factory("dell")
+    broken_ssh = sshd_factory("broken")
+    changed_key = sshd_factory("hpe")
+    # The host we knew had another key: what a re-installed or spoofed server looks like.
+    changed_key.write_known_hosts(keygen(tmp_path / "old_host_key"))
+    known = tmp_path / "known_hosts"
+    known.write_text(
+        "".join(p.known_hosts.read_text() for p in (good_ssh, broken_ssh, changed_key))
+    )
+    dead_port = free_port()
+    with Session(engine) as s:
+        site, rack = _site(s)
+        s.add_all(
+            [
+                _device(
+                    site,
+                    rack,
+                    "pdu-apc",
+                    address="127.0.0.1",
+                    port=snmpsim_captures.port,
+                    credential="apc",
+                ),
+                _device(
+                    site, rack, "pdu-dead", address="127.0.0.1", port=dead_port, credential="apc"
+                ),
+                _device(
+                    site,
+                    rack,
+                    "pdu-wrong-community",
+                    address="127.0.0.1",
+                    port=snmpd_agent.port,
+                    credential="wrong",
+                ),
+                _device(
+                    site,
+                    rack,
+                    "pdu-no-credential",
+                    address="127.0.0.1",
+                    port=snmpsim_captures.port,
+                    credential="missing",
+                ),
+                _device(
+                    site,
+                    rack,
+                    "srv-ssh",
+                    kind="server",
+                    protocol="ssh",
+                    address="127.0.0.1",
+                    port=good_ssh.port,
+                    credential="ssh",
+                ),
+                _device(
+                    site,
+                    rack,
+                    "srv-broken",
+                    kind="server",
+                    protocol="ssh",
+                    address="127.0.0.1",
+                    port=broken_ssh.port,
+                    credential="ssh",
+                ),
+                _device(
+                    site,
+                    rack,
+                    "srv-changed-key",
+                    kind="server",
+                    protocol="ssh",
+                    address="127.0.0.1",
+                    port=changed_key.port,
+                    credential="ssh",
+                ),
+            ]
+        )
+        s.commit()
+
+    snmp = _snmp_creds({"apc": "apc_ap8853", "wrong": "not-the-community"})
+
+    def ssh_cred(name: str | None) -> SshCredential:
+        return SshCredential(user=TEST_USER, key_file=str(good_ssh.client_key))
+
+    # Every sshd of the factory trusts the same client key directory layout; copy it around.
+    for other in (broken_ssh, changed_key):
+        other.base.joinpath("authorized_keys").write_text(
+            good_ssh.base.joinpath("authorized_keys").read_text()
+        )
+    drivers = {"snmp": snmp, "ssh": SshDriver(ssh_cred, str(known))}
+    report = _run(engine, sqlite_url, drivers, once=True)
+
+    states = _states(engine)
+    assert states["pdu-apc"].status == "ok", states["pdu-apc"].error
+    assert states["pdu-apc"].detected_profile == "apc-rpdu"
+    assert states["srv-ssh"].status == "ok", states["srv-ssh"].error
+    assert states["pdu-dead"].status == "unreachable"
+    assert f"127.0.0.1:{dead_port}" in (states["pdu-dead"].error or "")
+    assert states["pdu-wrong-community"].status == "unreachable"
+    assert "pdu-wrong-community" in (states["pdu-wrong-community"].error or "")
+    assert states["pdu-no-credential"].status == "error"
+    assert "missing" in (states["pdu-no-credential"].error or "")
+    assert states["srv-changed-key"].status != "ok"
+    assert "SHA256:" in (states["srv-changed-key"].error or "")
+    # Broken tool output still gives a verdict instead of killing the poll.
+    assert states["srv-broken"].status in {"ok", "error"}
+    assert report.polls_ok >= 2  # type: ignore[attr-defined]
+
+    with Session(engine) as s:
+        by_device = dict(
+            s.execute(
+                select(Device.name, func.count(Sample.ts))
+                .join(Series, Series.device_id == Device.id)
+                .join(Sample, Sample.series_id == Series.id)
+                .group_by(Device.name)
+            ).all()
+        )
+        metrics = set(
+            s.scalars(select(Series.metric).join(Device).where(Device.name == "pdu-apc")).all()
+        )
+        latest = s.execute(text("SELECT count(*) FROM latest")).scalar_one()
+    assert by_device.get("pdu-apc", 0) >= 3
+    assert by_device.get("srv-ssh", 0) >= 3
+    assert {"current_a", "power_w"} & metrics
+    assert latest == sum(by_device.values())
+
+
+def test_poll_now_request_repolls_before_the_interval(
+    engine: Engine, sqlite_url: str, snmpsim_captures: SnmpsimServer
+) -> None:
+    with Session(engine) as s:
+        site, rack = _site(s)
+        dev = _device(
+            site,
+            rack,
+            "pdu-apc",
+            address="127.0.0.1",
+            port=snmpsim_captures.port,
+            credential="apc",
+            poll_interval_s=3600,
+        )
+        s.add(dev)
+        s.commit()
+        dev_id = dev.id
+    snmp = _snmp_creds({"apc": "apc_ap8853"})
+
+    async def scenario() -> None:
+        opts = CollectorOptions(url=sqlite_url, requests_s=0.2)
+        collector = Collector(opts, {"snmp": snmp})
+        task = asyncio.create_task(collector.run())
+        # The first poll is spread over the (one hour) interval; ask for one now.
+        await asyncio.sleep(0.5)
+        with Session(engine) as s:
+            s.add(PollRequest(kind="poll_now", device_id=dev_id, requested_ts=int(time.time())))
+            s.commit()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            st = _states(engine).get("pdu-apc")
+            if st is not None and st.status == "ok":
+                break
+            await asyncio.sleep(0.2)
+        assert collector.stop_event is not None
+        collector.stop_event.set()
+        await task
+
+    asyncio.run(scenario())
+    assert _states(engine)["pdu-apc"].status == "ok"
+    with Session(engine) as s:
+        done = s.scalars(select(PollRequest.done_ts)).one()
+    assert done is not None
+
+
+@pytest.mark.parametrize("shards", [2])
+def test_shards_split_devices_without_overlap(
+    engine: Engine, sqlite_url: str, snmpsim_captures: SnmpsimServer, shards: int
+) -> None:
+    with Session(engine) as s:
+        site, rack = _site(s)
+        for i in range(6):
+            s.add(
+                _device(
+                    site,
+                    rack,
+                    f"pdu-{i}",
+                    address="127.0.0.1",
+                    port=snmpsim_captures.port,
+                    credential="apc",
+                )
+            )
+        s.commit()
+    seen: list[set[int]] = []
+    for shard in range(shards):
+        opts = CollectorOptions(url=sqlite_url, shard=shard, shards=shards, once=True)
+        collector = Collector(opts, {"snmp": _snmp_creds({"apc": "apc_ap8853"})})
+        seen.append(set(collector.devices))
+        asyncio.run(collector.run())
+    assert not seen[0] & seen[1]
+    assert len(seen[0] | seen[1]) == 6
+    assert all(st.status == "ok" for st in _states(engine).values())
