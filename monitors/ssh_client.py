@@ -228,7 +228,13 @@ class SshSession:
                 transport.start_client(timeout=timeout)
             except (paramiko.SSHException, EOFError, OSError) as exc:
                 raise SshError(f"{self.where}: SSH handshake failed ({_why(exc)})") from None
-            key = transport.get_remote_server_key()
+            try:
+                key = transport.get_remote_server_key()
+            except paramiko.SSHException:
+                # start_client returns quietly when its timeout ends before key exchange does.
+                raise SshError(
+                    f"{self.where}: SSH handshake failed (no key exchange within {timeout:g} s)"
+                ) from None
             check_host_key(t, key)
             self._authenticate(transport)
             transport.set_keepalive(KEEPALIVE_S)
