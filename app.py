@@ -157,6 +157,118 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- credentials ------------------------------------------------------------------------------
+
+_SECRET_OPTIONS = ("community", "auth_key", "priv_key", "password", "key_passphrase")
+
+
+def _secret_value(option: str, value: str | None) -> str | None:
+    """'-' asks for the secret (hidden prompt on a terminal, else one line of stdin)."""
+    if value != "-":
+        return value
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass(f"{option.replace('_', ' ')}: ")
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_credentials(args: argparse.Namespace) -> int:
+    import json
+
+    from monitors.credentials import (
+        SNMP_FIELDS,
+        SSH_FIELDS,
+        CredentialError,
+        describe,
+        from_record,
+        import_file,
+        kind_of,
+        open_store,
+    )
+
+    try:
+        store = open_store(args.backend)
+        if args.cred_command == "list":
+            rows = []
+            for name in store.names():
+                try:
+                    cred = store.get(name)
+                    rows.append({"name": name, **describe(cred)})
+                except CredentialError as exc:
+                    rows.append({"name": name, "error": str(exc)})
+            if args.json:
+                print(json.dumps({"store": store.location, "credentials": rows}, indent=1))
+                return 0
+            print(f"credentials in {store.location}: {len(rows)}")
+            for row in rows:
+                name = row.pop("name")
+                print(f"  {name}: " + ", ".join(f"{k}={v}" for k, v in row.items()))
+            return 0
+        if args.cred_command == "delete":
+            if not store.delete(args.name):
+                print(f"no credential named {args.name!r} in {store.location}", file=sys.stderr)
+                return 1
+            print(f"deleted {args.name!r} from {store.location}")
+            return 0
+        if args.cred_command == "import":
+            names = import_file(Path(args.file), store)
+            print(f"imported {len(names)} credentials into {store.location}: {', '.join(names)}")
+            return 0
+        fields = SNMP_FIELDS if args.kind == "snmp" else SSH_FIELDS
+        record: dict[str, str] = {"kind": args.kind}
+        for field in fields:
+            value = getattr(args, field, None)
+            if field in _SECRET_OPTIONS:
+                value = _secret_value(field, value)
+            if value:
+                record[field] = value
+        given = {
+            f for f in (*SNMP_FIELDS, *SSH_FIELDS) if getattr(args, f, None) and f not in fields
+        }
+        if given:
+            opts = ", ".join("--" + f.replace("_", "-") for f in sorted(given))
+            print(f"credentials set: {opts} do not apply to --kind {args.kind}", file=sys.stderr)
+            return 2
+        cred = from_record(record, f"credential {args.name!r}", Path.cwd())
+        store.set(args.name, cred)
+        print(f"stored {kind_of(cred)} credential {args.name!r} in {store.location}")
+        return 0
+    except CredentialError as exc:
+        print(f"rackwatch credentials: {exc}", file=sys.stderr)
+        return 2
+
+
+def _credentials_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--backend",
+        choices=("auto", "keyring", "file"),
+        help="where secrets live (default: $RACKWATCH_CREDENTIALS, else keyring when usable)",
+    )
+    csub = p.add_subparsers(dest="cred_command", metavar="ACTION", required=True)
+    q = csub.add_parser("set", help="add or replace a named credential")
+    q.add_argument("name", metavar="NAME")
+    q.add_argument("--kind", choices=("snmp", "ssh"), required=True)
+    q.add_argument("--version", choices=("1", "2c", "3"), help="SNMP version (default 2c)")
+    q.add_argument("--community", help="SNMP v1/v2c community ('-' to prompt)")
+    q.add_argument("--user", help="SNMPv3 or SSH user name")
+    q.add_argument("--auth-proto", dest="auth_proto", help="SNMPv3: md5, sha, sha224..sha512")
+    q.add_argument("--auth-key", dest="auth_key", help="SNMPv3 auth passphrase ('-' to prompt)")
+    q.add_argument("--priv-proto", dest="priv_proto", help="SNMPv3: des, aes, aes192, aes256")
+    q.add_argument("--priv-key", dest="priv_key", help="SNMPv3 privacy passphrase ('-' to prompt)")
+    q.add_argument("--context", help="SNMPv3 context name")
+    q.add_argument("--password", help="SSH password ('-' to prompt)")
+    q.add_argument("--key-file", dest="key_file", help="SSH private key file")
+    q.add_argument("--key-passphrase", dest="key_passphrase", help="key passphrase ('-' to prompt)")
+    q = csub.add_parser("list", help="list names and non-secret fields")
+    q.add_argument("--json", action="store_true", help="one JSON object")
+    q = csub.add_parser("delete", help="remove a named credential")
+    q.add_argument("name", metavar="NAME")
+    q = csub.add_parser("import", help="import a YAML file of named credentials")
+    q.add_argument("file", metavar="FILE", help="YAML, format in docs/credentials.md")
+    p.set_defaults(func=cmd_credentials)
+
+
 # -- parser -----------------------------------------------------------------------------------
 
 
@@ -207,7 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("credentials", help="manage named credentials (keyring or 0600 file)")
-    p.set_defaults(func=_not_yet("credentials"))
+    _credentials_parser(p)
 
     p = sub.add_parser("export", help="export an incident snapshot (zip)")
     _add_db(p)
