@@ -35,6 +35,7 @@ _METRIC_KEYS = {
     "role",
     "roles",
     "thresholds",
+    "maps",
     "note",
 }
 _PROFILE_KEYS = {"description", "kind", "priority", "match", "metrics", "vendor", "models"}
@@ -94,6 +95,7 @@ class MetricSpec:
     roles: tuple[tuple[re.Pattern[str], str], ...] = ()
     thresholds: dict[str, str | float] = field(default_factory=dict)
     thresholds_scaled: bool = True
+    maps: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +262,14 @@ def _parse_metric(path: Path, where: str, raw: Any) -> MetricSpec:
     if divisor == 0:
         raise _err(path, f"{where}.divisor", "must not be 0")
     emap = raw.get("exponent_map", {}) or {}
+    maps_raw = raw.get("maps", {}) or {}
+    if not isinstance(maps_raw, dict):
+        raise _err(path, f"{where}.maps", "expected {lookup: {value: text}}")
+    maps: dict[str, dict[str, str]] = {}
+    for k, m in maps_raw.items():
+        if k not in lookups or not isinstance(m, dict):
+            raise _err(path, f"{where}.maps.{k}", "expected a known lookup mapped to {value: text}")
+        maps[str(k)] = {str(a): str(b) for a, b in m.items()}
     return MetricSpec(
         metric=str(metric),
         unit=METRIC_UNITS[str(metric)],
@@ -285,6 +295,7 @@ def _parse_metric(path: Path, where: str, raw: Any) -> MetricSpec:
         roles=tuple(roles),
         thresholds=thresholds,
         thresholds_scaled=scaled,
+        maps=maps,
     )
 
 

@@ -64,7 +64,9 @@ class ProfileSet:
         try:
             return self._by_name[name]
         except KeyError:
-            raise KeyError(f"no profile {name!r}; known: {', '.join(sorted(self._by_name))}") from None
+            raise KeyError(
+                f"no profile {name!r}; known: {', '.join(sorted(self._by_name))}"
+            ) from None
 
     def __len__(self) -> int:
         return len(self._ordered)
@@ -81,7 +83,7 @@ class ProfileSet:
         ]
 
     def match(self, identity: DeviceIdentity, has_oid: Callable[[str], bool]) -> Profile | None:
-        """Highest-priority profile with a rule that holds; has_oid(oid) answers subtree presence."""
+        """Highest-priority profile with a rule that holds; has_oid(oid) tells subtree presence."""
         for p in self._ordered:
             for rule in p.match:
                 if rule.static_ok(identity.sys_object_id, identity.sys_descr) and all(
@@ -256,7 +258,8 @@ def build_plan(
             continue
         label_vars = _Vars(row.vars)
         for k, v in got.items():
-            label_vars[k] = "" if v is None else str(v).strip()
+            text = "" if v is None else str(v).strip()
+            label_vars[k] = spec.maps[k].get(text, text) if k in spec.maps else text
         label = _SPACES.sub(" ", spec.label.format_map(label_vars)).strip() if spec.label else ""
         if not label:
             label = row.index or spec.metric
@@ -264,8 +267,9 @@ def build_plan(
         limits: dict[str, float | None] = {}
         for key, src in spec.thresholds.items():
             lim = parse_number(got.get(src)) if isinstance(src, str) else float(src)
-            if lim is not None and spec.thresholds_scaled:
-                lim *= scale
+            if lim is not None:
+                if spec.thresholds_scaled:
+                    lim *= scale
                 if fahrenheit:
                     lim = (lim - 32.0) * 5.0 / 9.0
             limits[key] = lim

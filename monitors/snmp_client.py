@@ -350,9 +350,7 @@ class SnmpClient:
         if kind == "get":
             return await v1.get_cmd(self._dispatcher, auth, transport, *varbinds, lookupMib=False)
         if kind == "next":
-            return await v1.next_cmd(
-                self._dispatcher, auth, transport, *varbinds, lookupMib=False
-            )
+            return await v1.next_cmd(self._dispatcher, auth, transport, *varbinds, lookupMib=False)
         return await v1.bulk_cmd(
             self._dispatcher, auth, transport, 0, repetitions, *varbinds, lookupMib=False
         )

@@ -1,4 +1,4 @@
-"""Poll every real-device capture through snmpsim with RackWatch's profiles; write docs/conformance.md."""
+"""Poll every real-device capture through snmpsim with RackWatch profiles; write the report."""
 
 from __future__ import annotations
 
@@ -89,7 +89,9 @@ def load_expected(path: Path) -> list[SensorCheck]:
                 expected = float(row["expected_poll"])
             except (TypeError, ValueError):
                 continue
-            out.append(SensorCheck(cls, row.get("sensor_descr", ""), oid_str(row["sensor_oid"]), expected))
+            out.append(
+                SensorCheck(cls, row.get("sensor_descr", ""), oid_str(row["sensor_oid"]), expected)
+            )
     return out
 
 

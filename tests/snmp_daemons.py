@@ -127,8 +127,17 @@ def start_snmpd(extra_config: str = "") -> SnmpdAgent:
     log = (work / "snmpd.log").open("wb")
     # No agentAddress in the config: an endpoint on the command line plus one there fails.
     proc = subprocess.Popen(
-        [binary, "-f", "-Lo", "-C", "-c", str(conf), "-p", str(work / "pid"),
-         f"udp:127.0.0.1:{port}"],
+        [
+            binary,
+            "-f",
+            "-Lo",
+            "-C",
+            "-c",
+            str(conf),
+            "-p",
+            str(work / "pid"),
+            f"udp:127.0.0.1:{port}",
+        ],
         stdout=log,
         stderr=subprocess.STDOUT,
         env=env,
@@ -136,13 +145,15 @@ def start_snmpd(extra_config: str = "") -> SnmpdAgent:
     agent = SnmpdAgent("127.0.0.1", port, V2C_COMMUNITY, dict(V3_USERS), work, proc)
     if not udp_port_answers(port, V2C_COMMUNITY):
         agent.stop()
-        raise RuntimeError(f"snmpd did not answer on port {port}: {(work / 'snmpd.log').read_text()[-2000:]}")
+        raise RuntimeError(
+            f"snmpd did not answer on port {port}: {(work / 'snmpd.log').read_text()[-2000:]}"
+        )
     return agent
 
 
 @pytest.fixture(scope="session")
 def snmpd_agent() -> Iterator[SnmpdAgent]:
-    """Session-wide snmpd: .host, .port, .community (v2c) and .users {name: (auth, key, priv, key)}."""
+    """Session-wide snmpd: .host, .port, .community (v2c), .users {name: (auth, key, priv, key)}."""
     require(find_binary("snmpd") is not None, "snmpd not installed")
     agent = start_snmpd()
     try:
