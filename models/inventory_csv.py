@@ -19,7 +19,25 @@ from models.inventory_format import (
 )
 from models.vocabulary import DEVICE_KINDS, FEEDS, PROTOCOLS
 
-CSV_COLUMNS = ("site", "rack", *sorted(DEVICE_KEYS))
+CSV_COLUMNS = (
+    "site",
+    "rack",
+    "name",
+    "kind",
+    "u",
+    "height_u",
+    "feed",
+    "model",
+    "serial",
+    "address",
+    "port",
+    "protocol",
+    "profile",
+    "credential",
+    "poll_interval_s",
+    "enabled",
+)
+assert set(CSV_COLUMNS) == DEVICE_KEYS | {"site", "rack"}
 REQUIRED_COLUMNS = ("site", "name", "kind")
 # Spreadsheets in many locales export with semicolons; both are accepted.
 DELIMITERS = (",", ";")
@@ -92,7 +110,6 @@ def read_csv(path: Path, inv: Inventory, ck: Checker) -> None:
 def _row(
     cells: dict[str, str | None], line: int, seen: dict[tuple[str, str], int], ck: Checker
 ) -> DeviceRec | None:
-    before = len(ck.problems)
     for column in REQUIRED_COLUMNS:
         if cells.get(column) is None:
             ck.fail(line, column, "missing required value")
@@ -106,6 +123,7 @@ def _row(
                 "name",
                 f"duplicate device {name!r} in site {site} (first at line {seen[site, name]})",
             )
+            name = None
         else:
             seen[site, name] = line
     kind = ck.choice(cells.get("kind"), line, "kind", DEVICE_KINDS)
@@ -139,13 +157,8 @@ def _row(
     enabled = ck.boolean(cells.get("enabled"), line, "enabled")
     model = ck.text(cells.get("model"), line, "model")
     serial = ck.text(cells.get("serial"), line, "serial", max_len=100)
-    if (
-        len(ck.problems) != before
-        or site is None
-        or name is None
-        or kind is None
-        or protocol is None
-    ):
+    # A row with a bad field still takes part in the U checks (the import is refused anyway).
+    if site is None or name is None or kind is None or protocol is None:
         return None
     return DeviceRec(
         site,

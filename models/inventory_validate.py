@@ -206,7 +206,6 @@ def _device(
     seen: dict[str, int],
     ck: Checker,
 ) -> DeviceRec | None:
-    before = len(ck.problems)
     if not m.keys() <= DEVICE_KEYS:
         _unknown_keys(m, DEVICE_KEYS, "device", ck)
     line_of = m.line_of
@@ -220,6 +219,7 @@ def _device(
                 "name",
                 f"duplicate device {name!r} in site {site} (first at line {seen[name]})",
             )
+            name = None
         else:
             seen[name] = line_of("name")
     if "kind" in m:
@@ -267,7 +267,8 @@ def _device(
         ck.fail(line_of("feed"), "feed", f"only PDUs have a feed (this device is a {kind})")
     if kind == "pdu" and rack is not None and "feed" not in m:
         ck.fail(m.line, "feed", f"PDU {name or ''}: missing required field (A or B)")
-    if len(ck.problems) != before or name is None or kind is None or protocol is None:
+    # A device with a bad field still takes part in the U checks (the import is refused anyway).
+    if name is None or kind is None or protocol is None:
         return None
     return DeviceRec(
         site,

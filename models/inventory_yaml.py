@@ -76,6 +76,8 @@ def read_yaml(path: Path, display: str, problems: list[Problem]) -> Any:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark is not None else 1
             message = exc.problem or exc.context or str(exc)
+            if exc.context and exc.context_mark is not None and exc.problem_mark is not None:
+                message += f" ({exc.context} started at line {exc.context_mark.line + 1})"
             problems.append(Problem(display, line, "yaml", f"syntax error: {message}"))
         except yaml.YAMLError as exc:  # reader errors (bad encoding) carry no mark
             problems.append(Problem(display, 1, "yaml", f"cannot read: {exc}"))
