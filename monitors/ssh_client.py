@@ -31,11 +31,21 @@ KEEPALIVE_S = 15  # notices a silently dead peer between polls
 
 
 class SshError(Exception):
-    """A device-level failure with a message that names host:port; safe to show and log."""
+    """A device-level failure with a message that names host:port; safe to show and log.
+
+    kind is PollResult.error_kind: unreachable, auth, hostkey, protocol or config.
+    """
+
+    def __init__(self, message: str, kind: str = "unreachable") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 class HostKeyRejected(SshError):
     """The host offered a key that known_hosts does not list (unknown or changed)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "hostkey")
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,7 +256,9 @@ class SshSession:
     def _authenticate(self, transport: paramiko.Transport) -> None:
         cred = self.target.credential
         if cred is None or not cred.user:
-            raise SshError(f"{self.where}: no SSH credential (user) configured for this device")
+            raise SshError(
+                f"{self.where}: no SSH credential (user) configured for this device", "config"
+            )
         tried: list[str] = []
         if cred.key_file:
             pkey = self._load_key()
@@ -273,9 +285,13 @@ class SshSession:
             except (paramiko.SSHException, EOFError, OSError) as exc:
                 raise SshError(f"{self.where}: authentication aborted ({_why(exc)})") from None
         if not tried:
-            raise SshError(f"{self.where}: credential {cred.user!r} has no password or key file")
+            raise SshError(
+                f"{self.where}: credential {cred.user!r} has no password or key file", "config"
+            )
         raise SshError(
-            f"{self.where}: authentication failed for user {cred.user!r} (tried {'; '.join(tried)})"
+            f"{self.where}: authentication failed for user {cred.user!r} "
+            f"(tried {'; '.join(tried)})",
+            "auth",
         )
 
     @staticmethod
@@ -298,15 +314,18 @@ class SshSession:
             self._pkey = paramiko.PKey.from_path(cred.key_file, cred.key_passphrase or None)
         except paramiko.PasswordRequiredException:
             raise SshError(
-                f"{self.where}: key file {cred.key_file} is encrypted and no passphrase is set"
+                f"{self.where}: key file {cred.key_file} is encrypted and no passphrase is set",
+                "config",
             ) from None
         except OSError as exc:
             raise SshError(
-                f"{self.where}: key file {cred.key_file} cannot be read ({exc.strerror or exc})"
+                f"{self.where}: key file {cred.key_file} cannot be read ({exc.strerror or exc})",
+                "config",
             ) from None
         except (paramiko.SSHException, ValueError) as exc:
             raise SshError(
-                f"{self.where}: key file {cred.key_file} is not a usable private key ({exc})"
+                f"{self.where}: key file {cred.key_file} is not a usable private key ({exc})",
+                "config",
             ) from None
         return self._pkey
 
@@ -350,7 +369,9 @@ class SshSession:
             # A hung tool (ipmitool on a wedged BMC) may keep the channel busy: start clean.
             self.close()
             raise SshError(
-                f"{self.where}: command gave no complete output within {self.command_timeout_s:g} s"
+                f"{self.where}: command gave no complete output within "
+                f"{self.command_timeout_s:g} s",
+                "protocol",
             ) from None
         except (paramiko.SSHException, EOFError, OSError) as exc:
             raise _TransportLost(f"connection lost during the poll ({_why(exc)})") from None
@@ -381,6 +402,7 @@ def poll_session(session: SshSession, device_id: int) -> PollResult:
             ts,
             ok=False,
             error=str(exc),
+            error_kind=exc.kind,
             profile=PROFILE,
             duration_s=time.monotonic() - start,
         )
@@ -393,6 +415,7 @@ def poll_session(session: SshSession, device_id: int) -> PollResult:
             ok=False,
             profile=PROFILE,
             error=f"{session.where}: unexpected SSH failure ({_why(exc)})",
+            error_kind="internal",
             duration_s=time.monotonic() - start,
         )
     parsed = parse_poll_output(output.text)

@@ -81,6 +81,7 @@ def test_wrong_password_is_a_clear_error(sshd: Sshd, pool: SshPool) -> None:
     assert result.error is not None
     assert f"127.0.0.1:{sshd.port}" in result.error
     assert "authentication failed" in result.error and TEST_USER in result.error
+    assert result.error_kind == "auth"
     assert "not-the-password" not in result.error
 
 
@@ -103,6 +104,7 @@ def test_missing_key_file_and_no_credential(sshd: Sshd, pool: SshPool) -> None:
     result = pool.poll(1, target)
     assert not result.ok and result.error is not None
     assert "/nonexistent/key" in result.error and "cannot be read" in result.error
+    assert result.error_kind == "config"
     result = pool.poll(1, dataclasses.replace(sshd.target(), credential=None))
     assert not result.ok and result.error is not None and "no SSH credential" in result.error
 
@@ -116,6 +118,7 @@ def test_unknown_host_key_is_refused_with_fingerprint(sshd: Sshd, pool: SshPool)
     assert fingerprint(offered) in result.error
     assert f"127.0.0.1:{sshd.port}" in result.error
     assert "unknown host key" in result.error and "refused" in result.error
+    assert result.error_kind == "hostkey"
     assert result.readings == ()
 
 
@@ -149,6 +152,7 @@ def test_connection_refused_is_a_clear_error(pool: SshPool) -> None:
     result = pool.poll(3, target)
     assert not result.ok
     assert result.error == f"127.0.0.1:{port}: connection refused (is sshd running?)"
+    assert result.error_kind == "unreachable"
 
 
 def test_silent_server_times_out() -> None:
