@@ -104,10 +104,13 @@ class SnmpClient:
         rcvbuf_bytes: int = DEFAULT_RCVBUF,
         bulk_repetitions: int = 25,
         max_walk_rows: int = 50_000,
+        v3_max_message_size: int | None = None,
     ) -> None:
         self.rcvbuf_bytes = rcvbuf_bytes
         self.bulk_repetitions = bulk_repetitions
         self.max_walk_rows = max_walk_rows
+        # msgMaxSize this engine announces in SNMPv3 requests; agents answer tooBig above it.
+        self.v3_max_message_size = v3_max_message_size
         self._dispatcher: Any = None
         self._engine: Any = None
         self._v1_targets: dict[tuple[str, int, float, int], Any] = {}
@@ -359,7 +362,7 @@ class SnmpClient:
         self, target: SnmpTarget, kind: str, varbinds: list[tuple[str, Any]], repetitions: int
     ) -> tuple[Any, Any, Any, Any]:
         if self._engine is None:
-            self._engine = v3.SnmpEngine()
+            self._engine = self._new_engine()
         user = self._user(target)
         transport = await self._v3_transport(target)
         context = self._context
@@ -376,6 +379,15 @@ class SnmpClient:
         return await v3.bulk_cmd(
             self._engine, user, transport, context, 0, repetitions, *varbinds, lookupMib=False
         )
+
+    def _new_engine(self) -> Any:
+        engine = v3.SnmpEngine()
+        if self.v3_max_message_size is not None:
+            (size,) = engine.get_mib_builder().import_symbols(
+                "__SNMP-FRAMEWORK-MIB", "snmpEngineMaxMessageSize"
+            )
+            size.syntax = size.syntax.clone(int(self.v3_max_message_size))
+        return engine
 
     def _community(self, cred: SnmpCredential) -> Any:
         key = (cred.community, 0 if cred.version == "1" else 1)

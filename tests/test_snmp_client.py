@@ -1,0 +1,255 @@
+"""SNMP client against a real net-snmp snmpd on loopback: v1/v2c/v3 and the faults."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from monitors.snmp_client import SYS_DESCR, SYS_OBJECT_ID, SnmpClient
+from monitors.snmp_errors import SnmpAuthError, SnmpConfigError, SnmpTimeout
+from monitors.targets import SnmpCredential, SnmpTarget
+from tests import snmp_daemons
+from tests.daemons import find_binary, free_port, require
+from tests.snmp_daemons import SnmpdAgent, start_snmpd
+
+pytestmark = pytest.mark.daemon
+snmpd_agent = snmp_daemons.snmpd_agent  # the shared fixture
+T = TypeVar("T")
+IF_DESCR = "1.3.6.1.2.1.2.2.1.2"
+
+
+def run(factory: Callable[[SnmpClient], Awaitable[T]], **client_kw: Any) -> T:
+    async def main() -> T:
+        client = SnmpClient(**client_kw)
+        try:
+            return await factory(client)
+        finally:
+            client.close()
+
+    return asyncio.run(main())
+
+
+def v2c(agent: SnmpdAgent, **kw: Any) -> SnmpTarget:
+    return SnmpTarget(agent.host, agent.port, SnmpCredential("2c", agent.community), **kw)
+
+
+def v3(agent: SnmpdAgent, user: str, **kw: Any) -> SnmpTarget:
+    auth, akey, priv, pkey = agent.users[user]
+    cred = SnmpCredential(
+        "3",
+        user=user,
+        auth_proto=auth,
+        auth_key=akey,
+        priv_proto=priv,
+        priv_key=pkey,  # type: ignore[arg-type]
+    )
+    return SnmpTarget(agent.host, agent.port, cred, **kw)
+
+
+class CountingClient(SnmpClient):
+    """Records the size of every request actually sent."""
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.sizes: list[int] = []
+
+    async def _request(
+        self, target: SnmpTarget, kind: str, varbinds: Any, repetitions: int = 0
+    ) -> Any:
+        self.sizes.append(len(varbinds))
+        return await super()._request(target, kind, varbinds, repetitions)
+
+
+def test_identify_v2c(snmpd_agent: SnmpdAgent) -> None:
+    ident = run(lambda c: c.identify(v2c(snmpd_agent)))
+    assert ident.sys_object_id.startswith("1.3.6.1.4.1.8072.3.2")
+    assert ident.sys_descr
+    assert ident.sys_name
+
+
+def test_get_is_batched_by_max_varbinds_and_aligned(snmpd_agent: SnmpdAgent) -> None:
+    oids = [SYS_DESCR, "1.3.6.1.2.1.1.99.0", SYS_OBJECT_ID] * 4
+
+    async def go() -> tuple[list[Any], list[int]]:
+        client = CountingClient()
+        try:
+            values = await client.get(v2c(snmpd_agent, max_varbinds=5), oids)
+            return values, client.sizes
+        finally:
+            client.close()
+
+    values, sizes = asyncio.run(go())
+    assert sizes == [5, 5, 2]
+    assert values[1] is None and values[4] is None  # no such object, not an error
+    assert values[0] == values[3] and isinstance(values[0], str)
+    assert values[2] == values[5] and str(values[2]).startswith("1.3.6.1.4.1.8072")
+
+
+def test_walk_v2c_bulk_equals_v1_getnext(snmpd_agent: SnmpdAgent) -> None:
+    bulk = run(lambda c: c.walk(v2c(snmpd_agent), IF_DESCR))
+    t1 = SnmpTarget(snmpd_agent.host, snmpd_agent.port, SnmpCredential("1", snmpd_agent.community))
+    nxt = run(lambda c: c.walk(t1, IF_DESCR))
+    assert bulk and bulk == nxt
+    assert all(oid.startswith(IF_DESCR + ".") for oid, _ in bulk)
+    assert "lo" in [v for _, v in bulk]
+
+
+def test_v1_get_drops_missing_oid_and_keeps_the_rest(snmpd_agent: SnmpdAgent) -> None:
+    t1 = SnmpTarget(snmpd_agent.host, snmpd_agent.port, SnmpCredential("1", snmpd_agent.community))
+    values = run(lambda c: c.get(t1, [SYS_DESCR, "1.3.6.1.2.1.1.99.0", SYS_OBJECT_ID]))
+    assert values[0] and values[1] is None and values[2]
+
+
+def test_exists(snmpd_agent: SnmpdAgent) -> None:
+    t = v2c(snmpd_agent)
+    assert run(lambda c: c.exists(t, "1.3.6.1.2.1.2.2.1"))
+    assert not run(lambda c: c.exists(t, "1.3.6.1.4.1.318.1.1.12"))
+
+
+@pytest.mark.parametrize(
+    "user",
+    ["rw-sha256-aes128", "rw-sha512-aes256", "rw-sha1-aes128", "rw-sha-authnopriv", "rw-noauth"],
+)
+def test_v3_security_levels(snmpd_agent: SnmpdAgent, user: str) -> None:
+    t = v3(snmpd_agent, user)
+    ident = run(lambda c: c.identify(t))
+    rows = run(lambda c: c.walk(t, IF_DESCR))
+    assert ident.sys_object_id.startswith("1.3.6.1.4.1.8072")
+    assert rows
+
+
+def test_wrong_community_is_a_clear_timeout(snmpd_agent: SnmpdAgent) -> None:
+    t = SnmpTarget(
+        snmpd_agent.host, snmpd_agent.port, SnmpCredential("2c", "nope"), timeout_s=0.3, retries=1
+    )
+    with pytest.raises(SnmpTimeout) as exc:
+        run(lambda c: c.identify(t))
+    msg = str(exc.value)
+    assert f"127.0.0.1:{snmpd_agent.port}" in msg and "wrong community" in msg and "2 tries" in msg
+
+
+def test_wrong_v3_auth_key_is_an_auth_error(snmpd_agent: SnmpdAgent) -> None:
+    good = v3(snmpd_agent, "rw-sha256-aes128", timeout_s=0.5, retries=0)
+    cred = SnmpCredential(
+        "3",
+        user="rw-sha256-aes128",
+        auth_proto="sha256",
+        auth_key="not-the-key",
+        priv_proto="aes128",
+        priv_key=snmpd_agent.users["rw-sha256-aes128"][3],
+    )
+    bad = SnmpTarget(good.host, good.port, cred, timeout_s=0.5, retries=0)
+    with pytest.raises(SnmpAuthError) as exc:
+        run(lambda c: c.identify(bad))
+    assert "rw-sha256-aes128" in str(exc.value) and str(snmpd_agent.port) in str(exc.value)
+
+
+def test_wrong_v3_priv_key_fails_clearly(snmpd_agent: SnmpdAgent) -> None:
+    auth, akey, priv, _ = snmpd_agent.users["rw-sha512-aes256"]
+    cred = SnmpCredential(
+        "3",
+        user="rw-sha512-aes256",
+        auth_proto=auth,
+        auth_key=akey,
+        priv_proto=priv,  # type: ignore[arg-type]
+        priv_key="wrong-priv-key",
+    )
+    bad = SnmpTarget(snmpd_agent.host, snmpd_agent.port, cred, timeout_s=0.5, retries=0)
+    with pytest.raises((SnmpTimeout, SnmpAuthError)) as exc:
+        run(lambda c: c.identify(bad))
+    assert str(snmpd_agent.port) in str(exc.value)
+    if isinstance(exc.value, SnmpTimeout):  # net-snmp drops what it cannot decrypt
+        assert "privacy key" in str(exc.value)
+
+
+def test_agent_down_times_out_naming_host_and_port() -> None:
+    import socket
+
+    port = free_port(socket.SOCK_DGRAM)
+    t = SnmpTarget("127.0.0.1", port, SnmpCredential("2c", "public"), timeout_s=0.2, retries=0)
+    with pytest.raises(SnmpTimeout) as exc:
+        run(lambda c: c.get(t, [SYS_DESCR]))
+    assert f"127.0.0.1:{port}" in str(exc.value)
+
+
+def test_slow_agent_times_out_then_recovers() -> None:
+    require(find_binary("snmpd") is not None, "snmpd not installed")
+    agent = start_snmpd()
+    try:
+        t = v2c(agent, timeout_s=0.3, retries=0)
+
+        async def scenario(client: SnmpClient) -> tuple[str, Any]:
+            agent.pause()
+            try:
+                await client.identify(t)
+                first = "answered"
+            except SnmpTimeout as exc:
+                first = str(exc)
+            finally:
+                agent.resume()
+            # the same client (same socket, same engine) keeps working afterwards
+            return first, await client.identify(t)
+
+        first, ident = run(scenario)
+        assert "no response" in first
+        assert ident.sys_object_id
+    finally:
+        agent.stop()
+        shutil.rmtree(agent.workdir, ignore_errors=True)
+
+
+def test_too_big_response_is_split(snmpd_agent: SnmpdAgent) -> None:
+    # Announce a small msgMaxSize: snmpd answers tooBig for 60 sysDescr values in one PDU.
+    t = v3(snmpd_agent, "rw-sha256-aes128", max_varbinds=100)
+
+    async def go() -> tuple[list[Any], list[int]]:
+        client = CountingClient(v3_max_message_size=1500)
+        try:
+            return await client.get(t, [SYS_DESCR] * 60), client.sizes
+        finally:
+            client.close()
+
+    values, sizes = asyncio.run(go())
+    assert sizes[0] == 60 and len(sizes) > 1 and max(sizes[1:]) < 60
+    assert all(isinstance(v, str) and v for v in values)
+
+
+def test_receive_buffer_is_raised(snmpd_agent: SnmpdAgent) -> None:
+    async def go(client: SnmpClient) -> dict[str, int]:
+        await client.identify(v2c(snmpd_agent))
+        return client.receive_buffer_bytes()
+
+    got = run(go)
+    rmem_max = int(Path("/proc/sys/net/core/rmem_max").read_text())
+    # Linux doubles the request for bookkeeping and caps it at rmem_max (unless root forces it).
+    assert got["v1v2c"] >= min(4 * 1024 * 1024, rmem_max)
+
+
+@pytest.mark.parametrize(
+    ("cred", "fragment"),
+    [
+        (SnmpCredential("3", user="u", auth_proto="sha", auth_key="short"), "at least 8"),
+        (
+            SnmpCredential(
+                "3", user="u", auth_proto="none", priv_proto="aes128", priv_key="12345678"
+            ),
+            "needs an auth",
+        ),
+        (SnmpCredential("3", user="", auth_proto="sha", auth_key="12345678"), "user name"),
+        (
+            SnmpCredential("3", user="u", auth_proto="whirlpool", auth_key="12345678"),
+            "unknown SNMPv3",
+        ),  # type: ignore[arg-type]
+        (SnmpCredential("9", community="x"), "unknown SNMP version"),  # type: ignore[arg-type]
+    ],
+)
+def test_bad_credentials_are_config_errors(cred: SnmpCredential, fragment: str) -> None:
+    t = SnmpTarget("127.0.0.1", 9, cred, timeout_s=0.2, retries=0)
+    with pytest.raises(SnmpConfigError) as exc:
+        run(lambda c: c.get(t, [SYS_DESCR]))
+    assert fragment in str(exc.value) and "127.0.0.1:9" in str(exc.value)
