@@ -269,6 +269,21 @@ def _credentials_parser(p: argparse.ArgumentParser) -> None:
     p.set_defaults(func=cmd_credentials)
 
 
+# -- gui --------------------------------------------------------------------------------------
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    from ui.main import run
+
+    return run(
+        resolve_db_url(args.db),
+        screenshot=args.screenshot,
+        view=args.view,
+        theme_name=args.theme,
+        size=(args.width, args.height),
+    )
+
+
 # -- parser -----------------------------------------------------------------------------------
 
 
@@ -282,7 +297,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("gui", help="open the main window")
     _add_db(p)
-    p.set_defaults(func=_not_yet("gui"))
+    p.add_argument("--screenshot", metavar="FILE", help="load the view, save it as PNG and exit")
+    p.add_argument(
+        "--view",
+        metavar="VIEW",
+        help="open a view: site:CODE, rack:NAME (or SITE/NAME), wall or alarms",
+    )
+    p.add_argument("--theme", choices=("light", "dark"), help="colour theme (default: remembered)")
+    p.add_argument("--width", type=int, default=1600, help="window width for --screenshot")
+    p.add_argument("--height", type=int, default=1000, help="window height for --screenshot")
+    p.set_defaults(func=cmd_gui)
 
     p = sub.add_parser("demo", help="start a simulated data hall, collect it and open the GUI")
     p.set_defaults(func=_not_yet("demo"))

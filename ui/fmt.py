@@ -1,0 +1,80 @@
+"""Formatting of values, ages and times for display."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from PySide6.QtCore import QCoreApplication
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("fmt", text)
+
+
+def age(seconds: float | None) -> str:
+    """Short human age: '8 s', '4 min', '3 h', '2 d'."""
+    if seconds is None:
+        return "—"
+    s = max(0, int(seconds))
+    if s < 90:
+        return tr("%1 s").replace("%1", str(s))
+    if s < 90 * 60:
+        return tr("%1 min").replace("%1", str(round(s / 60)))
+    if s < 36 * 3600:
+        return tr("%1 h").replace("%1", f"{s / 3600:.1f}".rstrip("0").rstrip("."))
+    return tr("%1 d").replace("%1", f"{s / 86400:.1f}".rstrip("0").rstrip("."))
+
+
+def number(value: float | None, digits: int = 1, unit: str = "") -> str:
+    if value is None:
+        return "—"
+    text = f"{value:,.{digits}f}"
+    return f"{text} {unit}".rstrip() if unit else text
+
+
+def kw(watts: float | None) -> str:
+    return "—" if watts is None else f"{watts / 1000:.2f}"
+
+
+def zone(name: str) -> dt.tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return dt.UTC
+
+
+def local_time(ts: int | float | None, tz: str = "UTC", with_date: bool = True) -> str:
+    if ts is None:
+        return "—"
+    t = dt.datetime.fromtimestamp(ts, zone(tz))
+    return t.strftime("%Y-%m-%d %H:%M:%S" if with_date else "%H:%M:%S")
+
+
+def digits_for(value: float, unit: str) -> int:
+    if unit in ("W", "RPM", "VA") or abs(value) >= 1000:
+        return 0
+    return 2 if unit in ("A", "") else 1
+
+
+def value_with_unit(value: float | None, unit: str) -> str:
+    if value is None:
+        return "—"
+    return number(value, digits_for(value, unit), unit)
+
+
+METRIC_NAMES = {
+    "power_w": "Power", "apparent_power_va": "Apparent power", "energy_kwh": "Energy",
+    "current_a": "Current", "voltage_v": "Voltage", "frequency_hz": "Frequency",
+    "temperature_c": "Temperature", "humidity_pct": "Humidity", "fan_rpm": "Fan",
+    "power_factor": "Power factor", "state": "State",
+}
+
+
+def series_label(metric: str, channel: str, role: str | None) -> str:
+    """'Temperature Inlet Temp (inlet)'-style label of a series, translated metric name."""
+    name = QCoreApplication.translate("metric", METRIC_NAMES.get(metric, metric))
+    text = f"{name} {channel}".strip()
+    if role and role.lower() not in channel.lower():
+        text += f" ({role})"
+    return text

@@ -1,0 +1,164 @@
+"""Starting the GUI: application set-up, views by name, and the --screenshot mode."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QSettings, QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+
+from models import queries
+from models.db import has_schema, make_engine
+from ui import theme
+from ui.context import Context, current_user
+from ui.main_window import MainWindow, widget_for_capture
+from ui.workers import Loader
+
+log = logging.getLogger(__name__)
+VIEWS = ("site:CODE", "rack:NAME", "wall", "alarms")
+
+
+def make_app(argv: list[str] | None = None) -> QApplication:
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        return existing
+    QCoreApplication.setOrganizationName("RackWatch")
+    QCoreApplication.setApplicationName("RackWatch")
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+        __import__("PySide6.QtCore", fromlist=["Qt"]).Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+    )
+    return QApplication(argv or [sys.argv[0]])
+
+
+def check_view(view: str | None) -> str | None:
+    """Validate a --view value; returns an error message or None."""
+    if view is None or view in ("wall", "alarms"):
+        return None
+    kind, _, name = view.partition(":")
+    if kind in ("site", "rack") and name:
+        return None
+    return f"--view {view!r}: expected one of {', '.join(VIEWS)}"
+
+
+def apply_view(win: MainWindow, view: str) -> str | None:
+    """Open a named view; returns an error message when it names nothing in the database."""
+    engine = win.ctx.engine
+    kind, _, name = view.partition(":")
+    if kind == "site":
+        site = queries.find_site(engine, name)
+        if site is None:
+            return f"--view site:{name}: no site with that code"
+        win.open_site(site.id)
+    elif kind == "rack":
+        rid = queries.find_rack(engine, name)
+        if rid is None:
+            return f"--view rack:{name}: no rack with that name (use NAME or SITE/NAME)"
+        win.open_rack(rid, reveal=True)
+    elif kind == "wall":
+        win.toggle_wall(fullscreen=False)
+        if win.wall is not None:
+            win.wall.resize(win.size())
+            win.wall.show()
+    elif kind == "alarms":
+        win.alarm_dock.show()
+        win.resizeDocks([win.alarm_dock], [420], __import__("PySide6.QtCore", fromlist=["Qt"]).Qt.Orientation.Vertical)
+        if win.alarms.alarms:
+            win.alarms.select_alarm(win.alarms.alarms[0].id)
+    return None
+
+
+def run(
+    url: str,
+    *,
+    screenshot: str | None = None,
+    view: str | None = None,
+    theme_name: str | None = None,
+    size: tuple[int, int] = (1600, 1000),
+    timeout_s: float = 120.0,
+) -> int:
+    err = check_view(view)
+    if err:
+        print(f"rackwatch gui: {err}", file=sys.stderr)
+        return 2
+    if screenshot and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    engine = make_engine(url)
+    try:
+        ok = has_schema(engine)
+    except Exception as exc:
+        print(f"rackwatch gui: cannot open database {url}: {exc}", file=sys.stderr)
+        return 2
+    if not ok:
+        print(f"rackwatch gui: database {url} has no RackWatch schema; run 'app.py db upgrade --db URL'",
+              file=sys.stderr)
+        return 2
+    app = make_app()
+    if screenshot:
+        # Screenshots must not depend on (or change) the user's remembered layout.
+        QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope,
+                          str(Path(screenshot).resolve().parent / ".rackwatch-screenshot-settings"))
+    settings = QSettings()
+    name = theme_name or str(settings.value("ui/theme", "light"))
+    theme.apply_theme(app, name)
+    ctx = Context(engine=engine, url=url, loader=Loader(app), user=current_user())
+    win = MainWindow(ctx, restore=not screenshot)
+    win.theme_actions.get(name, win.theme_actions["light"]).setChecked(True)
+    if screenshot:
+        win.resize(*size)
+    win.show()
+    started = time.monotonic()
+    win.start()
+    if view and view not in ("wall",):
+        err = apply_view(win, view)
+        if err:
+            print(f"rackwatch gui: {err}", file=sys.stderr)
+            return 2
+    if not screenshot:
+        rc = app.exec()
+        engine.dispose()
+        return int(rc)
+    target_view = view or "site"
+    result = {"rc": 1}
+    state = {"wall_opened": False, "settle": 0}
+
+    def check() -> None:
+        if target_view == "wall" and not state["wall_opened"] and win.inventory is not None:
+            state["wall_opened"] = True
+            apply_view(win, "wall")
+        if target_view == "alarms" and win.alarms.loaded and win.alarms.selected_alarm() is None and win.alarms.alarms:
+            win.alarms.select_alarm(win.alarms.alarms[0].id, emit=False)
+        ready = win.ready_for(target_view) and not ctx.loader.busy()
+        state["settle"] = state["settle"] + 1 if ready else 0
+        timed_out = time.monotonic() - started > timeout_s
+        if state["settle"] >= 3 or timed_out:
+            poll.stop()
+            app.processEvents()
+            widget = widget_for_capture(win, target_view)
+            image = widget.grab()
+            Path(screenshot).parent.mkdir(parents=True, exist_ok=True)
+            saved = image.save(screenshot, "PNG")
+            if timed_out:
+                print(f"rackwatch gui: view {target_view} not loaded after {timeout_s:.0f} s; "
+                      f"saved what was shown", file=sys.stderr)
+            result["rc"] = 0 if saved and not timed_out else 1
+            if saved:
+                print(f"screenshot {screenshot} ({image.width()}x{image.height()}, "
+                      f"{time.monotonic() - started:.1f} s)")
+            app.quit()
+
+    poll = QTimer(interval=150)
+    poll.timeout.connect(check)
+    poll.start()
+    app.exec()
+    if win.wall is not None:
+        win.wall.close()
+    win.close()
+    ctx.loader.pool.waitForDone(5000)
+    engine.dispose()
+    return result["rc"]

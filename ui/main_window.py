@@ -1,0 +1,383 @@
+"""The main window: site tree, floor map, rack view with plots, alarm dock and status bar."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QDockWidget,
+    QHeaderView,
+    QMainWindow,
+    QMessageBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from models import queries
+from models.queries import Health, Inventory
+from ui import theme
+from ui.alarm_dock import AlarmPanel
+from ui.context import Context
+from ui.floor_map import FloorPanel
+from ui.plots import PRESETS
+from ui.rack_view import RackView
+from ui.site_tree import SiteTree
+from ui.status import StatusPanel
+from ui.wall import WallView
+
+log = logging.getLogger(__name__)
+PULSE_MS = 2000
+TAB_FLOOR, TAB_RACK = 0, 1
+
+
+class MainWindow(QMainWindow):
+    view_changed = Signal(str)
+
+    def __init__(self, ctx: Context, *, restore: bool = True) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.setObjectName("mainWindow")
+        self.setWindowTitle(self.tr("RackWatch — %1").replace("%1", ctx.db_label))
+        self.settings = QSettings()
+        self.restoring = restore
+        self.wall: WallView | None = None
+        self.inventory: Inventory | None = None
+        self.health: Health | None = None
+        self._seen_change = -1
+        self._seen_alarm = -1
+        self._last_floor = 0.0
+        self._pending_rack: tuple[int, int | None] | None = None
+
+        self.tree = SiteTree(ctx, self)
+        self.tree_dock = QDockWidget(self.tr("Sites"), self)
+        self.tree_dock.setObjectName("treeDock")
+        self.tree_dock.setWidget(self.tree)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.tree_dock)
+
+        self.alarms = AlarmPanel(ctx, self)
+        self.alarm_dock = QDockWidget(self.tr("Alarms"), self)
+        self.alarm_dock.setObjectName("alarmDock")
+        self.alarm_dock.setWidget(self.alarms)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.alarm_dock)
+
+        self.floor = FloorPanel(ctx, self)
+        self.rack = RackView(ctx, self)
+        self.tabs = QTabWidget(self)
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.floor, self.tr("Floor map"))
+        self.tabs.addTab(self.rack, self.tr("Rack"))
+        self.setCentralWidget(self.tabs)
+
+        self.status = StatusPanel(self.statusBar(), ctx.db_label)
+
+        self.tree.rack_chosen.connect(self.open_rack)
+        self.tree.device_chosen.connect(lambda d, r: self.open_rack(r, d))
+        self.tree.site_chosen.connect(self.open_site)
+        self.tree.inventory_loaded.connect(self._inventory_loaded)
+        self.floor.rack_chosen.connect(self.open_rack)
+        self.floor.wall_requested.connect(self.toggle_wall)
+        self.alarms.rack_chosen.connect(lambda r, d: self.open_rack(r, d or None, reveal=True))
+        self.alarms.message.connect(self.show_message)
+        self.rack.message.connect(self.show_message)
+        ctx.loader.loaded.connect(self._loaded)
+        ctx.loader.failed.connect(self._failed)
+
+        self.shortcut_list: list[tuple[str, str]] = []
+        self._build_menus()
+        self.pulse_timer = QTimer(self, interval=PULSE_MS)
+        self.pulse_timer.timeout.connect(self.pulse)
+        self.tick_timer = QTimer(self, interval=1000)
+        self.tick_timer.timeout.connect(self._tick)
+        self.resize(1500, 940)
+        if restore:
+            self._restore()
+
+    # -- start-up -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Kick off the first reads; the window paints before any data arrives."""
+        if not self.restoring or self.settings.value("window/state") is None:
+            self.resizeDocks([self.tree_dock], [470], Qt.Orientation.Horizontal)
+            self.resizeDocks([self.alarm_dock], [200], Qt.Orientation.Vertical)
+        self.tree.load_inventory()
+        self.alarms.refresh()
+        self.pulse()
+        self.pulse_timer.start()
+        self.tick_timer.start()
+
+    def _inventory_loaded(self, inv: Inventory) -> None:
+        self.inventory = inv
+        self.floor.set_sites(inv.sites)
+        if len(inv.sites) <= 20:
+            self.tree.view.expandToDepth(0)
+        if self._pending_rack is not None:
+            rid, did = self._pending_rack
+            self._pending_rack = None
+            self.tree.reveal_rack(rid)
+            if did:
+                self.tree.reveal_device(did)
+
+    # -- navigation -----------------------------------------------------------------------
+
+    def open_rack(self, rack_id: int, device_id: int | None = None, reveal: bool = False) -> None:
+        if not rack_id:
+            return
+        self.tabs.setCurrentIndex(TAB_RACK)
+        self.rack.show_rack(rack_id, device_id)
+        if self.inventory is not None:
+            ri = self.inventory.rack_index(rack_id)
+            if ri is not None:
+                site = self.inventory.sites[int(self.inventory.rack_site[ri])]
+                self.rack.plot.set_zone(site.tz)
+            if reveal:
+                self.tree.reveal_rack(rack_id)
+        else:
+            self._pending_rack = (rack_id, device_id)
+        self.settings.setValue("view/rack", rack_id)
+        self.view_changed.emit(f"rack:{rack_id}")
+
+    def open_site(self, site_id: int) -> None:
+        self.tabs.setCurrentIndex(TAB_FLOOR)
+        self.floor.show_site(site_id)
+        self.settings.setValue("view/site", site_id)
+
+    def show_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, 6000)
+
+    # -- refresh --------------------------------------------------------------------------
+
+    def pulse(self) -> None:
+        """Cheap cursor read; the views re-read only when something moved."""
+        engine = self.ctx.engine
+        self.ctx.loader.submit("pulse", lambda: queries.health(engine))
+
+    def refresh_now(self) -> None:
+        self._seen_change = -1
+        self._seen_alarm = -1
+        self.tree.refresh_sites()
+        self.pulse()
+
+    def _loaded(self, key: str, result: object) -> None:
+        if key == "pulse":
+            assert isinstance(result, Health)
+            self.health = result
+            self.status.update(result)
+            changed = result.change_seq != self._seen_change
+            alarm_changed = result.alarm_seq != self._seen_alarm
+            self._seen_change = result.change_seq
+            self._seen_alarm = result.alarm_seq
+            if changed or alarm_changed:
+                self._refresh_views()
+            if alarm_changed:
+                self.alarms.refresh()
+                if self.wall is not None:
+                    self.wall.refresh()
+        elif key in ("action.poll", "action.focus"):
+            self.pulse()
+
+    def _failed(self, key: str, message: str) -> None:
+        self.statusBar().showMessage(self.tr("Reading %1 failed: %2").replace("%1", key).replace("%2", message), 10000)
+
+    def _refresh_views(self) -> None:
+        self.tree.refresh()
+        if self.tabs.currentIndex() == TAB_RACK:
+            self.rack.refresh()
+            self.rack.plot.on_change()
+        elif time.monotonic() - self._last_floor > 10:
+            self._last_floor = time.monotonic()
+            self.floor.refresh()
+
+    def _tick(self) -> None:
+        self.status.tick()
+        self.alarms.tick()
+
+    # -- wall mode ------------------------------------------------------------------------
+
+    def toggle_wall(self, *, fullscreen: bool = True) -> WallView | None:
+        if self.wall is not None:
+            self.wall.close()
+            return None
+        if self.inventory is None:
+            return None
+        cycle = int(self.settings.value("wall/cycle_s", 20))
+        self.wall = WallView(self.ctx, cycle_s=cycle, measure=str(self.floor.measure.currentData()))
+        self.wall.closed.connect(self._wall_closed)
+        self.wall.rack_chosen.connect(lambda r: (self.toggle_wall(), self.open_rack(r)))
+        self.wall.start(self.inventory.sites, self.floor.site_id)
+        if fullscreen:
+            self.wall.showFullScreen()
+        return self.wall
+
+    def _wall_closed(self) -> None:
+        self.wall = None
+
+    # -- menus and shortcuts --------------------------------------------------------------
+
+    def _action(self, menu: Any, text: str, slot: Any, shortcut: str | None = None, tip: str = "") -> QAction:
+        act = QAction(text, self)
+        if shortcut:
+            act.setShortcut(QKeySequence(shortcut))
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            self.shortcut_list.append((QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText),
+                                       text.replace("&", "").replace("…", "")))
+        if tip:
+            act.setStatusTip(tip)
+        act.triggered.connect(lambda _c=False: slot())
+        menu.addAction(act)
+        self.addAction(act)
+        return act
+
+    def _build_menus(self) -> None:
+        mb = self.menuBar()
+        m = mb.addMenu(self.tr("&File"))
+        self._action(m, self.tr("&Refresh now"), self.refresh_now, "F5")
+        m.addSeparator()
+        self._action(m, self.tr("&Quit"), self.close, "Ctrl+Q")
+        m = mb.addMenu(self.tr("&View"))
+        self._action(m, self.tr("&Floor map"), lambda: self.tabs.setCurrentIndex(TAB_FLOOR), "Ctrl+1")
+        self._action(m, self.tr("&Rack view"), lambda: self.tabs.setCurrentIndex(TAB_RACK), "Ctrl+2")
+        self._action(m, self.tr("&Find device…"), self.tree.focus_filter, "Ctrl+F")
+        self._action(m, self.tr("&Wall mode"), self.toggle_wall, "F11")
+        m.addSeparator()
+        m.addAction(self.tree_dock.toggleViewAction())
+        m.addAction(self.alarm_dock.toggleViewAction())
+        m.addSeparator()
+        themes = m.addMenu(self.tr("&Theme"))
+        group = QActionGroup(self)
+        self.theme_actions: dict[str, QAction] = {}
+        for key, label in (("light", self.tr("&Light")), ("dark", self.tr("&Dark"))):
+            act = QAction(label, self, checkable=True)
+            act.triggered.connect(lambda _c=False, k=key: self.set_theme(k))
+            group.addAction(act)
+            themes.addAction(act)
+            self.theme_actions[key] = act
+        self._action(themes, self.tr("&Toggle light/dark"), self.toggle_theme, "Ctrl+T")
+        m = mb.addMenu(self.tr("&Rack"))
+        self._action(m, self.tr("&Poll now"), self.rack.poll_now, "Ctrl+P")
+        self._action(m, self.tr("&Focus this rack"), self.rack.focus_rack, "Ctrl+Shift+F")
+        self._action(m, self.tr("Toggle &live follow"), self.rack.plot.live.toggle, "Ctrl+L")
+        sub = m.addMenu(self.tr("Plot &window"))
+        for i, (label, secs) in enumerate(PRESETS):
+            self._action(sub, self.tr(label), lambda s=secs: self.rack.plot.set_span(s), f"Alt+{i + 1}")
+        m = mb.addMenu(self.tr("&Alarms"))
+        self._action(m, self.tr("&Acknowledge selected…"), self.alarms.acknowledge_selected, "Ctrl+K")
+        self._action(m, self.tr("&Shelve selected for 1 hour"), lambda: self.alarms.shelve_selected(3600),
+                     "Ctrl+Shift+H")
+        self._action(m, self.tr("Go to alarm &list"), self._focus_alarms, "Ctrl+Shift+A")
+        m = mb.addMenu(self.tr("&Help"))
+        self._action(m, self.tr("&Keyboard shortcuts"), self.show_shortcuts, "F1")
+        self._action(m, self.tr("&About RackWatch"), self._about)
+
+    def _focus_alarms(self) -> None:
+        self.alarm_dock.show()
+        self.alarms.view.setFocus()
+
+    def shortcuts_dialog(self) -> QDialog:
+        dlg = QDialog(self)
+        dlg.setWindowTitle(self.tr("Keyboard shortcuts"))
+        table = QTableWidget(len(self.shortcut_list), 2, dlg)
+        table.setHorizontalHeaderLabels([self.tr("Keys"), self.tr("Action")])
+        table.verticalHeader().setVisible(False)
+        table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        for row, (keys, text) in enumerate(self.shortcut_list):
+            table.setItem(row, 0, QTableWidgetItem(keys))
+            table.setItem(row, 1, QTableWidgetItem(text))
+        table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        table.resizeColumnToContents(0)
+        lay = QVBoxLayout(dlg)
+        lay.addWidget(table)
+        dlg.resize(460, 520)
+        return dlg
+
+    def show_shortcuts(self) -> None:
+        self.shortcuts_dialog().exec()
+
+    def _about(self) -> None:
+        QMessageBox.about(
+            self, self.tr("About RackWatch"),
+            self.tr("RackWatch — power and temperature of server racks.\nDatabase: %1").replace("%1", self.ctx.db_label),
+        )
+
+    # -- theme ----------------------------------------------------------------------------
+
+    def set_theme(self, name: str) -> None:
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        theme.apply_theme(app, name)
+        self.theme_actions[name].setChecked(True)
+        self.rack.plot.apply_theme()
+        if self.rack.plot.data is not None:
+            self.rack.plot._draw(self.rack.plot.data)
+        self.tree.model._icons.clear()
+        self.settings.setValue("ui/theme", name)
+        for w in (self.floor.map, self.rack.elevation, self.rack.pdus):
+            w.update()
+
+    def toggle_theme(self) -> None:
+        self.set_theme("light" if theme.is_dark() else "dark")
+
+    # -- settings -------------------------------------------------------------------------
+
+    def _restore(self) -> None:
+        s = self.settings
+        geo = s.value("window/geometry")
+        if isinstance(geo, QByteArray):
+            self.restoreGeometry(geo)
+        st = s.value("window/state")
+        if isinstance(st, QByteArray):
+            self.restoreState(st)
+        tab = int(s.value("view/tab", TAB_FLOOR))
+        rack = s.value("view/rack")
+        if tab == TAB_RACK and rack:
+            self.open_rack(int(rack))
+        measure = s.value("view/measure")
+        if measure:
+            self.floor.set_measure(str(measure))
+        span = s.value("plot/span")
+        if span:
+            self.rack.plot.span = int(span)
+
+    def save_settings(self) -> None:
+        s = self.settings
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState())
+        s.setValue("view/tab", self.tabs.currentIndex())
+        s.setValue("view/measure", self.floor.measure.currentData())
+        s.setValue("plot/span", self.rack.plot.span)
+        if self.floor.site_id is not None:
+            s.setValue("view/site", self.floor.site_id)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.restoring:
+            self.save_settings()
+        if self.wall is not None:
+            self.wall.close()
+        self.pulse_timer.stop()
+        super().closeEvent(event)
+
+    # -- readiness (screenshots, tests) ---------------------------------------------------
+
+    def ready_for(self, view: str) -> bool:
+        """Whether everything the given view shows has been loaded and painted at least once."""
+        if not self.tree.loaded or not self.alarms.loaded or self.health is None:
+            return False
+        if view.startswith("rack"):
+            return self.rack.ready
+        if view == "wall":
+            return self.wall is not None and self.wall.ready
+        if view == "alarms":
+            return True
+        return self.floor.ready and self.tree.refreshes > 0
+
+
+def widget_for_capture(win: MainWindow, view: str) -> QWidget:
+    return win.wall if view == "wall" and win.wall is not None else win
