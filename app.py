@@ -269,6 +269,50 @@ def _credentials_parser(p: argparse.ArgumentParser) -> None:
     p.set_defaults(func=cmd_credentials)
 
 
+# -- probe ------------------------------------------------------------------------------------
+
+
+def cmd_probe(args: argparse.Namespace) -> int:
+    import asyncio
+    import json
+
+    from monitors.profiles import ProfileError, ProfileSet
+    from monitors.snmp_probe import ProbeError, probe_device
+    from monitors.targets import SnmpCredential, SnmpTarget
+
+    host, _, port_text = (
+        args.address.rpartition(":") if ":" in args.address else (args.address, "", "161")
+    )
+    try:
+        port = int(port_text)
+    except ValueError:
+        print(f"rackwatch probe: bad port in {args.address!r}", file=sys.stderr)
+        return 2
+    if args.v3_user:
+        cred = SnmpCredential(
+            "3",
+            user=args.v3_user,
+            auth_proto=args.auth_proto,
+            auth_key=args.auth_key,
+            priv_proto=args.priv_proto,
+            priv_key=args.priv_key,
+        )
+    else:
+        cred = SnmpCredential(args.snmp_version, community=args.community)
+    target = SnmpTarget(host, port, cred, timeout_s=args.timeout, retries=args.retries)
+    try:
+        profiles = ProfileSet.load(args.profiles_dir)
+        result = asyncio.run(probe_device(target, args.profile, profiles))
+    except (ProbeError, ProfileError) as exc:
+        print(f"rackwatch probe: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(result.as_json(), indent=2))
+    else:
+        print(result.as_table())
+    return 0
+
+
 # -- gui --------------------------------------------------------------------------------------
 
 
@@ -325,7 +369,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_collect)
 
     p = sub.add_parser("probe", help="identify one SNMP device and print what it reads")
-    p.set_defaults(func=_not_yet("probe"))
+    p.add_argument("address", metavar="HOST[:PORT]", help="agent address (default port 161)")
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--community", help="SNMP v2c community")
+    g.add_argument("--v3-user", metavar="USER", help="SNMPv3 user name")
+    p.add_argument("--snmp-version", choices=("1", "2c"), default="2c", help="with --community")
+    p.add_argument(
+        "--auth-proto",
+        default="none",
+        choices=("none", "md5", "sha", "sha224", "sha256", "sha384", "sha512"),
+    )
+    p.add_argument("--auth-key", default="", help="SNMPv3 authentication pass phrase")
+    p.add_argument(
+        "--priv-proto", default="none", choices=("none", "des", "aes", "aes128", "aes192", "aes256")
+    )
+    p.add_argument("--priv-key", default="", help="SNMPv3 privacy pass phrase")
+    p.add_argument("--profile", metavar="NAME", help="force a profile (file stem)")
+    p.add_argument("--profiles-dir", metavar="DIR", help="profile directory (default: built in)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--timeout", type=float, default=3.0, metavar="S", help="per request")
+    p.add_argument("--retries", type=int, default=1)
+    p.set_defaults(func=cmd_probe)
 
     p = sub.add_parser("import", help="validate and import an inventory (YAML or CSV)")
     _add_db(p)
