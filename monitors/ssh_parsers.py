@@ -119,12 +119,16 @@ def _number(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
+# NULs, escapes and other control characters a broken tool may emit (tab is kept).
+_CONTROL = {c: None for c in (*range(0x20), 0x7F) if c != 0x09}
+
+
 def _lines(text: str) -> Iterator[str]:
-    # Strip NULs and other control characters a broken tool may emit, keep the line structure.
     for line in text.splitlines():
-        cleaned = "".join(ch for ch in line if ch == "\t" or ch >= " ")
-        if cleaned.strip():
-            yield cleaned
+        if not line.isprintable():
+            line = line.translate(_CONTROL)
+        if line.strip():
+            yield line
 
 
 # -- temperature roles ------------------------------------------------------------------------
