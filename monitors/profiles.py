@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from monitors.profile_plan import Decoded, PlanItem, PollPlan, parse_number
-from monitors.profile_schema import MetricSpec, Profile, ProfileError, load_profile
+from monitors.profile_schema import MatchRule, MetricSpec, Profile, ProfileError, load_profile
 from monitors.readings import DeviceIdentity
 from monitors.snmp_client import SnmpClient
 from monitors.snmp_values import SnmpValue, oid_str
@@ -82,14 +82,22 @@ class ProfileSet:
             if any(r.static_ok(identity.sys_object_id, identity.sys_descr) for r in p.match)
         ]
 
-    def match(self, identity: DeviceIdentity, has_oid: Callable[[str], bool]) -> Profile | None:
-        """Highest-priority profile with a rule that holds; has_oid(oid) tells subtree presence."""
+    def _rules(self, identity: DeviceIdentity) -> list[tuple[Profile, MatchRule]]:
+        # Rules naming the device's sysObjectID come first (by priority), then rules that only
+        # look at sysDescr or OID presence: a vendor's own profile beats another one whose
+        # tables the device happens to expose too.
+        first, second = [], []
         for p in self._ordered:
             for rule in p.match:
-                if rule.static_ok(identity.sys_object_id, identity.sys_descr) and all(
-                    has_oid(o) for o in rule.has_oid
-                ):
-                    return p
+                if rule.static_ok(identity.sys_object_id, identity.sys_descr):
+                    (first if rule.sys_object_id else second).append((p, rule))
+        return first + second
+
+    def match(self, identity: DeviceIdentity, has_oid: Callable[[str], bool]) -> Profile | None:
+        """Best profile with a rule that holds; has_oid(oid) tells whether a subtree exists."""
+        for p, rule in self._rules(identity):
+            if all(has_oid(o) for o in rule.has_oid):
+                return p
         return None
 
     async def select(
@@ -97,19 +105,16 @@ class ProfileSet:
     ) -> Profile | None:
         """Like match(), asking the agent (one GETNEXT per distinct OID, cached) for presence."""
         known: dict[str, bool] = {}
-        for p in self.candidates(identity):
-            for rule in p.match:
-                if not rule.static_ok(identity.sys_object_id, identity.sys_descr):
-                    continue
-                ok = True
-                for oid in rule.has_oid:
-                    if oid not in known:
-                        known[oid] = await client.exists(target, oid)
-                    if not known[oid]:
-                        ok = False
-                        break
-                if ok:
-                    return p
+        for p, rule in self._rules(identity):
+            ok = True
+            for oid in rule.has_oid:
+                if oid not in known:
+                    known[oid] = await client.exists(target, oid)
+                if not known[oid]:
+                    ok = False
+                    break
+            if ok:
+                return p
         return None
 
 
