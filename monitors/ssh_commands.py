@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 # Every poll runs exactly POLL_COMMAND, built from the constants below and nothing else: no
 # inventory value (host name, label, path) ever reaches a remote shell.
 #
@@ -85,6 +87,19 @@ assert "'" not in SCRIPT
 # sshd hands the command to the account's login shell; exec'ing /bin/sh makes the script run
 # the same under bash, dash, zsh, csh or fish and costs no extra fork.
 POLL_COMMAND = f"exec /bin/sh -c '{SCRIPT}'"
+
+
+def render_output(sections: Mapping[str, str | None]) -> str:
+    """What POLL_COMMAND prints for these section bodies (None: the tool is not installed).
+
+    For simulators that answer POLL_COMMAND themselves instead of running a shell.
+    """
+    parts = []
+    for name, body in sections.items():
+        text = ABSENT if body is None else body.rstrip("\n")
+        parts.append(f"{MARKER_PREFIX}{name}\n{text}\n" if text else f"{MARKER_PREFIX}{name}\n")
+    parts.append(f"{MARKER_PREFIX}{SECTION_END}\n")
+    return "".join(parts)
 
 
 def split_sections(text: str) -> tuple[dict[str, str], list[str]]:

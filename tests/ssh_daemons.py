@@ -46,9 +46,9 @@ def ensure_test_user() -> None:
     """Create rwtest (shell /bin/sh, no rc files) if missing and give it this run's password."""
     global _password_set
     try:
-        pwd.getpwnam(TEST_USER)
+        entry = pwd.getpwnam(TEST_USER)
     except KeyError:
-        subprocess.run(
+        made = subprocess.run(
             [
                 "useradd",
                 "--create-home",
@@ -60,8 +60,17 @@ def ensure_test_user() -> None:
                 "RackWatch test account",
                 TEST_USER,
             ],
-            check=True,
             capture_output=True,
+            text=True,
+        )
+        # Another test process may have created it in the meantime (useradd exit 9).
+        if made.returncode not in (0, 9):
+            raise RuntimeError(f"useradd {TEST_USER} failed: {made.stderr.strip()}") from None
+        entry = pwd.getpwnam(TEST_USER)
+    if entry.pw_shell != "/bin/sh":
+        # A login shell that reads rc files runs them on every exec and dominates a poll.
+        subprocess.run(
+            ["usermod", "--shell", "/bin/sh", TEST_USER], check=True, capture_output=True
         )
     if not _password_set:
         # Also unlocks the account: sshd refuses even key logins to a locked ('!') account.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import socket
+import subprocess
 import threading
 from collections.abc import Iterator
 
@@ -138,6 +139,15 @@ def test_changed_host_key_is_refused(sshd: Sshd, pool: SshPool) -> None:
     new_key = paramiko.PKey.from_path(sshd.base / "ssh_host_ed25519_key")
     assert "HOST KEY CHANGED" in result.error
     assert fingerprint(new_key) in result.error
+
+
+def test_hashed_known_hosts_entry_is_accepted(sshd: Sshd, pool: SshPool) -> None:
+    subprocess.run(
+        ["ssh-keygen", "-H", "-f", str(sshd.known_hosts)], check=True, capture_output=True
+    )
+    assert sshd.known_hosts.read_text().startswith("|1|")
+    result = pool.poll(1, sshd.target())
+    assert result.ok, result.error
 
 
 def test_missing_known_hosts_file_is_refused(sshd: Sshd) -> None:

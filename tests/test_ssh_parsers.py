@@ -17,6 +17,7 @@ from monitors.ssh_commands import (
     POLL_COMMAND,
     SCRIPT,
     SECTIONS,
+    render_output,
     split_sections,
 )
 from monitors.ssh_parsers import (
@@ -296,6 +297,24 @@ def test_full_output_falls_back_to_hwmon_then_thermal() -> None:
         {"sensors": ABSENT, "hwmon": "", "thermal": "thermal|thermal_zone0|acpitz|27800"}
     )
     assert [r.channel for r in parse_poll_output(text).readings] == ["acpitz/thermal_zone0"]
+
+
+def test_render_output_round_trip() -> None:
+    text = render_output(
+        {
+            "ipmi-sdr": _read("supermicro", "ipmitool-sdr-elist.txt"),
+            "dcmi": None,
+            "sensors": None,
+            "hwmon": "",
+            "thermal": "thermal|thermal_zone0|acpitz|27800\n",
+        }
+    )
+    sections, problems = split_sections(text)
+    assert problems == [] and sections["dcmi"] == ABSENT and sections["hwmon"] == ""
+    result = parse_poll_output(text)
+    channels = {r.channel for r in result.readings}
+    assert {"CPU1 Temp", "acpitz/thermal_zone0"} <= channels
+    assert result.problems == ()
 
 
 def test_missing_end_marker_is_a_problem() -> None:
