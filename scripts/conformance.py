@@ -196,6 +196,12 @@ def markdown(reports: list[DeviceReport]) -> str:
         f"Targets: found ≥ {FOUND_TARGET:.0%} of expected; every found value within "
         f"{TOLERANCE:.1%}.",
         "",
+        "Notes: a sensor counts as found when RackWatch reads the same OID as the same metric.",
+        "Values the MIB defines as 'not available' (APC -1, Sentry -1/-410, ...) are dropped as",
+        "'no probe' by the profiles, so the reference system's -1 readings show up as missing.",
+        "RackWatch keeps power factor as a ratio; where the reference stores percent the",
+        "comparison multiplies by 100.",
+        "",
     ]
     return "\n".join(lines)
 
