@@ -137,18 +137,15 @@ class ProfileNames:
         self.dirs = list(dirs) if dirs is not None else [BUILTIN_PROFILE_DIR]
         self.names: set[str] = set()
         for folder in self.dirs:
-            if folder.is_dir():
-                for pattern in ("*.yaml", "*.yml"):
-                    self.names.update(p.stem for p in folder.glob(pattern))
+            if folder.is_dir():  # the profile engine loads *.yaml only
+                self.names.update(p.stem for p in folder.glob("*.yaml"))
 
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str):
             return False
         if name in self.names:
             return True
-        if PROFILE_RE.fullmatch(name) and any(
-            (d / f"{name}{ext}").is_file() for d in self.dirs for ext in (".yaml", ".yml")
-        ):
+        if PROFILE_RE.fullmatch(name) and any((d / f"{name}.yaml").is_file() for d in self.dirs):
             self.names.add(name)
             return True
         return False
