@@ -1,4 +1,4 @@
-"""SNMP v1/v2c agent on asyncio UDP: one loopback port per simulated device."""
+"""SNMP v1/v2c agent on asyncio UDP: one loopback address:port per simulated device."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from monitors.lab.devices import SimDevice
 
 log = logging.getLogger(__name__)
 
-LOOPBACK = "127.0.0.1"
 # GETBULK answers are cut to fit this many bytes of varbinds (agents cap their PDU size too).
 BULK_BUDGET = 4000
 # A GET/GETNEXT whose answer is bigger than this gets tooBig, as from a real agent.
@@ -195,28 +194,29 @@ class SnmpAgent:
             return None
         return answer(dev, req, now, st)
 
-    async def start(self, base_port: int = 0) -> None:
-        """Bind every device (ports base_port, base_port+1, ... or ephemeral when 0)."""
+    async def start(self) -> None:
+        """Bind every device on its topology address and port (0 = any free port)."""
         raise_fd_limit(len(self.devices) + 1024)
         loop = asyncio.get_running_loop()
-        for n, dev in enumerate(self.devices):
+        for dev in self.devices:
+            address, port = dev.obj.address, dev.obj.port
+            if not address.startswith("127."):
+                raise OSError(f"lab device {dev.name}: {address} is not a loopback address")
             sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             try:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-                sock.bind((LOOPBACK, base_port + n if base_port else 0))
+                sock.bind((address, port))
             except OSError as exc:
                 sock.close()
                 raise OSError(
-                    f"lab SNMP agent cannot bind UDP {LOOPBACK}:{base_port + n} "
-                    f"for {dev.name}: {exc}"
+                    f"lab SNMP agent cannot bind UDP {address}:{port} for {dev.name}: {exc}"
                 ) from exc
-            dev.port = sock.getsockname()[1]
-            dev.obj.port = dev.port
+            dev.port = dev.obj.port = sock.getsockname()[1]
             transport, _ = await loop.create_datagram_endpoint(
-                lambda d=dev: _Protocol(self, d),
-                sock=sock,  # type: ignore[misc]
+                lambda d=dev: _Protocol(self, d),  # type: ignore[misc]
+                sock=sock,
             )
-            self._transports.append(transport)
+            self._transports.append(cast(asyncio.DatagramTransport, transport))
 
     def close(self) -> None:
         for tr in self._transports:

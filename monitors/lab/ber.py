@@ -123,7 +123,7 @@ def encode_value(value: Value) -> bytes:
     tag, payload = value
     if tag == INTEGER:
         return tlv(INTEGER, encode_int_body(int(payload)))  # type: ignore[call-overload]
-    if tag == OCTET_STRING or tag == OPAQUE:
+    if tag in (OCTET_STRING, OPAQUE):
         data = payload if isinstance(payload, bytes) else str(payload).encode()
         return tlv(tag, data)
     if tag in _UNSIGNED:

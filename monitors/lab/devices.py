@@ -112,7 +112,7 @@ def _pdu_device(
         kind="pdu",
         family=pdu.vendor,
         obj=pdu,
-        mib=layout((pdu.vendor, pdu.feed, pdu.outlets), build, pdu),
+        mib=layout((pdu.vendor, pdu.feed, pdu.outlets, pdu.phases, pdu.rated_a), build, pdu),
         state_fn=lambda t: physics.pdu(pdu, t),
         boot_t=_boot(pdu.name, t0),
         down_fn=_down(physics.scenarios, pdu.name),

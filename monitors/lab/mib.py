@@ -1,4 +1,4 @@
-"""OID trees of simulated devices: a sorted layout shared by devices of one shape, values computed on read."""
+"""OID trees of simulated devices: sorted layouts shared by equal shapes, values computed on read."""
 
 from __future__ import annotations
 
@@ -17,11 +17,11 @@ Getter = Callable[[Any], Value]
 
 
 def integer(v: float) -> Value:
-    return (ber.INTEGER, int(round(v)))
+    return (ber.INTEGER, round(v))
 
 
 def gauge(v: float) -> Value:
-    return (ber.GAUGE32, max(0, int(round(v))))
+    return (ber.GAUGE32, max(0, round(v)))
 
 
 def counter32(v: float) -> Value:

@@ -1,4 +1,4 @@
-"""Physical model of the lab: load, power, energy, airflow and temperatures as smooth functions of time.
+"""Physical model of the lab: load, power, energy, airflow and temperatures over time.
 
 Everything is a closed-form function of (seed, wall-clock time, injected events), so two
 readers at the same instant see the same values, values drift smoothly between polls and
@@ -125,7 +125,9 @@ class Physics:
             self._site_par[site.code] = (r.uniform(-3, 3), r.uniform(0, TWO_PI), 8.0)
         for rack in topo.racks():
             r = _rng(topo.seed, rack.key)
-            ends = 1.0 if rack.position in (1, 10) else 0.0  # hot-air recirculation at row ends
+            ends = (
+                1.0 if rack.position in (1, rack.row_length) else 0.0
+            )  # recirculation at row ends
             self._rack_par[rack.key] = (r.uniform(0.0, 1.0) + ends, r.uniform(0, TWO_PI))
             rk = (rack.site.code, rack.row)
             if rk not in self._row_par:

@@ -1,83 +1,85 @@
-"""What the lab simulates: sites, rows, racks, PDUs, probes and servers, and how they are wired."""
+"""What the lab simulates: sites, rows, racks, PDUs, probes and servers, and how they are wired.
+
+The topology is read from an inventory document in the project's YAML format (normally made
+by monitors.lab_presets), so the inventory the lab writes and the devices it simulates are
+the same thing by construction.
+"""
 
 from __future__ import annotations
 
+import logging
 import random
-import string
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-# Server hardware: name in the inventory, management flavour, idle and full-load power.
-SERVER_MODELS: dict[str, tuple[str, str, float, float]] = {
-    # key: (inventory model, management, idle W, max W)
-    "r640": ("Dell PowerEdge R640", "idrac", 115.0, 480.0),
-    "r650": ("Dell PowerEdge R650", "idrac", 135.0, 620.0),
-    "dl360": ("HPE ProLiant DL360 Gen9", "ilo", 105.0, 520.0),
-    "linux": ("Supermicro SYS-1029P (Linux)", "ssh", 95.0, 410.0),
+log = logging.getLogger(__name__)
+
+# Server models: (management flavour, idle W, full-load W). Unknown models fall back by family.
+SERVER_POWER: dict[str, tuple[str, float, float]] = {
+    "Dell PowerEdge R640": ("idrac", 115.0, 480.0),
+    "Dell PowerEdge R650": ("idrac", 135.0, 620.0),
+    "Dell PowerEdge R750": ("idrac", 190.0, 950.0),
+    "HPE ProLiant DL360 Gen10": ("ilo", 120.0, 560.0),
+    "HPE ProLiant DL380 Gen10": ("ilo", 165.0, 820.0),
+    "Inspur NF5280M6": ("ssh", 175.0, 880.0),
+    "Lenovo ThinkSystem SR630 V2": ("ssh", 110.0, 520.0),
 }
-
-# Rack PDU families: inventory model, phases, rated current per line (A), outlets.
-PDU_MODELS: dict[str, tuple[str, int, float, int]] = {
-    "apc": ("APC AP8853", 1, 32.0, 24),
-    "raritan": ("Raritan PX3-5493U", 1, 32.0, 24),
-    "sentry4": ("ServerTech Sentry4 C2S42CE", 3, 32.0, 42),
+FAMILY_MANAGEMENT = {"idrac": "idrac", "ilo": "ilo", "linux_ssh": "ssh"}
+FAMILY_DEFAULT_POWER = {"idrac": (130.0, 600.0), "ilo": (125.0, 600.0), "ssh": (120.0, 550.0)}
+# PDU models: (family simulated, outlets).
+PDU_FAMILIES: dict[str, tuple[str, int]] = {
+    "APC AP8853": ("apc", 24),
+    "Raritan PX3-5190R": ("raritan", 24),
+    "Raritan PX3-5493U": ("raritan", 24),
+    "ServerTech Sentry4 C2W36": ("sentry4", 36),
+    "ServerTech Sentry4 C2S42CE": ("sentry4", 42),
 }
-PDU_CYCLE = ("apc", "raritan", "sentry4")
-PROBE_MODEL = "AKCP sensorProbe8"
-
-ROWS = string.ascii_uppercase
-RACKS_PER_ROW = 10
+PDU_KEYWORDS = (
+    ("apc", "apc"),
+    ("raritan", "raritan"),
+    ("sentry", "sentry4"),
+    ("servertech", "sentry4"),
+)
 
 
 @dataclass(eq=False)
 class LabServer:
     name: str
-    model: str  # key of SERVER_MODELS
+    model: str
+    management: str  # idrac, ilo, ssh
+    idle_w: float
+    max_w: float
     u: int
     rack: LabRack
     outlet: int  # same outlet number on the A and B PDU
-    phase: int  # 1..3 (1 on single-phase PDUs)
+    phase: int  # 1..3 (1 on single-phase feeds)
     share_a: float  # fraction of the load drawn from feed A
+    address: str = "127.0.0.1"
     port: int = 0  # UDP port (SNMP BMC) or TCP port (SSH)
-
-    @property
-    def management(self) -> str:
-        return SERVER_MODELS[self.model][1]
-
-    @property
-    def idle_w(self) -> float:
-        return SERVER_MODELS[self.model][2]
-
-    @property
-    def max_w(self) -> float:
-        return SERVER_MODELS[self.model][3]
 
 
 @dataclass(eq=False)
 class LabPdu:
     name: str
-    vendor: str  # key of PDU_MODELS
+    model: str
+    vendor: str  # apc, raritan, sentry4
     feed: str  # A or B
     rack: LabRack
+    phases: int
+    rated_a: float
+    outlets: int
+    address: str = "127.0.0.1"
     port: int = 0
-
-    @property
-    def phases(self) -> int:
-        return PDU_MODELS[self.vendor][1]
-
-    @property
-    def rated_a(self) -> float:
-        return PDU_MODELS[self.vendor][2]
-
-    @property
-    def outlets(self) -> int:
-        return PDU_MODELS[self.vendor][3]
 
 
 @dataclass(eq=False)
 class LabProbe:
     name: str
+    model: str
     rack: LabRack
     fahrenheit: bool
+    address: str = "127.0.0.1"
     port: int = 0
 
 
@@ -87,6 +89,7 @@ class LabRack:
     name: str
     row: str
     position: int  # 1-based place in its row
+    row_length: int = 1
     servers: list[LabServer] = field(default_factory=list)
     pdus: list[LabPdu] = field(default_factory=list)
     probe: LabProbe | None = None
@@ -101,6 +104,9 @@ class LabSite:
     code: str
     name: str
     racks: list[LabRack] = field(default_factory=list)
+
+
+LabDevice = LabServer | LabPdu | LabProbe
 
 
 @dataclass
@@ -120,59 +126,155 @@ class Topology:
     def probes(self) -> list[LabProbe]:
         return [r.probe for r in self.racks() if r.probe is not None]
 
-    def device(self, name: str) -> LabServer | LabPdu | LabProbe | None:
+    def devices(self) -> list[LabDevice]:
+        out: list[LabDevice] = []
         for r in self.racks():
-            for d in (*r.servers, *r.pdus, *([r.probe] if r.probe else [])):
-                if d.name == name:
-                    return d
+            out.extend(r.pdus)
+            if r.probe is not None:
+                out.append(r.probe)
+            out.extend(r.servers)
+        return out
+
+    def device(self, name: str) -> LabDevice | None:
+        for d in self.devices():
+            if d.name == name:
+                return d
         return None
 
     def rows(self) -> set[tuple[str, str]]:
         return {(r.site.code, r.row) for r in self.racks()}
 
 
-def server_mix(index: int, ssh_every: int) -> str:
-    """Model of the index-th server in a rack: mostly iDRAC, some iLO, every ssh_every-th SSH."""
-    if ssh_every > 0 and index % ssh_every == ssh_every - 1:
-        return "linux"
-    return ("r640", "r650", "dl360")[index % 3]
+def pdu_family(model: str) -> tuple[str, int] | None:
+    if model in PDU_FAMILIES:
+        return PDU_FAMILIES[model]
+    low = model.lower()
+    for word, family in PDU_KEYWORDS:
+        if word in low:
+            return family, 24
+    return None
 
 
-def build_topology(
-    sites: int, racks: int, servers: int, seed: int = 1, ssh_every: int = 4
-) -> Topology:
-    """sites, racks per site, servers per rack; deterministic for a given seed."""
-    if sites < 1 or racks < 1 or servers < 0:
-        raise ValueError("lab needs at least 1 site and 1 rack per site; servers must be >= 0")
-    rng = random.Random(f"topology:{seed}")
-    out: list[LabSite] = []
-    for si in range(1, sites + 1):
-        site = LabSite(code=f"LAB{si}", name=f"Lab site {si}")
-        for ri in range(racks):
-            row = ROWS[(ri // RACKS_PER_ROW) % len(ROWS)]
-            if ri // RACKS_PER_ROW >= len(ROWS):
-                row += str(ri // (RACKS_PER_ROW * len(ROWS)))
-            pos = ri % RACKS_PER_ROW + 1
-            rack = LabRack(site=site, name=f"{row}{pos:02d}", row=row, position=pos)
-            vendor = PDU_CYCLE[(si + ri) % len(PDU_CYCLE)]
-            base = f"{site.code.lower()}-{rack.name.lower()}"
-            rack.pdus = [LabPdu(f"{base}-pdu-{f.lower()}", vendor, f, rack) for f in ("A", "B")]
-            rack.probe = LabProbe(f"{base}-env", rack, fahrenheit=(ri % 5 == 4))
-            phases = rack.pdus[0].phases
-            outlets = rack.pdus[0].outlets
-            for k in range(min(servers, 42)):
-                model = server_mix(k, ssh_every)
-                rack.servers.append(
-                    LabServer(
-                        name=f"{base}-srv{k + 1:02d}",
-                        model=model,
-                        u=k + 1,
-                        rack=rack,
-                        outlet=k % outlets + 1,
-                        phase=k % phases + 1,
-                        share_a=0.5 + rng.uniform(-0.03, 0.03),
-                    )
-                )
+def server_power(model: str, family: str) -> tuple[str, float, float] | None:
+    if model in SERVER_POWER:
+        return SERVER_POWER[model]
+    management = FAMILY_MANAGEMENT.get(family)
+    if management is None:
+        low = model.lower()
+        management = "idrac" if "dell" in low else "ilo" if "hpe" in low else None
+    if management is None:
+        return None
+    idle, peak = FAMILY_DEFAULT_POWER[management]
+    return management, idle, peak
+
+
+def _family_of(model: str) -> str:
+    try:
+        from monitors.lab_presets import MODELS
+    except ImportError:  # pragma: no cover - the presets module ships with the lab
+        return ""
+    m = MODELS.get(model)
+    return m.family if m is not None else ""
+
+
+def from_inventory(doc: dict[str, Any], seed: int = 1) -> Topology:
+    """Build the simulated topology from an inventory document (sites -> racks -> devices)."""
+    rng = random.Random(f"wiring:{seed}")
+    sites: list[LabSite] = []
+    for sdoc in _iter(doc.get("sites")):
+        site = LabSite(code=str(sdoc["code"]), name=str(sdoc.get("name", sdoc["code"])))
+        row_sizes: dict[str, int] = {}
+        for rdoc in _iter(sdoc.get("racks")):
+            row = str(rdoc.get("row", ""))
+            row_sizes[row] = max(row_sizes.get(row, 0), int(rdoc.get("position", 1) or 1))
+        for rdoc in _iter(sdoc.get("racks")):
+            rack = LabRack(
+                site=site,
+                name=str(rdoc["name"]),
+                row=str(rdoc.get("row", "")),
+                position=int(rdoc.get("position", 1) or 1),
+            )
+            rack.row_length = row_sizes.get(rack.row, 1)
+            feeds = rdoc.get("feeds") or {}
+            _add_devices(rack, rdoc.get("devices") or [], feeds, rng)
             site.racks.append(rack)
-        out.append(site)
-    return Topology(seed=seed, sites=out)
+        sites.append(site)
+    return Topology(seed=seed, sites=sites)
+
+
+def _iter(value: Any) -> Iterable[dict[str, Any]]:
+    return value if value is not None else []
+
+
+def _add_devices(
+    rack: LabRack, devices: list[dict[str, Any]], feeds: dict[str, Any], rng: random.Random
+) -> None:
+    servers: list[dict[str, Any]] = []
+    for d in devices:
+        kind = d.get("kind")
+        model = str(d.get("model", ""))
+        address = str(d.get("address") or "127.0.0.1")
+        port = int(d.get("port") or 0)
+        if kind == "pdu":
+            fam = pdu_family(model)
+            if fam is None:
+                log.warning("lab: no simulation for PDU model %r (%s)", model, d["name"])
+                continue
+            feed = str(d.get("feed") or ("A" if not rack.pdus else "B"))
+            fdoc = feeds.get(feed) or {}
+            rack.pdus.append(
+                LabPdu(
+                    name=str(d["name"]),
+                    model=model,
+                    vendor=fam[0],
+                    feed=feed,
+                    rack=rack,
+                    phases=3 if int(fdoc.get("phases", 1) or 1) == 3 else 1,
+                    rated_a=float(fdoc.get("breaker_a", 32) or 32),
+                    outlets=fam[1],
+                    address=address,
+                    port=port,
+                )
+            )
+        elif kind == "sensor":
+            if "akcp" not in model.lower() and _family_of(model) not in ("akcp", ""):
+                log.warning("lab: no simulation for probe model %r (%s)", model, d["name"])
+                continue
+            rack.probe = LabProbe(
+                name=str(d["name"]),
+                model=model,
+                rack=rack,
+                # Some sites configure their probes in Fahrenheit; the profiles must convert.
+                fahrenheit=rack.position % 5 == 0,
+                address=address,
+                port=port,
+            )
+        elif kind == "server":
+            servers.append(d)
+    phases = rack.pdus[0].phases if rack.pdus else 1
+    outlets = rack.pdus[0].outlets if rack.pdus else 24
+    for k, d in enumerate(servers):
+        model = str(d.get("model", ""))
+        spec = server_power(model, _family_of(model))
+        if spec is None:
+            log.warning("lab: no simulation for server model %r (%s)", model, d["name"])
+            continue
+        management, idle, peak = spec
+        if management == "ssh" and d.get("protocol", "ssh") != "ssh":
+            management = "idrac"
+        rack.servers.append(
+            LabServer(
+                name=str(d["name"]),
+                model=model,
+                management=management,
+                idle_w=idle,
+                max_w=peak,
+                u=int(d.get("u") or k + 2),
+                rack=rack,
+                outlet=k % outlets + 1,
+                phase=k % phases + 1,
+                share_a=0.5 + rng.uniform(-0.03, 0.03),
+                address=str(d.get("address") or "127.0.0.1"),
+                port=int(d.get("port") or 0),
+            )
+        )

@@ -1,4 +1,4 @@
-"""APC rPDU2 (PowerNet-MIB) metered rack PDU, laid out like an AP8853 (one phase, two banks)."""
+"""APC rPDU2 (PowerNet-MIB) metered rack PDU laid out like an AP8853: phases, then two banks."""
 
 from __future__ import annotations
 
@@ -43,29 +43,31 @@ def build(dev: Any) -> Mib:
     b.table(
         "1.3.6.1.4.1.318.1.1.12.2.2.1.1",
         {1: integer(1), 2: integer(0), 3: integer(near), 4: integer(over)},
-        [((1,), None)],
+        [((p,), p) for p in range(1, dev.phases + 1)],
     )
 
+    phases = dev.phases
+
     def legacy_amps(c: Ctx, row: int) -> tuple[int, object]:
-        amps = c.s.current_a if row == 1 else _bank_amps(c, row - 1)
+        amps = c.s.line_current_a[row - 1] if row <= phases else _bank_amps(c, row - phases)
         return gauge(tenths(amps))
 
     def legacy_state(c: Ctx, row: int) -> tuple[int, object]:
-        if row == 1:
-            return integer(_load_state(c.s.current_a, near, over))
-        return integer(_load_state(_bank_amps(c, row - 1), BANK_NEAR_A, BANK_OVER_A))
+        if row <= phases:
+            return integer(_load_state(c.s.line_current_a[row - 1], near, over))
+        return integer(_load_state(_bank_amps(c, row - phases), BANK_NEAR_A, BANK_OVER_A))
 
-    rows3 = [((i,), i) for i in (1, 2, 3)]
+    rows = [((i,), i) for i in range(1, phases + 3)]
     b.table(
         "1.3.6.1.4.1.318.1.1.12.2.3.1.1",
         {
             1: lambda c, r: integer(r),
             2: legacy_amps,
             3: legacy_state,
-            4: lambda c, r: integer(1 if r == 1 else 0),
-            5: lambda c, r: integer(r - 1),
+            4: lambda c, r: integer(r if r <= phases else 0),
+            5: lambda c, r: integer(0 if r <= phases else r - phases),
         },
-        rows3,
+        rows,
     )
     b.table(
         "1.3.6.1.4.1.318.1.1.12.2.4.1.1",
@@ -103,24 +105,29 @@ def build(dev: Any) -> Mib:
         },
         one,
     )
+
     # rPDU2PhaseStatusTable
+    def pf(c: Ctx, p: int) -> float:
+        va = c.s.line_apparent_va[p - 1]
+        return c.s.line_power_w[p - 1] / va if va > 0 else 1.0
+
     b.table(
         "1.3.6.1.4.1.318.1.1.26.6.3.1",
         {
-            1: integer(1),
+            1: lambda c, p: integer(p),
             2: integer(1),
-            3: integer(1),
-            4: lambda c, r: integer(_load_state(c.s.current_a, near, over)),
-            5: lambda c, r: integer(tenths(c.s.current_a)),
-            6: lambda c, r: integer(c.s.voltage_v),
-            7: lambda c, r: integer(hundredths(c.s.power_w / 1000.0)),
-            8: lambda c, r: integer(hundredths(c.s.apparent_va / 1000.0)),
-            9: lambda c, r: integer(hundredths(c.s.power_factor)),
-            10: lambda c, r: integer(tenths(c.s.current_a * 1.2)),
+            3: lambda c, p: integer(p),
+            4: lambda c, p: integer(_load_state(c.s.line_current_a[p - 1], near, over)),
+            5: lambda c, p: integer(tenths(c.s.line_current_a[p - 1])),
+            6: lambda c, p: integer(c.s.voltage_v),
+            7: lambda c, p: integer(hundredths(c.s.line_power_w[p - 1] / 1000.0)),
+            8: lambda c, p: integer(hundredths(c.s.line_apparent_va[p - 1] / 1000.0)),
+            9: lambda c, p: integer(hundredths(pf(c, p))),
+            10: lambda c, p: integer(tenths(c.s.line_current_a[p - 1] * 1.2)),
             11: octets("01/02/2026 13:26:52"),
             12: octets("01/01/2024 00:00:00"),
         },
-        one,
+        [((p,), p) for p in range(1, dev.phases + 1)],
     )
     # rPDU2BankStatusTable
     b.table(

@@ -33,11 +33,11 @@ def _location(dev: Any) -> str:
 
 
 def tenths(v: float) -> int:
-    return int(round(v * 10))
+    return round(v * 10)
 
 
 def hundredths(v: float) -> int:
-    return int(round(v * 100))
+    return round(v * 100)
 
 
 def serial(dev: Any, prefix: str) -> str:

@@ -29,7 +29,7 @@ def _temp_status(c: Ctx, i: int) -> int:
 
 def build(dev: Any) -> Mib:
     b = MibBuilder()
-    model = "PowerEdge " + ("R650" if dev.model == "r650" else "R640")
+    model = dev.model.removeprefix("Dell ") or "PowerEdge R650"
     system_group(b, "", SYS_OID)  # iDRAC leaves sysDescr empty; identify by sysObjectID
     b.add(f"{P}.1.3.2.0", lambda c: octets(serial(c.dev, "")[:7].upper()))
     b.add(f"{P}.1.3.8.0", lambda c: octets(c.dev.rack.site.name))

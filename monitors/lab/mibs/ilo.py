@@ -1,4 +1,4 @@
-"""HPE iLO 4 (CPQHLTH-MIB / CPQPOWER): temperatures by locale, power supplies, power meter, fans."""
+"""HPE iLO 5 (CPQHLTH-MIB / CPQPOWER): temperatures by locale, power supplies, power meter, fans."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from monitors.lab.mib import Mib, MibBuilder, integer, octets
 from monitors.lab.mibs.common import Ctx, serial, system_group
 
-SYS_OID = "1.3.6.1.4.1.232.9.4.10"
+SYS_OID = "1.3.6.1.4.1.232.9.4.11"  # iLO 5
 P = "1.3.6.1.4.1.232"
 # (locale enum, which value, threshold °C): ambient(11) is the front inlet sensor
 TEMPS: tuple[tuple[int, str, int], ...] = (
@@ -38,13 +38,13 @@ def _temp(c: Ctx, what: str) -> float:
 
 def build(dev: Any) -> Mib:
     b = MibBuilder()
-    system_group(b, "Integrated Lights-Out 4 2.60 May 23 2018", SYS_OID)
+    system_group(b, "Integrated Lights-Out 5 2.72 Sep 04 2022", SYS_OID)
     b.add(f"{P}.2.2.2.1.0", lambda c: octets(serial(c.dev, "CZ")))
-    b.add(f"{P}.2.2.4.2.0", octets("ProLiant DL360 Gen9"))
+    b.add(f"{P}.2.2.4.2.0", octets(dev.model.removeprefix("HPE ") or "ProLiant DL360 Gen10"))
     rows = [((0, i), i) for i in range(1, len(TEMPS) + 1)]
 
     def celsius(c: Ctx, i: int) -> tuple[int, object]:
-        return integer(int(round(_temp(c, TEMPS[i - 1][1]))))
+        return integer(round(_temp(c, TEMPS[i - 1][1])))
 
     def condition(c: Ctx, i: int) -> tuple[int, object]:
         # cpqHeTemperatureCondition: ok(2), degraded(3), failed(4)

@@ -84,7 +84,7 @@ class _OutletView:
 
 
 def _raw(value: float, digits: int) -> int:
-    return max(0, int(round(value * 10**digits)))
+    return max(0, round(value * 10**digits))
 
 
 def build(dev: Any) -> Mib:

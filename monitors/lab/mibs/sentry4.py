@@ -1,4 +1,4 @@
-"""ServerTech Sentry4 (Sentry4-MIB) three-phase Wye PDU: one cord, lines, phases, env sensors."""
+"""ServerTech Sentry4 (Sentry4-MIB) Wye PDU: one input cord, its lines and phases, env sensors."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def build(dev: Any) -> Mib:
     b.add(f"{P}.2.2.1.5.1", octets("C2S42CE-YCMFAM00"))
     b.add(f"{P}.2.2.1.6.1", lambda c: octets(serial(c.dev, "ABEF")))
     b.add(f"{P}.2.3.1.1.1", integer(0))
-    capacity_va = 3 * 230 * dev.rated_a
+    capacity_va = dev.phases * 230 * dev.rated_a
     one = [((1, 1), None)]
     # st4InputCordConfigTable
     b.table(
@@ -32,17 +32,17 @@ def build(dev: Any) -> Mib:
         {
             2: octets(cord),
             3: octets(cord_name),
-            6: octets("IEC 60309 3P+N+E 6h 32A"),
+            6: octets("IEC 60309 3P+N+E 6h 32A" if dev.phases == 3 else "IEC 60309 2P+E 6h 32A"),
             7: integer(2300),
             8: integer(200),
             9: integer(240),
             10: integer(dev.rated_a),
             11: integer(dev.rated_a),
             12: integer(capacity_va),
-            20: integer(3),
-            21: integer(3),
-            22: integer(3),
-            23: integer(3),
+            20: integer(dev.phases),
+            21: integer(dev.phases),
+            22: integer(dev.phases),
+            23: integer(dev.phases),
         },
         one,
     )
@@ -72,7 +72,7 @@ def build(dev: Any) -> Mib:
         },
         one,
     )
-    lines = [((1, 1, n), n) for n in (1, 2, 3)]
+    lines = [((1, 1, n), n) for n in range(1, dev.phases + 1)]
 
     def line_status(c: Ctx, n: int) -> tuple[int, object]:
         # st4 status: normal(0) ... overLimit/alarm values above; 9 = high alarm
