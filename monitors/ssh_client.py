@@ -23,6 +23,9 @@ from monitors.ssh_parsers import parse_poll_output
 from monitors.targets import SshTarget
 
 log = logging.getLogger(__name__)
+# paramiko logs every connect and authentication at INFO: noise across thousands of hosts.
+if logging.getLogger("paramiko").level == logging.NOTSET:
+    logging.getLogger("paramiko").setLevel(logging.WARNING)
 
 PROFILE = "ssh"  # PollResult.profile for SSH polls
 MAX_OUTPUT_BYTES = 1 << 20

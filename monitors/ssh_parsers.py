@@ -24,6 +24,7 @@ MAX_READINGS = 2000  # per section: a runaway output must not flood the writer
 MAX_PROBLEMS = 40  # per section; the rest is summarised in one line
 MAX_LINE = 120  # characters of an unreadable line quoted in a problem
 MAX_JSON_CHARS = 2_000_000
+MAX_CHANNEL = 100  # series.channel is VARCHAR(100)
 # Values outside these bounds are a parse or sensor fault, not a reading worth storing.
 PLAUSIBLE = {
     "temperature_c": (-80.0, 300.0),
@@ -86,7 +87,7 @@ class _Collector:
         self.readings.append(
             Reading(
                 metric=metric,
-                channel=channel,
+                channel=channel[:MAX_CHANNEL],
                 value=value,
                 unit=METRIC_UNITS[metric],
                 role=role if metric == "temperature_c" else None,

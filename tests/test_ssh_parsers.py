@@ -54,7 +54,7 @@ def _check_wellformed(result: ParseResult) -> None:
         assert r.metric in METRIC_UNITS
         assert r.unit == METRIC_UNITS[r.metric]
         assert math.isfinite(r.value)
-        assert r.channel
+        assert r.channel and len(r.channel) <= 100
         if r.metric == "temperature_c":
             assert r.role in TEMPERATURE_ROLES
     assert all(isinstance(p, str) and p for p in result.problems)
@@ -393,3 +393,9 @@ def test_parsers_limit_output_size() -> None:
 
 def test_fixture_files_exist() -> None:
     assert Path(HOSTS / "dell" / "ipmitool-sdr-elist.txt").is_file()
+
+
+def test_long_names_are_clipped_to_the_channel_column() -> None:
+    name = "X" * 300 + " Temp"
+    result = parse_ipmi(f"{name} | 01h | ok | 3.1 | 40 degrees C\n")
+    assert len(result.readings[0].channel) == 100
