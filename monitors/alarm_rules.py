@@ -1,0 +1,320 @@
+"""Alarm rules read from YAML: shipped defaults merged with the operator's override file."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+import resources
+from models.paths import config_dir
+
+DEFAULT_RULES = Path(resources.__file__).with_name("alarms") / "default.yaml"
+USER_RULES_NAME = "alarms.yaml"
+SEVERITIES = ("warning", "critical")
+MAX_FILE_BYTES = 1_000_000
+
+
+class RulesError(ValueError):
+    """A rules file that cannot be used; the message names the file and the key."""
+
+
+@dataclass(frozen=True, slots=True)
+class Levels:
+    """Thresholds of one quantity; None means the level is not checked."""
+
+    warning: float | None = None
+    critical: float | None = None
+    low_warning: float | None = None
+    low_critical: float | None = None
+    hysteresis: float = 0.0
+
+    def any(self) -> bool:
+        return any(
+            v is not None
+            for v in (self.warning, self.critical, self.low_warning, self.low_critical)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PctRule:
+    enabled: bool
+    warning_pct: float
+    critical_pct: float
+    hysteresis_pct: float
+
+
+@dataclass(frozen=True, slots=True)
+class ForecastTarget:
+    metric: str
+    role: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ForecastRule:
+    enabled: bool
+    window_s: int
+    horizon_s: int
+    min_points: int
+    min_slope_per_min: float
+    raise_after: int
+    clear_after: int
+    targets: tuple[ForecastTarget, ...]
+
+
+@dataclass(frozen=True)
+class Rules:
+    raise_after: int
+    clear_after: int
+    temperature: dict[str, Levels]
+    humidity: Levels
+    device_limits_enabled: bool
+    device_limits_hysteresis_pct: float
+    rack_power: PctRule
+    phase_current: PctRule
+    redundancy: PctRule
+    unreachable_enabled: bool
+    unreachable_failures: int
+    unreachable_clear_after: int
+    unreachable_severity: dict[str, str]
+    stale_enabled: bool
+    stale_intervals: int
+    stale_severity: str
+    forecast: ForecastRule
+    total_channel: tuple[re.Pattern[str], ...]
+    phase_channel: tuple[re.Pattern[str], ...]
+    not_phase_channel: tuple[re.Pattern[str], ...]
+    sources: tuple[str, ...] = field(default=())
+
+    def is_total_channel(self, channel: str) -> bool:
+        c = channel.strip()
+        return any(p.search(c) for p in self.total_channel)
+
+    def phase_of(self, channel: str) -> int | None:
+        """Phase number (1..3) of a channel label, or None when it is not a phase channel."""
+        c = channel.strip()
+        if any(p.search(c) for p in self.not_phase_channel):
+            return None
+        for p in self.phase_channel:
+            m = p.search(c)
+            if m:
+                try:
+                    return int(m.group("n"))
+                except (IndexError, ValueError):
+                    return None
+        return None
+
+
+def user_rules_path() -> Path:
+    return config_dir() / USER_RULES_NAME
+
+
+def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep-merge over into base: mappings merge key by key, anything else replaces."""
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, Mapping) and isinstance(out.get(k), Mapping):
+            out[k] = merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise RulesError(f"{path}: larger than {MAX_FILE_BYTES} bytes")
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise RulesError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    except yaml.YAMLError as exc:
+        raise RulesError(f"{path}: not valid YAML: {exc}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise RulesError(f"{path}: the top level must be a mapping of rule sections")
+    return data
+
+
+def load_rules(user_path: Path | None = None, *, use_user_file: bool = True) -> Rules:
+    """Shipped defaults, then the user file (config dir or user_path) merged over them."""
+    data = _read(DEFAULT_RULES)
+    sources = [str(DEFAULT_RULES)]
+    if use_user_file:
+        path = user_path or user_rules_path()
+        if path.exists():
+            data = merge(data, _read(path))
+            sources.append(str(path))
+    return parse_rules(data, where=" + ".join(sources), sources=tuple(sources))
+
+
+def rules_from_mapping(over: Mapping[str, Any]) -> Rules:
+    """Defaults with over merged on top (tests and embedders); no user file is read."""
+    return parse_rules(merge(_read(DEFAULT_RULES), over), where="rules", sources=("mapping",))
+
+
+class _Reader:
+    def __init__(self, data: Mapping[str, Any], where: str) -> None:
+        self.data = data
+        self.where = where
+
+    def section(self, name: str) -> Mapping[str, Any]:
+        v = self.data.get(name, {})
+        if not isinstance(v, Mapping):
+            raise RulesError(f"{self.where}: '{name}' must be a mapping")
+        return v
+
+    def num(
+        self, sec: Mapping[str, Any], path: str, key: str, default: float | None
+    ) -> float | None:
+        v = sec.get(key, default)
+        if v is None:
+            return None
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            raise RulesError(f"{self.where}: {path}.{key} must be a number, not {v!r}")
+        return float(v)
+
+    def req(self, sec: Mapping[str, Any], path: str, key: str, default: float) -> float:
+        v = self.num(sec, path, key, default)
+        if v is None:
+            raise RulesError(f"{self.where}: {path}.{key} is required")
+        return v
+
+    def count(self, sec: Mapping[str, Any], path: str, key: str, default: int) -> int:
+        v = self.req(sec, path, key, default)
+        if v < 1 or v != int(v):
+            raise RulesError(f"{self.where}: {path}.{key} must be a whole number >= 1, not {v}")
+        return int(v)
+
+    def flag(self, sec: Mapping[str, Any], path: str, key: str, default: bool) -> bool:
+        v = sec.get(key, default)
+        if not isinstance(v, bool):
+            raise RulesError(f"{self.where}: {path}.{key} must be true or false, not {v!r}")
+        return v
+
+    def severity(self, v: Any, path: str) -> str:
+        if v not in SEVERITIES:
+            raise RulesError(f"{self.where}: {path} must be one of {', '.join(SEVERITIES)}")
+        return str(v)
+
+    def levels(self, sec: Mapping[str, Any], path: str, hysteresis: float) -> Levels:
+        if not isinstance(sec, Mapping):
+            raise RulesError(f"{self.where}: {path} must be a mapping")
+        lv = Levels(
+            self.num(sec, path, "warning", None),
+            self.num(sec, path, "critical", None),
+            self.num(sec, path, "low_warning", None),
+            self.num(sec, path, "low_critical", None),
+            self.req(sec, path, "hysteresis", hysteresis),
+        )
+        if lv.warning is not None and lv.critical is not None and lv.critical < lv.warning:
+            raise RulesError(f"{self.where}: {path}: critical is below warning")
+        if (
+            lv.low_warning is not None
+            and lv.low_critical is not None
+            and lv.low_critical > lv.low_warning
+        ):
+            raise RulesError(f"{self.where}: {path}: low_critical is above low_warning")
+        if lv.hysteresis < 0:
+            raise RulesError(f"{self.where}: {path}.hysteresis must not be negative")
+        return lv
+
+    def pct(self, name: str) -> PctRule:
+        sec = self.section(name)
+        rule = PctRule(
+            self.flag(sec, name, "enabled", True),
+            self.req(sec, name, "warning_pct", 80.0),
+            self.req(sec, name, "critical_pct", 90.0),
+            self.req(sec, name, "hysteresis_pct", 2.0),
+        )
+        if not 0 < rule.warning_pct <= rule.critical_pct:
+            raise RulesError(f"{self.where}: {name}: need 0 < warning_pct <= critical_pct")
+        return rule
+
+    def patterns(self, sec: Mapping[str, Any], key: str) -> tuple[re.Pattern[str], ...]:
+        v = sec.get(key, [])
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+            raise RulesError(f"{self.where}: channels.{key} must be a list of regular expressions")
+        out = []
+        for x in v:
+            try:
+                out.append(re.compile(x, re.I))
+            except re.error as exc:
+                raise RulesError(f"{self.where}: channels.{key}: bad pattern {x!r}: {exc}") from exc
+        return tuple(out)
+
+
+def parse_rules(data: Mapping[str, Any], *, where: str, sources: tuple[str, ...] = ()) -> Rules:
+    r = _Reader(data, where)
+    d = r.section("defaults")
+    raise_after = r.count(d, "defaults", "raise_after", 3)
+    clear_after = r.count(d, "defaults", "clear_after", 3)
+
+    t = r.section("temperature")
+    t_hyst = r.req(t, "temperature", "hysteresis", 1.0)
+    roles = t.get("roles", {})
+    if not isinstance(roles, Mapping):
+        raise RulesError(f"{where}: temperature.roles must be a mapping of role to levels")
+    temperature = {
+        str(role): r.levels(lv, f"temperature.roles.{role}", t_hyst) for role, lv in roles.items()
+    }
+    h = r.section("humidity")
+    humidity = r.levels(h, "humidity", r.req(h, "humidity", "hysteresis", 2.0))
+
+    dl = r.section("device_limits")
+    u = r.section("unreachable")
+    sev_map = u.get("severity", {})
+    if not isinstance(sev_map, Mapping):
+        raise RulesError(f"{where}: unreachable.severity must map device kind to severity")
+    unreachable_severity = {
+        str(k): r.severity(v, f"unreachable.severity.{k}") for k, v in sev_map.items()
+    }
+    s = r.section("stale")
+    f = r.section("forecast")
+    targets_raw = f.get("targets", [])
+    if not isinstance(targets_raw, list):
+        raise RulesError(f"{where}: forecast.targets must be a list of {{metric, role}}")
+    targets = []
+    for i, tg in enumerate(targets_raw):
+        if not isinstance(tg, Mapping) or not isinstance(tg.get("metric"), str):
+            raise RulesError(f"{where}: forecast.targets[{i}] needs a metric")
+        role = tg.get("role")
+        targets.append(ForecastTarget(tg["metric"], None if role is None else str(role)))
+    forecast = ForecastRule(
+        r.flag(f, "forecast", "enabled", True),
+        r.count(f, "forecast", "window_s", 900),
+        r.count(f, "forecast", "horizon_s", 1800),
+        max(3, r.count(f, "forecast", "min_points", 6)),
+        r.req(f, "forecast", "min_slope_per_min", 0.05),
+        r.count(f, "forecast", "raise_after", 2),
+        r.count(f, "forecast", "clear_after", 3),
+        tuple(targets),
+    )
+    ch = r.section("channels")
+    return Rules(
+        raise_after=raise_after,
+        clear_after=clear_after,
+        temperature=temperature,
+        humidity=humidity,
+        device_limits_enabled=r.flag(dl, "device_limits", "enabled", True),
+        device_limits_hysteresis_pct=r.req(dl, "device_limits", "hysteresis_pct", 2.0),
+        rack_power=r.pct("rack_power"),
+        phase_current=r.pct("phase_current"),
+        redundancy=r.pct("redundancy"),
+        unreachable_enabled=r.flag(u, "unreachable", "enabled", True),
+        unreachable_failures=r.count(u, "unreachable", "failures", 3),
+        unreachable_clear_after=r.count(u, "unreachable", "clear_after", 1),
+        unreachable_severity=unreachable_severity,
+        stale_enabled=r.flag(s, "stale", "enabled", True),
+        stale_intervals=r.count(s, "stale", "intervals", 5),
+        stale_severity=r.severity(s.get("severity", "warning"), "stale.severity"),
+        forecast=forecast,
+        total_channel=r.patterns(ch, "total"),
+        phase_channel=r.patterns(ch, "phase"),
+        not_phase_channel=r.patterns(ch, "not_phase"),
+        sources=sources,
+    )

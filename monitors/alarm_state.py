@@ -1,0 +1,158 @@
+"""Vectorised alarm state: levels with consecutive-sample counting, and trend forecasts."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+LevelArray = npt.NDArray[np.int8]
+
+NONE, WARNING, CRITICAL = 0, 1, 2
+SEVERITY_NAME = {WARNING: "warning", CRITICAL: "critical"}
+SEVERITY_LEVEL = {"warning": WARNING, "critical": CRITICAL}
+
+
+class LevelTracker:
+    """Current level (0 none, 1 warning, 2 critical) of many conditions in dense arrays.
+
+    A condition moves up only after `raise_after` consecutive candidates above its level
+    (to the lowest level that whole run reached) and down only after `clear_after`
+    consecutive candidates below it (to the highest level of that run), so a value that
+    flaps across a threshold never moves it. Hysteresis is applied by the caller when it
+    computes candidates, since it depends on the quantity.
+    """
+
+    def __init__(self, raise_after: int, clear_after: int, size: int = 0) -> None:
+        self.raise_after = max(1, int(raise_after))
+        self.clear_after = max(1, int(clear_after))
+        self.level: LevelArray = np.zeros(0, dtype=np.int8)
+        self.run_up: IntArray = np.zeros(0, dtype=np.int64)
+        self.up_min: LevelArray = np.zeros(0, dtype=np.int8)
+        self.run_down: IntArray = np.zeros(0, dtype=np.int64)
+        self.down_max: LevelArray = np.zeros(0, dtype=np.int8)
+        self.grow(size)
+
+    def __len__(self) -> int:
+        return len(self.level)
+
+    def grow(self, size: int) -> None:
+        old = len(self.level)
+        if size <= old:
+            return
+        extra = max(size, old * 2) - old
+        self.level = np.concatenate((self.level, np.zeros(extra, dtype=np.int8)))
+        self.run_up = np.concatenate((self.run_up, np.zeros(extra, dtype=np.int64)))
+        self.up_min = np.concatenate((self.up_min, np.zeros(extra, dtype=np.int8)))
+        self.run_down = np.concatenate((self.run_down, np.zeros(extra, dtype=np.int64)))
+        self.down_max = np.concatenate((self.down_max, np.zeros(extra, dtype=np.int8)))
+
+    def update(self, idx: IntArray, cand: LevelArray) -> tuple[IntArray, LevelArray, LevelArray]:
+        """Feed one candidate per index (indices unique); returns (changed, old, new) levels."""
+        cur = self.level[idx]
+        up = cand > cur
+        down = cand < cur
+        ru = self.run_up[idx]
+        rd = self.run_down[idx]
+        um = np.where(up & (ru > 0), np.minimum(self.up_min[idx], cand), cand).astype(np.int8)
+        dm = np.where(down & (rd > 0), np.maximum(self.down_max[idx], cand), cand).astype(np.int8)
+        ru = np.where(up, ru + 1, 0)
+        rd = np.where(down, rd + 1, 0)
+        go_up = up & (ru >= self.raise_after)
+        go_down = down & (rd >= self.clear_after)
+        new = np.where(go_up, um, np.where(go_down, dm, cur)).astype(np.int8)
+        moved = go_up | go_down
+        ru[moved] = 0
+        rd[moved] = 0
+        self.level[idx] = new
+        self.run_up[idx] = ru
+        self.up_min[idx] = um
+        self.run_down[idx] = rd
+        self.down_max[idx] = dm
+        changed = np.flatnonzero(moved)
+        return idx[changed], cur[changed], new[changed]
+
+    def seed(self, idx: int, level: int, run_up: int = 0) -> None:
+        """Set a known level (an alarm already open in the database) or a pending run."""
+        self.grow(idx + 1)
+        self.level[idx] = level
+        self.run_up[idx] = run_up
+        self.up_min[idx] = level
+
+
+def threshold_candidates(
+    value: FloatArray,
+    cur: LevelArray,
+    warn_hi: FloatArray,
+    crit_hi: FloatArray,
+    warn_lo: FloatArray,
+    crit_lo: FloatArray,
+    hyst: FloatArray,
+) -> tuple[LevelArray, npt.NDArray[np.bool_]]:
+    """Candidate level of each value and whether it is on the high side.
+
+    A level already reached is kept until the value is back inside it by the hysteresis;
+    NaN thresholds never match.
+    """
+    hc = np.where(cur >= CRITICAL, hyst, 0.0)
+    hw = np.where(cur >= WARNING, hyst, 0.0)
+    with np.errstate(invalid="ignore"):
+        hi2 = value > crit_hi - hc
+        hi1 = value > warn_hi - hw
+        lo2 = value < crit_lo + hc
+        lo1 = value < warn_lo + hw
+    cand = np.where(hi2 | lo2, CRITICAL, np.where(hi1 | lo1, WARNING, NONE)).astype(np.int8)
+    high = hi2 | (hi1 & ~lo2)
+    return cand, high
+
+
+class TrendBuffer:
+    """The last `depth` samples of each forecast slot, for least-squares trends."""
+
+    def __init__(self, depth: int = 64) -> None:
+        self.depth = depth
+        self.ts: IntArray = np.zeros((0, depth), dtype=np.int64)
+        self.val: FloatArray = np.zeros((0, depth))
+        self.count: IntArray = np.zeros(0, dtype=np.int64)
+        self.pos: IntArray = np.zeros(0, dtype=np.int64)
+
+    def grow(self, size: int) -> None:
+        old = len(self.count)
+        if size <= old:
+            return
+        extra = max(size, old * 2) - old
+        self.ts = np.concatenate((self.ts, np.zeros((extra, self.depth), dtype=np.int64)))
+        self.val = np.concatenate((self.val, np.zeros((extra, self.depth))))
+        self.count = np.concatenate((self.count, np.zeros(extra, dtype=np.int64)))
+        self.pos = np.concatenate((self.pos, np.zeros(extra, dtype=np.int64)))
+
+    def add(self, slot: IntArray, ts: IntArray, val: FloatArray) -> None:
+        """Append one sample per slot (slots unique)."""
+        p = self.pos[slot]
+        self.ts[slot, p] = ts
+        self.val[slot, p] = val
+        self.pos[slot] = (p + 1) % self.depth
+        self.count[slot] = np.minimum(self.count[slot] + 1, self.depth)
+
+    def trend(
+        self, slot: IntArray, now: IntArray, window_s: int
+    ) -> tuple[FloatArray, FloatArray, IntArray]:
+        """Per slot: fitted value at now, slope per second, points used (window before now)."""
+        ts = self.ts[slot]
+        val = self.val[slot]
+        filled = np.arange(self.depth)[None, :] < self.count[slot][:, None]
+        rel = (ts - now[:, None]).astype(np.float64)
+        mask = filled & (rel > -float(window_s)) & (rel <= 0)
+        n = mask.sum(axis=1)
+        w = mask.astype(np.float64)
+        nn = np.maximum(n, 1).astype(np.float64)
+        mt = (rel * w).sum(axis=1) / nn
+        mv = (val * w).sum(axis=1) / nn
+        dt = (rel - mt[:, None]) * w
+        sxx = (dt * dt).sum(axis=1)
+        sxy = (dt * (val - mv[:, None])).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            slope = np.where(sxx > 0, sxy / np.where(sxx > 0, sxx, 1.0), 0.0)
+        fitted = mv - slope * mt
+        return fitted, slope, n.astype(np.int64)
