@@ -111,9 +111,8 @@ def _parse_shard(value: str | None) -> tuple[int, int]:
 
 
 def _build_drivers(known_hosts: str | None) -> dict[str, Any]:
-    from monitors.credentials import resolver
-
     from models.paths import config_dir
+    from monitors.credentials import resolver
     from monitors.drivers import build_drivers
 
     creds = resolver()
@@ -124,7 +123,10 @@ def _build_drivers(known_hosts: str | None) -> dict[str, Any]:
 
 
 def _collector_hooks(url: str) -> list[Any]:
-    return []
+    """What runs after each written batch: the alarm engine (rules: docs/alarms.md)."""
+    from monitors.alarm_engine import make_hook
+
+    return [make_hook(url)]
 
 
 # -- import -----------------------------------------------------------------------------------

@@ -776,10 +776,20 @@ class AlarmEngine:
 
 
 def make_hook(url: str, rules_path: str | None = None) -> AlarmEngine:
-    """An engine on its own connection pool, for CollectorOptions.hooks."""
+    """An engine on its own connection pool, for CollectorOptions.hooks.
+
+    A broken rules file is reported and the shipped defaults are used, so a typo in an
+    operator's edit never leaves the site unwatched.
+    """
     from pathlib import Path
 
     from models.db import make_engine
+    from monitors.alarm_rules import RulesError
 
-    rules = load_rules(Path(rules_path) if rules_path else None)
+    try:
+        rules = load_rules(Path(rules_path) if rules_path else None)
+    except RulesError as exc:
+        log.error("alarm rules not usable, running with the shipped defaults: %s", exc)
+        rules = load_rules(use_user_file=False)
+    log.info("alarm rules from %s", " + ".join(rules.sources))
     return AlarmEngine(make_engine(url), rules)
