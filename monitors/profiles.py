@@ -86,7 +86,8 @@ class ProfileSet:
         # Rules naming the device's sysObjectID come first (by priority), then rules that only
         # look at sysDescr or OID presence: a vendor's own profile beats another one whose
         # tables the device happens to expose too.
-        first, second = [], []
+        first: list[tuple[Profile, MatchRule]] = []
+        second: list[tuple[Profile, MatchRule]] = []
         for p in self._ordered:
             for rule in p.match:
                 if rule.static_ok(identity.sys_object_id, identity.sys_descr):

@@ -101,10 +101,10 @@ def compare(checks: list[SensorCheck], readings: list[Reading]) -> None:
     for r in readings:
         by_key.setdefault((r.metric, oid_str(r.oid)), r)
     for c in checks:
-        r = by_key.get((CLASS_METRIC[c.sensor_class], c.oid))
-        if r is None:
+        hit = by_key.get((CLASS_METRIC[c.sensor_class], c.oid))
+        if hit is None:
             continue
-        got = r.value
+        got = hit.value
         # RackWatch keeps power factor as a ratio (0..1); the reference system stores some
         # PDUs' power factor in percent. Compare like with like.
         if c.sensor_class == "power_factor" and abs(c.expected) > 1.5 >= abs(got):

@@ -106,7 +106,7 @@ def test_pure_discovery_scaling_digits_fahrenheit_sentinel_and_thresholds(
     walked: dict[str, list[tuple[str, SnmpValue]]] = {
         col: [(f"{col}.1.1", 680), (f"{col}.1.2", -1)]
     }
-    aux = {
+    aux: dict[str, SnmpValue] = {
         "1.3.6.1.4.1.1718.3.2.5.1.3.1.1": "Front",
         "1.3.6.1.4.1.1718.3.2.5.1.13.1.1": 1,  # Fahrenheit
         "1.3.6.1.4.1.1718.3.2.5.1.7.1.1": 41,

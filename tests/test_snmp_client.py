@@ -21,6 +21,9 @@ pytestmark = pytest.mark.daemon
 snmpd_agent = snmp_daemons.snmpd_agent  # the shared fixture
 T = TypeVar("T")
 IF_DESCR = "1.3.6.1.2.1.2.2.1.2"
+# Values outside the typed literals, as a hand-edited inventory might carry them.
+BAD_PROTO: dict[str, Any] = {"auth_proto": "whirlpool"}
+BAD_VERSION: dict[str, Any] = {"version": "9", "community": "x"}
 
 
 def run(factory: Callable[[SnmpClient], Awaitable[T]], **client_kw: Any) -> T:
@@ -40,14 +43,8 @@ def v2c(agent: SnmpdAgent, **kw: Any) -> SnmpTarget:
 
 def v3(agent: SnmpdAgent, user: str, **kw: Any) -> SnmpTarget:
     auth, akey, priv, pkey = agent.users[user]
-    cred = SnmpCredential(
-        "3",
-        user=user,
-        auth_proto=auth,
-        auth_key=akey,
-        priv_proto=priv,
-        priv_key=pkey,  # type: ignore[arg-type]
-    )
+    fields: dict[str, Any] = {"auth_proto": auth, "priv_proto": priv}
+    cred = SnmpCredential("3", user=user, auth_key=akey, priv_key=pkey, **fields)
     return SnmpTarget(agent.host, agent.port, cred, **kw)
 
 
@@ -151,13 +148,13 @@ def test_wrong_v3_auth_key_is_an_auth_error(snmpd_agent: SnmpdAgent) -> None:
 
 def test_wrong_v3_priv_key_fails_clearly(snmpd_agent: SnmpdAgent) -> None:
     auth, akey, priv, _ = snmpd_agent.users["rw-sha512-aes256"]
+    fields: dict[str, Any] = {"auth_proto": auth, "priv_proto": priv}
     cred = SnmpCredential(
         "3",
         user="rw-sha512-aes256",
-        auth_proto=auth,
         auth_key=akey,
-        priv_proto=priv,  # type: ignore[arg-type]
         priv_key="wrong-priv-key",
+        **fields,
     )
     bad = SnmpTarget(snmpd_agent.host, snmpd_agent.port, cred, timeout_s=0.5, retries=0)
     with pytest.raises((SnmpTimeout, SnmpAuthError)) as exc:
@@ -242,10 +239,10 @@ def test_receive_buffer_is_raised(snmpd_agent: SnmpdAgent) -> None:
         ),
         (SnmpCredential("3", user="", auth_proto="sha", auth_key="12345678"), "user name"),
         (
-            SnmpCredential("3", user="u", auth_proto="whirlpool", auth_key="12345678"),
+            SnmpCredential("3", user="u", auth_key="12345678", **BAD_PROTO),
             "unknown SNMPv3",
-        ),  # type: ignore[arg-type]
-        (SnmpCredential("9", community="x"), "unknown SNMP version"),  # type: ignore[arg-type]
+        ),
+        (SnmpCredential(**BAD_VERSION), "unknown SNMP version"),
     ],
 )
 def test_bad_credentials_are_config_errors(cred: SnmpCredential, fragment: str) -> None:
