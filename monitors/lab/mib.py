@@ -1,4 +1,4 @@
-"""OID trees of simulated devices: sorted layouts shared by equal shapes, values computed on read."""
+"""OID trees of simulated devices: layouts shared by equal shapes, values computed on read."""
 
 from __future__ import annotations
 

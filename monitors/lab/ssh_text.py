@@ -1,4 +1,4 @@
-"""What a simulated Linux server prints for ipmitool, sensors -j and the collector's poll command."""
+"""What a simulated Linux server prints for ipmitool, sensors -j and the poll command."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def sensors_json(srv: LabServer, s: ServerState) -> str:
     doc: dict[str, object] = {}
     for sock, cpu in enumerate(s.cpu_c):
         cores: dict[str, object] = {"Adapter": "ISA adapter"}
-        cores["Package id %d" % sock] = {
+        cores[f"Package id {sock}"] = {
             "temp1_input": round(cpu + 1.0, 1),
             "temp1_max": 84.0,
             "temp1_crit": 94.0,
