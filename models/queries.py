@@ -844,7 +844,8 @@ def _transition(
         )
         conn.execute(
             text(
-                'INSERT INTO alarm_event (alarm_id, ts, action, from_state, to_state, "user", note) '
+                "INSERT INTO alarm_event "
+                '(alarm_id, ts, action, from_state, to_state, "user", note) '
                 "VALUES (:a, :ts, :act, :f, :t, :u, :n)"
             ),
             {

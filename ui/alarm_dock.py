@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -37,8 +37,13 @@ from ui import fmt, theme
 from ui.context import Context
 
 AnyIndex = QModelIndex | QPersistentModelIndex
-SHELVE_CHOICES = ((15 * 60, "15 minutes"), (3600, "1 hour"), (4 * 3600, "4 hours"),
-                  (8 * 3600, "8 hours (a shift)"), (86_400, "24 hours"))
+SHELVE_CHOICES = (
+    (15 * 60, "15 minutes"),
+    (3600, "1 hour"),
+    (4 * 3600, "4 hours"),
+    (8 * 3600, "8 hours (a shift)"),
+    (86_400, "24 hours"),
+)
 
 
 class AlarmModel(QAbstractTableModel):
@@ -48,9 +53,16 @@ class AlarmModel(QAbstractTableModel):
         super().__init__(parent)
         self.rows: tuple[AlarmRow, ...] = ()
         self.now = int(time.time())
-        self.headers = [self.tr("Severity"), self.tr("State"), self.tr("Age"), self.tr("Site"),
-                        self.tr("Rack"), self.tr("Device"), self.tr("Message"),
-                        self.tr("Acknowledged")]
+        self.headers = [
+            self.tr("Severity"),
+            self.tr("State"),
+            self.tr("Age"),
+            self.tr("Site"),
+            self.tr("Rack"),
+            self.tr("Device"),
+            self.tr("Message"),
+            self.tr("Acknowledged"),
+        ]
         bold = QFont()
         bold.setBold(True)
         self._bold = bold
@@ -71,15 +83,21 @@ class AlarmModel(QAbstractTableModel):
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.COLS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return self.headers[section]
         return None
 
     def state_text(self, a: AlarmRow) -> str:
         if a.state == "shelved":
-            return self.tr("shelved until %1").replace("%1", fmt.local_time(a.shelved_until, "UTC", with_date=False) + " UTC")
-        return {"active": self.tr("active"), "acknowledged": self.tr("acknowledged")}.get(a.state, a.state)
+            return self.tr("shelved until %1").replace(
+                "%1", fmt.local_time(a.shelved_until, "UTC", with_date=False) + " UTC"
+            )
+        return {"active": self.tr("active"), "acknowledged": self.tr("acknowledged")}.get(
+            a.state, a.state
+        )
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -88,7 +106,9 @@ class AlarmModel(QAbstractTableModel):
         col = self.COLS[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
             if col == "severity":
-                return {"critical": self.tr("CRITICAL"), "warning": self.tr("warning")}.get(a.severity, a.severity)
+                return {"critical": self.tr("CRITICAL"), "warning": self.tr("warning")}.get(
+                    a.severity, a.severity
+                )
             if col == "state":
                 return self.state_text(a)
             if col == "age":
@@ -119,19 +139,33 @@ class AlarmModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.FontRole and a.state == "active":
             return self._bold
         if role == Qt.ItemDataRole.ToolTipRole:
-            lines = [f"<b>{a.message}</b>", f"{a.rule} · {a.severity} · {a.state}",
-                     self.tr("Raised %1 UTC").replace("%1", fmt.local_time(a.raised_ts))]
+            lines = [
+                f"<b>{a.message}</b>",
+                f"{a.rule} · {a.severity} · {a.state}",
+                self.tr("Raised %1 UTC").replace("%1", fmt.local_time(a.raised_ts)),
+            ]
             if a.value is not None:
-                lines.append(self.tr("Value %1, threshold %2").replace("%1", f"{a.value:g}").replace(
-                    "%2", "—" if a.threshold is None else f"{a.threshold:g}"))
+                lines.append(
+                    self.tr("Value %1, threshold %2")
+                    .replace("%1", f"{a.value:g}")
+                    .replace("%2", "—" if a.threshold is None else f"{a.threshold:g}")
+                )
             if a.ack_by:
-                lines.append(self.tr("Acknowledged by %1: %2").replace("%1", a.ack_by).replace("%2", a.ack_note or ""))
+                lines.append(
+                    self.tr("Acknowledged by %1: %2")
+                    .replace("%1", a.ack_by)
+                    .replace("%2", a.ack_note or "")
+                )
             return "<br>".join(lines)
         if role == Qt.ItemDataRole.UserRole:
             return a.id
         if role == Qt.ItemDataRole.UserRole + 1:
             # Sort key: severity first, then state, then age.
-            return (0 if a.state == "active" else 1, 0 if a.severity == "critical" else 1, -a.raised_ts)
+            return (
+                0 if a.state == "active" else 1,
+                0 if a.severity == "critical" else 1,
+                -a.raised_ts,
+            )
         return None
 
 
@@ -140,8 +174,12 @@ class NoteDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(title)
         self.note = QPlainTextEdit(self)
-        self.note.setPlaceholderText(self.tr("What was done, or why (recorded with your user name)"))
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        self.note.setPlaceholderText(
+            self.tr("What was done, or why (recorded with your user name)")
+        )
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         lay = QVBoxLayout(self)
@@ -220,7 +258,7 @@ class AlarmPanel(QWidget):
 
     def _loaded(self, key: str, result: object) -> None:
         if key == "alarms":
-            rows, now = result  # type: ignore[misc]
+            rows, now = cast(tuple[tuple[AlarmRow, ...], int], result)
             self.model.now = now
             self._apply(rows)
             self.loaded = True
@@ -234,7 +272,9 @@ class AlarmPanel(QWidget):
 
     def _apply(self, rows: tuple[AlarmRow, ...]) -> None:
         self._all = rows
-        keep = rows if self.show_handled.isChecked() else tuple(r for r in rows if r.state == "active")
+        keep = (
+            rows if self.show_handled.isChecked() else tuple(r for r in rows if r.state == "active")
+        )
         selected = self.selected_alarm()
         self.model.set_rows(keep, self.model.now)
         self.proxy.sort(0, Qt.SortOrder.AscendingOrder)
@@ -244,7 +284,8 @@ class AlarmPanel(QWidget):
         crit = sum(1 for r in active if r.severity == "critical")
         self.counts.setText(
             self.tr("%1 active (%2 critical) · %3 acknowledged · %4 shelved")
-            .replace("%1", str(len(active))).replace("%2", str(crit))
+            .replace("%1", str(len(active)))
+            .replace("%2", str(crit))
             .replace("%3", str(sum(1 for r in rows if r.state == "acknowledged")))
             .replace("%4", str(sum(1 for r in rows if r.state == "shelved")))
         )
@@ -296,7 +337,9 @@ class AlarmPanel(QWidget):
 
     def acknowledge(self, alarm_id: int, note: str) -> None:
         engine, user = self.ctx.engine, self.ctx.user
-        self.ctx.loader.submit("alarm.ack", lambda: queries.acknowledge_alarm(engine, alarm_id, user, note))
+        self.ctx.loader.submit(
+            "alarm.ack", lambda: queries.acknowledge_alarm(engine, alarm_id, user, note)
+        )
         self.message.emit(self.tr("Alarm acknowledged by %1").replace("%1", user))
 
     def shelve_selected(self, seconds: int) -> None:

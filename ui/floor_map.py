@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QHelpEvent, QLinearGradient, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QHelpEvent,
+    QLinearGradient,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+)
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -50,7 +58,14 @@ def tile_value(tile: RackTile, measure: str) -> str:
         if pct is not None:
             return f"{pct:.0f}%"
         return "" if s.power_w is None else f"{s.power_w / 1000:.1f}kW"
-    return {"ok": "", "unknown": "?", "stale": "⏱", "warning": "!", "unreachable": "✕", "critical": "!!"}.get(s.state, "")
+    return {
+        "ok": "",
+        "unknown": "?",
+        "stale": "⏱",
+        "warning": "!",
+        "unreachable": "✕",
+        "critical": "!!",
+    }.get(s.state, "")
 
 
 class FloorMapWidget(QWidget):
@@ -80,7 +95,8 @@ class FloorMapWidget(QWidget):
         self.update()
 
     def tile_rects(self) -> list[tuple[QRectF, RackTile]]:
-        return list(self._rects)
+        """Where each rack is drawn at the current size."""
+        return self._layout()[0]
 
     def _layout(self) -> tuple[list[tuple[QRectF, RackTile]], QRectF, float]:
         data = self.data
@@ -98,7 +114,9 @@ class FloorMapWidget(QWidget):
         placed: list[tuple[int, int, RackTile]] = []
         for ri, r in enumerate(rows):
             tiles = by_row[r]
-            use_pos = all(t.rack.position > 0 for t in tiles) and len({t.rack.position for t in tiles}) == len(tiles)
+            use_pos = all(t.rack.position > 0 for t in tiles) and len(
+                {t.rack.position for t in tiles}
+            ) == len(tiles)
             for i, t in enumerate(tiles):
                 col = t.rack.position - 1 if use_pos else i
                 placed.append((ri, col, t))
@@ -148,8 +166,11 @@ class FloorMapWidget(QWidget):
                 seen_rows.add(rect.top())
                 p.setFont(row_font)
                 p.setPen(text)
-                p.drawText(QRectF(0, rect.top(), area.left() - 6, rect.height()),
-                           Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, t.rack.row)
+                p.drawText(
+                    QRectF(0, rect.top(), area.left() - 6, rect.height()),
+                    Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                    t.rack.row,
+                )
             fill = tile_color(t, self.measure)
             s = t.summary
             state = s.state if s else "unknown"
@@ -170,20 +191,27 @@ class FloorMapWidget(QWidget):
             name = t.rack.name
             code = self.data.site.code
             if name.startswith(code + "-"):
-                name = name[len(code) + 1:]
+                name = name[len(code) + 1 :]
             if size > 26:
                 p.setFont(name_font)
-                p.drawText(rect.adjusted(2, 2, -2, -rect.height() / 2), Qt.AlignmentFlag.AlignCenter, name)
+                p.drawText(
+                    rect.adjusted(2, 2, -2, -rect.height() / 2), Qt.AlignmentFlag.AlignCenter, name
+                )
                 p.setFont(value_font)
-                p.drawText(rect.adjusted(2, rect.height() / 2 - 2, -2, -2), Qt.AlignmentFlag.AlignCenter,
-                           tile_value(t, self.measure))
+                p.drawText(
+                    rect.adjusted(2, rect.height() / 2 - 2, -2, -2),
+                    Qt.AlignmentFlag.AlignCenter,
+                    tile_value(t, self.measure),
+                )
             if s is not None and s.devices_unreachable and self.measure != "state":
                 # A small corner mark: some device in this rack is not answering.
                 mark = QRectF(rect.right() - size * 0.28, rect.top() + 2, size * 0.26, size * 0.26)
                 p.setBrush(theme.state_color("unreachable"))
                 p.setPen(Qt.PenStyle.NoPen)
                 p.drawEllipse(mark)
-        self._legend(p, QRectF(self.width() - 110 * self.scale, 12, 100 * self.scale, self.height() - 24))
+        self._legend(
+            p, QRectF(self.width() - 110 * self.scale, 12, 100 * self.scale, self.height() - 24)
+        )
 
     def _legend(self, p: QPainter, r: QRectF) -> None:
         text = self.palette().text().color()
@@ -191,22 +219,35 @@ class FloorMapWidget(QWidget):
         f.setPointSizeF(9.0 * self.scale)
         p.setFont(f)
         p.setPen(text)
-        title = {"inlet": self.tr("Hottest inlet °C"), "power": self.tr("Power % of rated"),
-                 "state": self.tr("Worst state")}[self.measure]
-        p.drawText(QRectF(r.left(), r.top(), r.width(), 20 * self.scale), Qt.AlignmentFlag.AlignLeft, title)
+        title = {
+            "inlet": self.tr("Hottest inlet °C"),
+            "power": self.tr("Power % of rated"),
+            "state": self.tr("Worst state"),
+        }[self.measure]
+        p.drawText(
+            QRectF(r.left(), r.top(), r.width(), 20 * self.scale), Qt.AlignmentFlag.AlignLeft, title
+        )
         top = r.top() + 24 * self.scale
         if self.measure == "state":
-            names = {"ok": self.tr("OK"), "unknown": self.tr("unknown"), "stale": self.tr("stale"),
-                     "warning": self.tr("warning"), "unreachable": self.tr("unreachable"),
-                     "critical": self.tr("critical")}
+            names = {
+                "ok": self.tr("OK"),
+                "unknown": self.tr("unknown"),
+                "stale": self.tr("stale"),
+                "warning": self.tr("warning"),
+                "unreachable": self.tr("unreachable"),
+                "critical": self.tr("critical"),
+            }
             for i, st in enumerate(reversed(queries.STATES)):
                 y = top + i * 22 * self.scale
                 p.setBrush(theme.state_color(st))
                 p.setPen(Qt.PenStyle.NoPen)
                 p.drawRoundedRect(QRectF(r.left(), y, 16 * self.scale, 16 * self.scale), 3, 3)
                 p.setPen(text)
-                p.drawText(QRectF(r.left() + 22 * self.scale, y, r.width(), 16 * self.scale),
-                           Qt.AlignmentFlag.AlignVCenter, names[st])
+                p.drawText(
+                    QRectF(r.left() + 22 * self.scale, y, r.width(), 16 * self.scale),
+                    Qt.AlignmentFlag.AlignVCenter,
+                    names[st],
+                )
             return
         stops = theme.temperature_stops() if self.measure == "inlet" else theme.percent_stops()
         h = min(r.height() - 60, 260 * self.scale)
@@ -221,25 +262,34 @@ class FloorMapWidget(QWidget):
         for v, _c in stops:
             y = bar.bottom() - (v - lo) / (hi - lo) * bar.height()
             p.drawLine(QPointF(bar.right(), y), QPointF(bar.right() + 4, y))
-            p.drawText(QRectF(bar.right() + 6, y - 8 * self.scale, r.width(), 16 * self.scale),
-                       Qt.AlignmentFlag.AlignVCenter, f"{v:g}")
+            p.drawText(
+                QRectF(bar.right() + 6, y - 8 * self.scale, r.width(), 16 * self.scale),
+                Qt.AlignmentFlag.AlignVCenter,
+                f"{v:g}",
+            )
         y = bar.bottom() + 10 * self.scale
         p.setBrush(QColor("#9aa1ab"))
         p.setPen(Qt.PenStyle.NoPen)
         p.drawRoundedRect(QRectF(r.left(), y, 16 * self.scale, 14 * self.scale), 3, 3)
         p.setPen(text)
-        p.drawText(QRectF(r.left() + 22 * self.scale, y, r.width(), 14 * self.scale), Qt.AlignmentFlag.AlignVCenter,
-                   self.tr("no data"))
+        p.drawText(
+            QRectF(r.left() + 22 * self.scale, y, r.width(), 14 * self.scale),
+            Qt.AlignmentFlag.AlignVCenter,
+            self.tr("no data"),
+        )
         y += 20 * self.scale
         p.setBrush(theme.state_color("unreachable"))
         p.setPen(Qt.PenStyle.NoPen)
         p.drawEllipse(QRectF(r.left() + 2, y + 1, 12 * self.scale, 12 * self.scale))
         p.setPen(text)
-        p.drawText(QRectF(r.left() + 22 * self.scale, y, r.width(), 14 * self.scale), Qt.AlignmentFlag.AlignVCenter,
-                   self.tr("device down"))
+        p.drawText(
+            QRectF(r.left() + 22 * self.scale, y, r.width(), 14 * self.scale),
+            Qt.AlignmentFlag.AlignVCenter,
+            self.tr("device down"),
+        )
 
     def tile_at(self, pos: QPointF) -> RackTile | None:
-        for rect, t in self._rects:
+        for rect, t in self._rects or self.tile_rects():
             if rect.contains(pos):
                 return t
         return None
@@ -261,23 +311,42 @@ class FloorMapWidget(QWidget):
 
     def tooltip(self, t: RackTile) -> str:
         s = t.summary
-        lines = [f"<b>{t.rack.name}</b>", self.tr("Row %1, position %2").replace("%1", t.rack.row).replace("%2", str(t.rack.position))]
+        lines = [
+            f"<b>{t.rack.name}</b>",
+            self.tr("Row %1, position %2")
+            .replace("%1", t.rack.row)
+            .replace("%2", str(t.rack.position)),
+        ]
         if s is not None:
             lines.append(self.tr("State: %1").replace("%1", s.state))
             lines.append(self.tr("Hottest inlet: %1 °C").replace("%1", fmt.number(s.inlet_c)))
             pw = self.tr("Power: %1 kW").replace("%1", fmt.kw(s.power_w))
             if t.rack.rated_power_w:
                 pct = t.power_pct
-                pw += self.tr(" of %1 kW (%2 %)").replace("%1", fmt.kw(t.rack.rated_power_w)).replace(
-                    "%2", "—" if pct is None else f"{pct:.0f}")
+                pw += (
+                    self.tr(" of %1 kW (%2 %)")
+                    .replace("%1", fmt.kw(t.rack.rated_power_w))
+                    .replace("%2", "—" if pct is None else f"{pct:.0f}")
+                )
             lines.append(pw)
-            lines.append(self.tr("Devices: %1 OK, %2 unreachable, %3 stale").replace("%1", str(s.devices_ok))
-                         .replace("%2", str(s.devices_unreachable)).replace("%3", str(s.devices_stale)))
+            lines.append(
+                self.tr("Devices: %1 OK, %2 unreachable, %3 stale")
+                .replace("%1", str(s.devices_ok))
+                .replace("%2", str(s.devices_unreachable))
+                .replace("%3", str(s.devices_stale))
+            )
             if s.alarms_critical or s.alarms_warning:
-                lines.append(self.tr("Alarms: %1 critical, %2 warning").replace("%1", str(s.alarms_critical))
-                             .replace("%2", str(s.alarms_warning)))
+                lines.append(
+                    self.tr("Alarms: %1 critical, %2 warning")
+                    .replace("%1", str(s.alarms_critical))
+                    .replace("%2", str(s.alarms_warning))
+                )
             if s.newest_ts is not None and self.data is not None:
-                lines.append(self.tr("Last reading %1 ago").replace("%1", fmt.age(self.data.loaded_ts - s.newest_ts)))
+                lines.append(
+                    self.tr("Last reading %1 ago").replace(
+                        "%1", fmt.age(self.data.loaded_ts - s.newest_ts)
+                    )
+                )
         lines.append(f"<i>{self.tr('Click to open the rack')}</i>")
         return "<br>".join(lines)
 
@@ -296,8 +365,11 @@ class FloorPanel(QWidget):
         self.sites = QComboBox(self)
         self.sites.setMinimumContentsLength(24)
         self.measure = QComboBox(self)
-        for key, label in (("inlet", self.tr("Hottest inlet")), ("power", self.tr("Power % of rated")),
-                           ("state", self.tr("Alarm state"))):
+        for key, label in (
+            ("inlet", self.tr("Hottest inlet")),
+            ("power", self.tr("Power % of rated")),
+            ("state", self.tr("Alarm state")),
+        ):
             self.measure.addItem(label, key)
         self.wall_btn = QPushButton(self.tr("Wall mode"), self)
         self.wall_btn.setToolTip(self.tr("Full screen, large type, cycling through sites (F11)"))
@@ -319,7 +391,9 @@ class FloorPanel(QWidget):
         lay.addWidget(self.summary)
         lay.addWidget(self.map, 1)
         self.sites.currentIndexChanged.connect(self._site_changed)
-        self.measure.currentIndexChanged.connect(lambda _i: self.map.set_measure(str(self.measure.currentData())))
+        self.measure.currentIndexChanged.connect(
+            lambda _i: self.map.set_measure(str(self.measure.currentData()))
+        )
         ctx.loader.loaded.connect(self._loaded)
 
     def set_sites(self, sites: tuple[SiteInfo, ...]) -> None:
@@ -382,10 +456,15 @@ def floor_summary(w: QWidget, fm: FloorMap) -> str:
     crit = sum(1 for s in sums if s.state == "critical")
     warn = sum(1 for s in sums if s.state == "warning")
     return (
-        w.tr("%1 racks · %2 kW · hottest inlet %3 °C · %4 racks critical, %5 warning · %6 devices down · local time %7")
-        .replace("%1", str(len(fm.tiles))).replace("%2", f"{kw_total:,.1f}")
-        .replace("%3", fmt.number(hottest)).replace("%4", str(crit)).replace("%5", str(warn))
-        .replace("%6", str(down)).replace("%7", fmt.local_time(time.time(), fm.site.tz, with_date=False))
+        w.tr(
+            "%1 racks · %2 kW · hottest inlet %3 °C · %4 racks critical, %5 warning · "
+            "%6 devices down · local time %7"
+        )
+        .replace("%1", str(len(fm.tiles)))
+        .replace("%2", f"{kw_total:,.1f}")
+        .replace("%3", fmt.number(hottest))
+        .replace("%4", str(crit))
+        .replace("%5", str(warn))
+        .replace("%6", str(down))
+        .replace("%7", fmt.local_time(time.time(), fm.site.tz, with_date=False))
     )
-
-

@@ -64,10 +64,17 @@ def value_with_unit(value: float | None, unit: str) -> str:
 
 
 METRIC_NAMES = {
-    "power_w": "Power", "apparent_power_va": "Apparent power", "energy_kwh": "Energy",
-    "current_a": "Current", "voltage_v": "Voltage", "frequency_hz": "Frequency",
-    "temperature_c": "Temperature", "humidity_pct": "Humidity", "fan_rpm": "Fan",
-    "power_factor": "Power factor", "state": "State",
+    "power_w": "Power",
+    "apparent_power_va": "Apparent power",
+    "energy_kwh": "Energy",
+    "current_a": "Current",
+    "voltage_v": "Voltage",
+    "frequency_hz": "Frequency",
+    "temperature_c": "Temperature",
+    "humidity_pct": "Humidity",
+    "fan_rpm": "Fan",
+    "power_factor": "Power factor",
+    "state": "State",
 }
 
 

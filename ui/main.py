@@ -30,7 +30,9 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     QCoreApplication.setOrganizationName("RackWatch")
     QCoreApplication.setApplicationName("RackWatch")
     QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
-        __import__("PySide6.QtCore", fromlist=["Qt"]).Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+        __import__(
+            "PySide6.QtCore", fromlist=["Qt"]
+        ).Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
     )
     return QApplication(argv or [sys.argv[0]])
 
@@ -66,7 +68,11 @@ def apply_view(win: MainWindow, view: str) -> str | None:
             win.wall.show()
     elif kind == "alarms":
         win.alarm_dock.show()
-        win.resizeDocks([win.alarm_dock], [420], __import__("PySide6.QtCore", fromlist=["Qt"]).Qt.Orientation.Vertical)
+        win.resizeDocks(
+            [win.alarm_dock],
+            [420],
+            __import__("PySide6.QtCore", fromlist=["Qt"]).Qt.Orientation.Vertical,
+        )
         if win.alarms.alarms:
             win.alarms.select_alarm(win.alarms.alarms[0].id)
     return None
@@ -94,15 +100,21 @@ def run(
         print(f"rackwatch gui: cannot open database {url}: {exc}", file=sys.stderr)
         return 2
     if not ok:
-        print(f"rackwatch gui: database {url} has no RackWatch schema; run 'app.py db upgrade --db URL'",
-              file=sys.stderr)
+        print(
+            f"rackwatch gui: database {url} has no RackWatch schema; "
+            "run 'app.py db upgrade --db URL'",
+            file=sys.stderr,
+        )
         return 2
     app = make_app()
     if screenshot:
         # Screenshots must not depend on (or change) the user's remembered layout.
         QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope,
-                          str(Path(screenshot).resolve().parent / ".rackwatch-screenshot-settings"))
+        QSettings.setPath(
+            QSettings.Format.IniFormat,
+            QSettings.Scope.UserScope,
+            str(Path(screenshot).resolve().parent / ".rackwatch-screenshot-settings"),
+        )
     settings = QSettings()
     name = theme_name or str(settings.value("ui/theme", "light"))
     theme.apply_theme(app, name)
@@ -131,7 +143,12 @@ def run(
         if target_view == "wall" and not state["wall_opened"] and win.inventory is not None:
             state["wall_opened"] = True
             apply_view(win, "wall")
-        if target_view == "alarms" and win.alarms.loaded and win.alarms.selected_alarm() is None and win.alarms.alarms:
+        if (
+            target_view == "alarms"
+            and win.alarms.loaded
+            and win.alarms.selected_alarm() is None
+            and win.alarms.alarms
+        ):
             win.alarms.select_alarm(win.alarms.alarms[0].id, emit=False)
         ready = win.ready_for(target_view) and not ctx.loader.busy()
         state["settle"] = state["settle"] + 1 if ready else 0
@@ -144,12 +161,17 @@ def run(
             Path(screenshot).parent.mkdir(parents=True, exist_ok=True)
             saved = image.save(screenshot, "PNG")
             if timed_out:
-                print(f"rackwatch gui: view {target_view} not loaded after {timeout_s:.0f} s; "
-                      f"saved what was shown", file=sys.stderr)
+                print(
+                    f"rackwatch gui: view {target_view} not loaded after {timeout_s:.0f} s; "
+                    f"saved what was shown",
+                    file=sys.stderr,
+                )
             result["rc"] = 0 if saved and not timed_out else 1
             if saved:
-                print(f"screenshot {screenshot} ({image.width()}x{image.height()}, "
-                      f"{time.monotonic() - started:.1f} s)")
+                print(
+                    f"screenshot {screenshot} ({image.width()}x{image.height()}, "
+                    f"{time.monotonic() - started:.1f} s)"
+                )
             app.quit()
 
     poll = QTimer(interval=150)

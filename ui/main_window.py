@@ -185,7 +185,9 @@ class MainWindow(QMainWindow):
             self.pulse()
 
     def _failed(self, key: str, message: str) -> None:
-        self.statusBar().showMessage(self.tr("Reading %1 failed: %2").replace("%1", key).replace("%2", message), 10000)
+        self.statusBar().showMessage(
+            self.tr("Reading %1 failed: %2").replace("%1", key).replace("%2", message), 10000
+        )
 
     def _refresh_views(self) -> None:
         self.tree.refresh()
@@ -208,27 +210,37 @@ class MainWindow(QMainWindow):
             return None
         if self.inventory is None:
             return None
-        cycle = int(self.settings.value("wall/cycle_s", 20))
+        cycle = int(str(self.settings.value("wall/cycle_s", 20)))
         self.wall = WallView(self.ctx, cycle_s=cycle, measure=str(self.floor.measure.currentData()))
         self.wall.closed.connect(self._wall_closed)
-        self.wall.rack_chosen.connect(lambda r: (self.toggle_wall(), self.open_rack(r)))
+        self.wall.rack_chosen.connect(self._wall_rack)
         self.wall.start(self.inventory.sites, self.floor.site_id)
         if fullscreen:
             self.wall.showFullScreen()
         return self.wall
+
+    def _wall_rack(self, rack_id: int) -> None:
+        self.toggle_wall()
+        self.open_rack(rack_id, reveal=True)
 
     def _wall_closed(self) -> None:
         self.wall = None
 
     # -- menus and shortcuts --------------------------------------------------------------
 
-    def _action(self, menu: Any, text: str, slot: Any, shortcut: str | None = None, tip: str = "") -> QAction:
+    def _action(
+        self, menu: Any, text: str, slot: Any, shortcut: str | None = None, tip: str = ""
+    ) -> QAction:
         act = QAction(text, self)
         if shortcut:
             act.setShortcut(QKeySequence(shortcut))
             act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            self.shortcut_list.append((QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText),
-                                       text.replace("&", "").replace("…", "")))
+            self.shortcut_list.append(
+                (
+                    QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText),
+                    text.replace("&", "").replace("…", ""),
+                )
+            )
         if tip:
             act.setStatusTip(tip)
         act.triggered.connect(lambda _c=False: slot())
@@ -243,8 +255,12 @@ class MainWindow(QMainWindow):
         m.addSeparator()
         self._action(m, self.tr("&Quit"), self.close, "Ctrl+Q")
         m = mb.addMenu(self.tr("&View"))
-        self._action(m, self.tr("&Floor map"), lambda: self.tabs.setCurrentIndex(TAB_FLOOR), "Ctrl+1")
-        self._action(m, self.tr("&Rack view"), lambda: self.tabs.setCurrentIndex(TAB_RACK), "Ctrl+2")
+        self._action(
+            m, self.tr("&Floor map"), lambda: self.tabs.setCurrentIndex(TAB_FLOOR), "Ctrl+1"
+        )
+        self._action(
+            m, self.tr("&Rack view"), lambda: self.tabs.setCurrentIndex(TAB_RACK), "Ctrl+2"
+        )
         self._action(m, self.tr("&Find device…"), self.tree.focus_filter, "Ctrl+F")
         self._action(m, self.tr("&Wall mode"), self.toggle_wall, "F11")
         m.addSeparator()
@@ -267,11 +283,19 @@ class MainWindow(QMainWindow):
         self._action(m, self.tr("Toggle &live follow"), self.rack.plot.live.toggle, "Ctrl+L")
         sub = m.addMenu(self.tr("Plot &window"))
         for i, (label, secs) in enumerate(PRESETS):
-            self._action(sub, self.tr(label), lambda s=secs: self.rack.plot.set_span(s), f"Alt+{i + 1}")
+            self._action(
+                sub, self.tr(label), lambda s=secs: self.rack.plot.set_span(s), f"Alt+{i + 1}"
+            )
         m = mb.addMenu(self.tr("&Alarms"))
-        self._action(m, self.tr("&Acknowledge selected…"), self.alarms.acknowledge_selected, "Ctrl+K")
-        self._action(m, self.tr("&Shelve selected for 1 hour"), lambda: self.alarms.shelve_selected(3600),
-                     "Ctrl+Shift+H")
+        self._action(
+            m, self.tr("&Acknowledge selected…"), self.alarms.acknowledge_selected, "Ctrl+K"
+        )
+        self._action(
+            m,
+            self.tr("&Shelve selected for 1 hour"),
+            lambda: self.alarms.shelve_selected(3600),
+            "Ctrl+Shift+H",
+        )
         self._action(m, self.tr("Go to alarm &list"), self._focus_alarms, "Ctrl+Shift+A")
         m = mb.addMenu(self.tr("&Help"))
         self._action(m, self.tr("&Keyboard shortcuts"), self.show_shortcuts, "F1")
@@ -303,8 +327,11 @@ class MainWindow(QMainWindow):
 
     def _about(self) -> None:
         QMessageBox.about(
-            self, self.tr("About RackWatch"),
-            self.tr("RackWatch — power and temperature of server racks.\nDatabase: %1").replace("%1", self.ctx.db_label),
+            self,
+            self.tr("About RackWatch"),
+            self.tr("RackWatch — power and temperature of server racks.\nDatabase: %1").replace(
+                "%1", self.ctx.db_label
+            ),
         )
 
     # -- theme ----------------------------------------------------------------------------
@@ -335,16 +362,16 @@ class MainWindow(QMainWindow):
         st = s.value("window/state")
         if isinstance(st, QByteArray):
             self.restoreState(st)
-        tab = int(s.value("view/tab", TAB_FLOOR))
+        tab = int(str(s.value("view/tab", TAB_FLOOR)))
         rack = s.value("view/rack")
         if tab == TAB_RACK and rack:
-            self.open_rack(int(rack))
+            self.open_rack(int(str(rack)))
         measure = s.value("view/measure")
         if measure:
             self.floor.set_measure(str(measure))
         span = s.value("plot/span")
         if span:
-            self.rack.plot.span = int(span)
+            self.rack.plot.span = int(str(span))
 
     def save_settings(self) -> None:
         s = self.settings

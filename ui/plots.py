@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pyqtgraph as pg
@@ -29,8 +29,13 @@ from ui import fmt, theme
 from ui.context import Context
 
 PRESETS: tuple[tuple[str, int], ...] = (
-    ("15 min", 15 * 60), ("1 h", 3600), ("6 h", 6 * 3600), ("24 h", 86_400),
-    ("7 d", 7 * 86_400), ("30 d", 30 * 86_400), ("90 d", 90 * 86_400),
+    ("15 min", 15 * 60),
+    ("1 h", 3600),
+    ("6 h", 6 * 3600),
+    ("24 h", 86_400),
+    ("7 d", 7 * 86_400),
+    ("30 d", 30 * 86_400),
+    ("90 d", 90 * 86_400),
 )
 MAX_POINTS = 2000
 # Bands make a plot unreadable beyond a handful of curves (and cost paint time).
@@ -137,13 +142,16 @@ class PlotPanel(QWidget):
         self.item.showGrid(x=True, y=True, alpha=0.25)
         self.item.setClipToView(True)
         self.item.setDownsampling(auto=True, mode="peak")
-        self.legend = self.item.addLegend(offset=(-8, 4), colCount=4, labelTextSize="8pt",
-                                          brush=pg.mkBrush(128, 128, 128, 40))
+        self.legend = self.item.addLegend(
+            offset=(-8, 4), colCount=4, labelTextSize="8pt", brush=pg.mkBrush(128, 128, 128, 40)
+        )
         self.vline = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#888888", width=1))
         self.vline.setZValue(50)
         self.item.addItem(self.vline, ignoreBounds=True)
         self.vline.hide()
-        self._proxy = pg.SignalProxy(self.widget.scene().sigMouseMoved, rateLimit=30, slot=self._mouse)
+        self._proxy = pg.SignalProxy(
+            self.widget.scene().sigMouseMoved, rateLimit=30, slot=self._mouse
+        )
         self.item.getViewBox().sigRangeChangedManually.connect(self._manual_range)
         self._range_timer = QTimer(self, singleShot=True, interval=350)
         self._range_timer.timeout.connect(self._load_visible)
@@ -250,18 +258,26 @@ class PlotPanel(QWidget):
                 rows = queries.rack_series(engine, rack, "temperature_c", role="inlet")
             elif mode == "rack_power" and rack is not None:
                 rows = tuple(
-                    r for r in queries.rack_series(engine, rack, "power_w", kind="pdu")
+                    r
+                    for r in queries.rack_series(engine, rack, "power_w", kind="pdu")
                     if r.channel.lower() in queries.TOTAL_CHANNELS
                 )
             elif mode == "rack_current" and rack is not None:
                 rows = tuple(
-                    r for r in queries.rack_series(engine, rack, "current_a", kind="pdu")
+                    r
+                    for r in queries.rack_series(engine, rack, "current_a", kind="pdu")
                     if "outlet" not in r.channel.lower()
                 )
             elif mode == "device_temp" and dev is not None:
-                rows = tuple(r for r in queries.device_series(engine, dev) if r.metric == "temperature_c")
+                rows = tuple(
+                    r for r in queries.device_series(engine, dev) if r.metric == "temperature_c"
+                )
             elif mode == "device_power" and dev is not None:
-                rows = tuple(r for r in queries.device_series(engine, dev) if r.metric in ("power_w", "current_a"))
+                rows = tuple(
+                    r
+                    for r in queries.device_series(engine, dev)
+                    if r.metric in ("power_w", "current_a")
+                )
             elif mode == "series":
                 rows = explicit
             else:
@@ -308,7 +324,7 @@ class PlotPanel(QWidget):
             self.loaded_signal.emit()
         elif key == "plot.tail":
             self._loading_tail = False
-            token, hist, now = result  # type: ignore[misc]
+            token, hist, now = cast(tuple[Any, dict[int, History], int], result)
             if self.data is None or token != self._token:
                 return
             self._append(hist, now)
@@ -350,23 +366,40 @@ class PlotPanel(QWidget):
                     item.addItem(it)
                     self._bands.append(it)
             curve = pg.PlotDataItem(
-                x, y, pen=pg.mkPen(color, width=1.6), name=self._label(row, len(data.rows)),
-                skipFiniteCheck=True, connect="finite",
+                x,
+                y,
+                pen=pg.mkPen(color, width=1.6),
+                name=self._label(row, len(data.rows)),
+                skipFiniteCheck=True,
+                connect="finite",
             )
             item.addItem(curve)
             self._curves[row.id] = curve
             self._arrays[row.id] = (x, y)
         seen: set[tuple[str, float]] = set()
         for row in data.rows:
-            for kind, value in (("warning", row.effective_warn_high), ("critical", row.effective_crit_high),
-                                ("warning", row.warn_low), ("critical", row.crit_low)):
+            for kind, value in (
+                ("warning", row.effective_warn_high),
+                ("critical", row.effective_crit_high),
+                ("warning", row.warn_low),
+                ("critical", row.crit_low),
+            ):
                 if value is None or (kind, value) in seen:
                     continue
                 seen.add((kind, value))
                 ln = pg.InfiniteLine(
-                    pos=value, angle=0, movable=False,
-                    pen=pg.mkPen(theme.SEVERITY_COLORS[kind], width=1.2, style=Qt.PenStyle.DashLine),
-                    label=f"{kind} {value:g}", labelOpts={"position": 0.06, "anchors": [(0, 1), (0, 1)], "color": theme.SEVERITY_COLORS[kind]},
+                    pos=value,
+                    angle=0,
+                    movable=False,
+                    pen=pg.mkPen(
+                        theme.SEVERITY_COLORS[kind], width=1.2, style=Qt.PenStyle.DashLine
+                    ),
+                    label=f"{kind} {value:g}",
+                    labelOpts={
+                        "position": 0.06,
+                        "anchors": [(0, 1), (0, 1)],
+                        "color": theme.SEVERITY_COLORS[kind],
+                    },
                 )
                 item.addItem(ln)
                 self._lines.append(ln)
@@ -375,12 +408,19 @@ class PlotPanel(QWidget):
         vb = item.getViewBox()
         vb.setXRange(data.start, data.end, padding=0.01)
         vb.enableAutoRange(axis="y")
-        src = self.tr("raw samples") if resolution == 0 else self.tr("%1 buckets (min–max band)").replace(
-            "%1", fmt.age(resolution))
+        src = (
+            self.tr("raw samples")
+            if resolution == 0
+            else self.tr("%1 buckets (min–max band)").replace("%1", fmt.age(resolution))
+        )
         self.status.setText(
             self.tr("%1 series · %2 points · %3 · times in %4")
-            .replace("%1", str(len(data.rows))).replace("%2", f"{points:,}").replace("%3", src).replace("%4", self.tz)
-            if data.rows else self.tr("No series to plot for this choice")
+            .replace("%1", str(len(data.rows)))
+            .replace("%2", f"{points:,}")
+            .replace("%3", src)
+            .replace("%4", self.tz)
+            if data.rows
+            else self.tr("No series to plot for this choice")
         )
 
     def _label(self, row: SeriesRow, n: int) -> str:
@@ -388,7 +428,11 @@ class PlotPanel(QWidget):
             name = row.device_name
             if "-" in name:
                 name = name.split("-", 2)[-1]
-            ch = row.channel if row.channel.lower() not in ("", "total") and row.role != "inlet" else ""
+            ch = (
+                row.channel
+                if row.channel.lower() not in ("", "total") and row.role != "inlet"
+                else ""
+            )
             return f"{name} {ch}".strip()
         label = fmt.series_label(row.metric, row.channel, row.role)
         return label if n > 1 else f"{row.device_name} {label}"
@@ -448,7 +492,8 @@ class PlotPanel(QWidget):
                 if i > 0 and abs(arr[0][i - 1] - x) < abs(arr[0][i] - x):
                     i -= 1
                 parts.append(
-                    f"<span style='color:{color.name()}'>■</span> {self._label(row, len(self.data.rows))} "
+                    f"<span style='color:{color.name()}'>■</span> "
+                    f"{self._label(row, len(self.data.rows))} "
                     f"{fmt.value_with_unit(float(arr[1][i]), row.unit)}"
                 )
                 shown += 1

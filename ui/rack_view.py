@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -64,6 +64,8 @@ class RackElevation(QWidget):
         self.update()
 
     def device_rect(self, device_id: int) -> QRectF | None:
+        if not self._boxes:
+            self.grab()  # lays the boxes out at the current size
         for rect, dev in self._boxes:
             if dev.id == device_id:
                 return rect
@@ -72,7 +74,9 @@ class RackElevation(QWidget):
     def _geometry(self) -> tuple[QRectF, float, int]:
         height_u = self.contents.rack.height_u if self.contents else 42
         margin_top, margin_bottom = 24.0, 8.0
-        frame = QRectF(34.0, margin_top, self.width() - 34.0 - 46.0, self.height() - margin_top - margin_bottom)
+        frame = QRectF(
+            34.0, margin_top, self.width() - 34.0 - 46.0, self.height() - margin_top - margin_bottom
+        )
         u_px = frame.height() / max(1, height_u)
         return frame, u_px, height_u
 
@@ -92,10 +96,15 @@ class RackElevation(QWidget):
         title.setBold(True)
         p.setFont(title)
         p.setPen(pal.text().color())
-        p.drawText(QRectF(0, 0, self.width(), 22), Qt.AlignmentFlag.AlignCenter,
-                   self.tr("%1 — front").replace("%1", self.contents.rack.name))
+        p.drawText(
+            QRectF(0, 0, self.width(), 22),
+            Qt.AlignmentFlag.AlignCenter,
+            self.tr("%1 — front").replace("%1", self.contents.rack.name),
+        )
         # Rails and empty slots.
-        p.fillRect(frame.adjusted(-6, -2, 6, 2), QColor("#2a2d33") if not dark else QColor("#0f1114"))
+        p.fillRect(
+            frame.adjusted(-6, -2, 6, 2), QColor("#2a2d33") if not dark else QColor("#0f1114")
+        )
         p.fillRect(frame, QColor("#3a3e46") if not dark else QColor("#1b1e23"))
         small = QFont(self.font())
         small.setPointSizeF(max(6.0, min(9.0, u_px * 0.55)))
@@ -108,7 +117,11 @@ class RackElevation(QWidget):
         for u in range(1, height_u + 1):
             if u_px >= 11 or u % 2 == 1:
                 y = frame.bottom() - u * u_px
-                p.drawText(QRectF(0, y, 28, u_px), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, str(u))
+                p.drawText(
+                    QRectF(0, y, 28, u_px),
+                    Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                    str(u),
+                )
         # Devices.
         label_font = QFont(self.font())
         label_font.setPointSizeF(max(6.5, min(9.5, u_px * 0.6)))
@@ -117,8 +130,12 @@ class RackElevation(QWidget):
             if dev.u_position is None:
                 continue
             top_u = dev.u_position + max(1, dev.u_height) - 1
-            rect = QRectF(frame.left() + 2, frame.bottom() - top_u * u_px + 1,
-                          frame.width() - 4, max(1, dev.u_height) * u_px - 2)
+            rect = QRectF(
+                frame.left() + 2,
+                frame.bottom() - top_u * u_px + 1,
+                frame.width() - 4,
+                max(1, dev.u_height) * u_px - 2,
+            )
             self._paint_device(p, rect, dev, label_font)
             self._boxes.append((rect, dev))
         # 0U devices (PDUs) as vertical strips at the right.
@@ -158,7 +175,7 @@ class RackElevation(QWidget):
         p.setPen(theme.text_color_for(fill))
         name = dev.name
         if self.contents and name.startswith(self.contents.rack.name + "-"):
-            name = name[len(self.contents.rack.name) + 1:]
+            name = name[len(self.contents.rack.name) + 1 :]
         right = ""
         if s is not None and s.inlet_c is not None:
             right = f"{s.inlet_c:.1f} °C"
@@ -191,7 +208,11 @@ class RackElevation(QWidget):
         s = dev.status
         lines = [f"<b>{dev.name}</b>", f"{dev.model} · {dev.kind}"]
         if dev.u_position is not None:
-            lines.append(self.tr("U%1, %2 U high").replace("%1", str(dev.u_position)).replace("%2", str(dev.u_height)))
+            lines.append(
+                self.tr("U%1, %2 U high")
+                .replace("%1", str(dev.u_position))
+                .replace("%2", str(dev.u_height))
+            )
         if dev.address:
             lines.append(f"{dev.protocol} {dev.address}")
         if s is not None:
@@ -201,7 +222,9 @@ class RackElevation(QWidget):
             if s.power_w is not None:
                 lines.append(self.tr("Power %1 W").replace("%1", f"{s.power_w:.0f}"))
             if s.newest_ts is not None:
-                lines.append(self.tr("Last reading %1 ago").replace("%1", fmt.age(self.now - s.newest_ts)))
+                lines.append(
+                    self.tr("Last reading %1 ago").replace("%1", fmt.age(self.now - s.newest_ts))
+                )
         if dev.error:
             lines.append(f"<span style='color:#d9372b'>{dev.error}</span>")
         QToolTip.showText(event.globalPosition().toPoint(), "<br>".join(lines), self)
@@ -250,12 +273,20 @@ class PduPanel(QWidget):
             head = pdu.name
             if pdu.feed:
                 head += "  " + self.tr("feed %1").replace("%1", pdu.feed)
-            p.drawText(QRectF(8, y, w, 20), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, head)
+            p.drawText(
+                QRectF(8, y, w, 20),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                head,
+            )
             p.setFont(self.font())
             total = self.tr("%1 kW").replace("%1", fmt.kw(pdu.total_w))
             if pdu.breaker_a:
                 total += "  ·  " + self.tr("breaker %1 A").replace("%1", f"{pdu.breaker_a:g}")
-            p.drawText(QRectF(8, y, w, 20), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, total)
+            p.drawText(
+                QRectF(8, y, w, 20),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                total,
+            )
             y += 26
             for ph in pdu.phases or ():
                 self._bar(p, QRectF(8, y, w, 18), ph.label, ph.value, ph.limit, "A")
@@ -265,13 +296,23 @@ class PduPanel(QWidget):
                 y += 58
             y += 10
 
-    def _bar(self, p: QPainter, r: QRectF, label: str, value: float | None, limit: float | None, unit: str) -> None:
+    def _bar(
+        self,
+        p: QPainter,
+        r: QRectF,
+        label: str,
+        value: float | None,
+        limit: float | None,
+        unit: str,
+    ) -> None:
         text = self.palette().text().color()
         label_w = 44.0
         value_w = 120.0
         bar = QRectF(r.left() + label_w, r.top() + 2, r.width() - label_w - value_w, r.height() - 4)
         p.setPen(text)
-        p.drawText(QRectF(r.left(), r.top(), label_w, r.height()), Qt.AlignmentFlag.AlignVCenter, label)
+        p.drawText(
+            QRectF(r.left(), r.top(), label_w, r.height()), Qt.AlignmentFlag.AlignVCenter, label
+        )
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(self.palette().alternateBase().color().darker(115))
         p.drawRoundedRect(bar, 3, 3)
@@ -285,12 +326,18 @@ class PduPanel(QWidget):
             p.setPen(QPen(QColor("#d9372b"), 1.5, Qt.PenStyle.DashLine))
             p.drawLine(QPointF(x, bar.top() - 2), QPointF(x, bar.bottom() + 2))
             p.setPen(text)
-            p.drawText(QRectF(bar.right() + 6, r.top(), value_w - 6, r.height()), Qt.AlignmentFlag.AlignVCenter,
-                       f"{value:.1f} / {limit:g} {unit}  ({pct:.0f} %)")
+            p.drawText(
+                QRectF(bar.right() + 6, r.top(), value_w - 6, r.height()),
+                Qt.AlignmentFlag.AlignVCenter,
+                f"{value:.1f} / {limit:g} {unit}  ({pct:.0f} %)",
+            )
         else:
             p.setPen(text)
-            p.drawText(QRectF(bar.right() + 6, r.top(), value_w - 6, r.height()), Qt.AlignmentFlag.AlignVCenter,
-                       fmt.value_with_unit(value, unit))
+            p.drawText(
+                QRectF(bar.right() + 6, r.top(), value_w - 6, r.height()),
+                Qt.AlignmentFlag.AlignVCenter,
+                fmt.value_with_unit(value, unit),
+            )
 
     def _outlets(self, p: QPainter, r: QRectF, pdu: PduLoad) -> None:
         text = self.palette().text().color()
@@ -302,8 +349,12 @@ class PduPanel(QWidget):
         small = QFont(self.font())
         small.setPointSizeF(max(6.5, self.font().pointSizeF() - 1.5))
         p.setFont(small)
-        p.drawText(QRectF(r.left(), r.top(), 44, 14), Qt.AlignmentFlag.AlignLeft, self.tr("Outlets"))
-        p.drawText(QRectF(r.left(), r.top() + 14, 44, 14), Qt.AlignmentFlag.AlignLeft, f"≤{top:.0f} W")
+        p.drawText(
+            QRectF(r.left(), r.top(), 44, 14), Qt.AlignmentFlag.AlignLeft, self.tr("Outlets")
+        )
+        p.drawText(
+            QRectF(r.left(), r.top() + 14, 44, 14), Qt.AlignmentFlag.AlignLeft, f"≤{top:.0f} W"
+        )
         for i, o in enumerate(pdu.outlets):
             h = (r.height() - 14) * ((o.value or 0.0) / top)
             x = r.left() + 44 + i * bw
@@ -322,8 +373,15 @@ class SensorModel(QAbstractTableModel):
         self.rows: tuple[SeriesRow, ...] = ()
         self.now = int(time.time())
         self.stale_after = 180
-        self.headers = [self.tr("Sensor"), self.tr("Value"), self.tr("Unit"), self.tr("Age"),
-                        self.tr("Warning"), self.tr("Critical"), self.tr("State")]
+        self.headers = [
+            self.tr("Sensor"),
+            self.tr("Value"),
+            self.tr("Unit"),
+            self.tr("Age"),
+            self.tr("Warning"),
+            self.tr("Critical"),
+            self.tr("State"),
+        ]
 
     def set_rows(self, rows: tuple[SeriesRow, ...], now: int, stale_after: int) -> None:
         self.beginResetModel()
@@ -336,7 +394,9 @@ class SensorModel(QAbstractTableModel):
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.headers)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return self.headers[section]
         return None
@@ -366,7 +426,11 @@ class SensorModel(QAbstractTableModel):
             if c == 0:
                 return fmt.series_label(r.metric, r.channel, r.role)
             if c == 1:
-                return fmt.number(r.value, fmt.digits_for(r.value, r.unit)) if r.value is not None else "—"
+                return (
+                    fmt.number(r.value, fmt.digits_for(r.value, r.unit))
+                    if r.value is not None
+                    else "—"
+                )
             if c == 2:
                 return r.unit
             if c == 3:
@@ -426,7 +490,11 @@ class RackView(QWidget):
         self.title.setFont(f)
         self.subtitle = QLabel(self)
         self.poll_btn = QPushButton(self.tr("Poll now"), self)
-        self.poll_btn.setToolTip(self.tr("Ask the collector to poll the selected device (or the whole rack) now (Ctrl+P)"))
+        self.poll_btn.setToolTip(
+            self.tr(
+                "Ask the collector to poll the selected device (or the whole rack) now (Ctrl+P)"
+            )
+        )
         self.focus_btn = QPushButton(self.tr("Focus this rack"), self)
         self.focus_btn.setToolTip(self.tr("Poll this rack every 10 s for the next 30 minutes"))
         self.poll_btn.clicked.connect(self.poll_now)
@@ -527,7 +595,8 @@ class RackView(QWidget):
     def _load_sensors(self, device_id: int) -> None:
         engine = self.ctx.engine
         self.ctx.loader.submit(
-            "rack.sensors", lambda: (device_id, queries.device_series(engine, device_id), int(time.time()))
+            "rack.sensors",
+            lambda: (device_id, queries.device_series(engine, device_id), int(time.time())),
         )
 
     def select_device(self, device_id: int) -> None:
@@ -539,7 +608,9 @@ class RackView(QWidget):
 
     def _loaded(self, key: str, result: object) -> None:
         if key == "rack.contents":
-            rid, contents, pdus, now = result  # type: ignore[misc]
+            rid, contents, pdus, now = cast(
+                tuple[int, RackContents, tuple[PduLoad, ...], int], result
+            )
             if rid != self.rack_id:
                 return
             self.contents = contents
@@ -549,10 +620,21 @@ class RackView(QWidget):
             r, s = contents.rack, contents.site
             self.title.setText(f"{r.name}")
             sm = contents.summary
-            parts = [f"{s.code} — {s.name}", self.tr("row %1, position %2").replace("%1", r.row or "?").replace("%2", str(r.position))]
+            parts = [
+                f"{s.code} — {s.name}",
+                self.tr("row %1, position %2")
+                .replace("%1", r.row or "?")
+                .replace("%2", str(r.position)),
+            ]
             if sm is not None:
-                parts.append(self.tr("%1 kW").replace("%1", fmt.kw(sm.power_w)) + (
-                    self.tr(" of %1 kW rated").replace("%1", fmt.kw(r.rated_power_w)) if r.rated_power_w else ""))
+                parts.append(
+                    self.tr("%1 kW").replace("%1", fmt.kw(sm.power_w))
+                    + (
+                        self.tr(" of %1 kW rated").replace("%1", fmt.kw(r.rated_power_w))
+                        if r.rated_power_w
+                        else ""
+                    )
+                )
                 if sm.inlet_c is not None:
                     parts.append(self.tr("hottest inlet %1 °C").replace("%1", f"{sm.inlet_c:.1f}"))
                 if sm.devices_unreachable:
@@ -564,7 +646,7 @@ class RackView(QWidget):
                 if first is not None:
                     self.select_device(first.id)
         elif key == "rack.sensors":
-            did, rows, now = result  # type: ignore[misc]
+            did, rows, now = cast(tuple[int, tuple[SeriesRow, ...], int], result)
             if did != self.device_id:
                 return
             interval = 60
@@ -601,16 +683,25 @@ class RackView(QWidget):
         engine, user = self.ctx.engine, self.ctx.user
         did, rid = self.device_id, self.rack_id
         if did is not None:
-            self.ctx.loader.submit("action.poll", lambda: queries.request_poll_now(engine, device_id=did, user=user))
-            name = next((d.name for d in (self.contents.devices if self.contents else ()) if d.id == did), str(did))
+            self.ctx.loader.submit(
+                "action.poll", lambda: queries.request_poll_now(engine, device_id=did, user=user)
+            )
+            name = next(
+                (d.name for d in (self.contents.devices if self.contents else ()) if d.id == did),
+                str(did),
+            )
             self.message.emit(self.tr("Poll requested for %1").replace("%1", name))
         else:
-            self.ctx.loader.submit("action.poll", lambda: queries.request_poll_now(engine, rack_id=rid, user=user))
+            self.ctx.loader.submit(
+                "action.poll", lambda: queries.request_poll_now(engine, rack_id=rid, user=user)
+            )
             self.message.emit(self.tr("Poll requested for the rack"))
 
     def focus_rack(self) -> None:
         if self.rack_id is None:
             return
         engine, user, rid = self.ctx.engine, self.ctx.user, self.rack_id
-        self.ctx.loader.submit("action.focus", lambda: queries.request_focus(engine, rid, user=user))
+        self.ctx.loader.submit(
+            "action.focus", lambda: queries.request_focus(engine, rid, user=user)
+        )
         self.message.emit(self.tr("Rack focused: polled every 10 s for 30 minutes"))

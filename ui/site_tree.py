@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -21,6 +21,7 @@ from models.queries import Inventory, Summary
 from ui.context import Context
 from ui.tree_model import COL_NAME, DEVICE, RACK, SITE, SiteTreeModel
 
+_Sums = tuple[dict[int, Summary], dict[int, Summary], dict[int, Summary], int]
 # A filter with at most this many racks is shown expanded.
 EXPAND_LIMIT = 60
 
@@ -99,12 +100,12 @@ class SiteTree(QWidget):
             self.inventory_loaded.emit(result)
         elif key == "tree.visible":
             t0 = time.perf_counter()
-            sites, racks, devices, now = result  # type: ignore[misc]
+            sites, racks, devices, now = cast(_Sums, result)
             self.model.apply(sites, racks, devices, now, self._pending_rows)
             self.last_refresh_ms = (time.perf_counter() - t0) * 1000
             self.refreshes += 1
         elif key == "tree.sites":
-            sites, now = result  # type: ignore[misc]
+            sites, now = cast(tuple[dict[int, Summary], int], result)
             self.model.apply(sites, {}, {}, now, [])
 
     def refresh(self) -> None:
@@ -176,7 +177,8 @@ class SiteTree(QWidget):
             return
         if self.model.filter_text:
             self.info.setText(
-                self.tr("%1 of %2 devices match").replace("%1", f"{self.model.match_count:,}")
+                self.tr("%1 of %2 devices match")
+                .replace("%1", f"{self.model.match_count:,}")
                 .replace("%2", f"{inv.device_count:,}")
             )
         else:

@@ -36,14 +36,21 @@ class StatusPanel:
             self._color(self.collectors, "warning")
         else:
             self.collectors.setText(
-                tr("Collectors alive: %1 of %2").replace("%1", str(h.collectors_alive))
+                tr("Collectors alive: %1 of %2")
+                .replace("%1", str(h.collectors_alive))
                 .replace("%2", str(h.collectors_total))
             )
-            self._color(self.collectors, "ok" if h.collectors_alive == h.collectors_total else
-                        ("critical" if h.collectors_alive == 0 else "warning"))
+            self._color(
+                self.collectors,
+                "ok"
+                if h.collectors_alive == h.collectors_total
+                else ("critical" if h.collectors_alive == 0 else "warning"),
+            )
         self.devices.setText(
-            tr("Devices OK %1 · unreachable %2 · stale %3").replace("%1", f"{h.devices_ok:,}")
-            .replace("%2", f"{h.devices_unreachable:,}").replace("%3", f"{h.devices_stale:,}")
+            tr("Devices OK %1 · unreachable %2 · stale %3")
+            .replace("%1", f"{h.devices_ok:,}")
+            .replace("%2", f"{h.devices_unreachable:,}")
+            .replace("%3", f"{h.devices_stale:,}")
         )
         self._color(self.devices, "unreachable" if h.devices_unreachable else "ok")
         self.tick()
@@ -64,5 +71,7 @@ class StatusPanel:
     @staticmethod
     def _color(label: QLabel, state: str) -> None:
         label.setStyleSheet(
-            "" if state == "ok" else f"color: {theme.STATE_COLORS.get(state, '#888')}; font-weight: bold;"
+            ""
+            if state == "ok"
+            else f"color: {theme.STATE_COLORS.get(state, '#888')}; font-weight: bold;"
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
@@ -19,10 +21,23 @@ STATE_COLORS: dict[str, str] = {
 SEVERITY_COLORS = {"warning": STATE_COLORS["warning"], "critical": STATE_COLORS["critical"]}
 
 # Inlet temperature scale: ASHRAE recommended 18-27 °C is the calm range, 32 °C is critical.
-_TEMP_STOPS = ((15.0, "#2c7bb6"), (20.0, "#4fb0c6"), (24.0, "#58b368"), (27.0, "#e7d44b"),
-               (30.0, "#f08a24"), (32.0, "#d9372b"), (40.0, "#8e1010"))
-_PCT_STOPS = ((0.0, "#2c7bb6"), (40.0, "#58b368"), (70.0, "#e7d44b"), (80.0, "#f08a24"),
-              (90.0, "#d9372b"), (110.0, "#8e1010"))
+_TEMP_STOPS = (
+    (15.0, "#2c7bb6"),
+    (20.0, "#4fb0c6"),
+    (24.0, "#58b368"),
+    (27.0, "#e7d44b"),
+    (30.0, "#f08a24"),
+    (32.0, "#d9372b"),
+    (40.0, "#8e1010"),
+)
+_PCT_STOPS = (
+    (0.0, "#2c7bb6"),
+    (40.0, "#58b368"),
+    (70.0, "#e7d44b"),
+    (80.0, "#f08a24"),
+    (90.0, "#d9372b"),
+    (110.0, "#8e1010"),
+)
 
 
 def state_color(state: str) -> QColor:
@@ -32,7 +47,7 @@ def state_color(state: str) -> QColor:
 def _scale(stops: tuple[tuple[float, str], ...], value: float) -> QColor:
     if value <= stops[0][0]:
         return QColor(stops[0][1])
-    for (v0, c0), (v1, c1) in zip(stops, stops[1:], strict=False):
+    for (v0, c0), (v1, c1) in itertools.pairwise(stops):
         if value <= v1:
             f = (value - v0) / (v1 - v0)
             a, b = QColor(c0), QColor(c1)
@@ -87,9 +102,7 @@ def apply_theme(app: QApplication, name: str) -> None:
         pal.setColor(QPalette.ColorRole.Light, QColor("#4a505d"))
         pal.setColor(QPalette.ColorRole.Link, QColor("#6ea8ff"))
         pal.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text, QColor("#6b707a"))
-        pal.setColor(
-            QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText, QColor("#6b707a")
-        )
+        pal.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText, QColor("#6b707a"))
     else:
         pal = app.style().standardPalette()
         pal.setColor(QPalette.ColorRole.Window, QColor("#f3f4f6"))

@@ -61,7 +61,10 @@ class SiteTreeModel(QAbstractItemModel):
         self._bold = QFont()
         self._bold.setBold(True)
         self._headers = [
-            self.tr("Name"), self.tr("Status"), self.tr("Inlet °C"), self.tr("Power kW"),
+            self.tr("Name"),
+            self.tr("Status"),
+            self.tr("Inlet °C"),
+            self.tr("Power kW"),
             self.tr("Age"),
         ]
         self._set_view(None)
@@ -170,7 +173,9 @@ class SiteTreeModel(QAbstractItemModel):
             return QModelIndex()
         if kind == RACK:
             site = int(self.inv.rack_site[idx])
-            return self.createIndex(int(np.searchsorted(self._sites, site)), 0, SITE * _SHIFT + site)
+            return self.createIndex(
+                int(np.searchsorted(self._sites, site)), 0, SITE * _SHIFT + site
+            )
         rack = int(self.inv.device_rack[idx])
         return self._rack_index(rack)
 
@@ -191,6 +196,8 @@ class SiteTreeModel(QAbstractItemModel):
         return None
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
     # -- data -------------------------------------------------------------------------------
@@ -230,8 +237,11 @@ class SiteTreeModel(QAbstractItemModel):
 
     def state_text(self, state: str) -> str:
         return {
-            "ok": self.tr("OK"), "unknown": self.tr("unknown"), "stale": self.tr("stale"),
-            "warning": self.tr("warning"), "unreachable": self.tr("unreachable"),
+            "ok": self.tr("OK"),
+            "unknown": self.tr("unknown"),
+            "stale": self.tr("stale"),
+            "warning": self.tr("warning"),
+            "unreachable": self.tr("unreachable"),
             "critical": self.tr("critical"),
         }.get(state, state)
 
@@ -312,7 +322,9 @@ class SiteTreeModel(QAbstractItemModel):
                 .replace("%2", str(s.alarms_warning))
             )
         if s.newest_ts is not None:
-            lines.append(self.tr("Last reading %1 ago").replace("%1", fmt.age(self.now - s.newest_ts)))
+            lines.append(
+                self.tr("Last reading %1 ago").replace("%1", fmt.age(self.now - s.newest_ts))
+            )
         return "<br>".join(lines)
 
     # -- refresh ----------------------------------------------------------------------------
@@ -349,7 +361,7 @@ class SiteTreeModel(QAbstractItemModel):
         for p in rows:
             if not p.isValid():
                 continue
-            ix = QModelIndex(p)
+            ix = self.index(p.row(), p.column(), p.parent())
             par = ix.parent()
             key = (par.internalId() if par.isValid() else -1, 0)
             g = groups.get(key)

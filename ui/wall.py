@@ -19,7 +19,9 @@ class WallView(QWidget):
     closed = Signal()
     rack_chosen = Signal(int)
 
-    def __init__(self, ctx: Context, cycle_s: int = 20, measure: str = "inlet", parent: QWidget | None = None) -> None:
+    def __init__(
+        self, ctx: Context, cycle_s: int = 20, measure: str = "inlet", parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.ctx = ctx
         self.setWindowTitle(self.tr("RackWatch — wall"))
@@ -93,11 +95,17 @@ class WallView(QWidget):
         engine = self.ctx.engine
         self.header.setText(f"{site.code} — {site.name}")
         self.ctx.loader.submit("wall.floor", lambda: queries.floor_map(engine, site.id))
-        self.ctx.loader.submit("wall.alarms", lambda: queries.open_alarms(engine, include_shelved=False))
+        self.ctx.loader.submit(
+            "wall.alarms", lambda: queries.open_alarms(engine, include_shelved=False)
+        )
 
     @property
     def ready(self) -> bool:
-        return bool(self.sites) and self.site_loaded == self.sites[self.index].id and self.alarms_loaded
+        return (
+            bool(self.sites)
+            and self.site_loaded == self.sites[self.index].id
+            and self.alarms_loaded
+        )
 
     def _loaded(self, key: str, result: object) -> None:
         if key == "wall.floor":
@@ -116,14 +124,20 @@ class WallView(QWidget):
         crit = [a for a in active if a.severity == "critical"]
         if not active:
             self.banner.setText(self.tr("No active alarms"))
-            self.banner.setStyleSheet(f"background:{theme.STATE_COLORS['ok']}; color:white; border-radius:6px;")
+            self.banner.setStyleSheet(
+                f"background:{theme.STATE_COLORS['ok']}; color:white; border-radius:6px;"
+            )
             return
         shown = (crit or active)[:3]
         text = "   ▲   ".join(f"{a.site_code} {a.rack_name}: {a.message}" for a in shown)
         more = len(active) - len(shown)
         if more > 0:
             text += "   " + self.tr("(+%1 more)").replace("%1", str(more))
-        head = self.tr("%n critical", "", len(crit)) if crit else self.tr("%n warning", "", len(active))
+        head = (
+            self.tr("%n critical", "", len(crit))
+            if crit
+            else self.tr("%n warning", "", len(active))
+        )
         self.banner.setText(f"{head}:  {text}")
         color = theme.STATE_COLORS["critical" if crit else "warning"]
         self.banner.setStyleSheet(f"background:{color}; color:white; border-radius:6px;")

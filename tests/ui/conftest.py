@@ -1,0 +1,78 @@
+"""Qt offscreen set-up and a populated data-hall database shared by the GUI tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+# QSettings of the tests must never touch the user's real configuration.
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="rackwatch-test-config-")
+
+import pytest
+from sqlalchemy import Engine
+
+from models.db import make_engine, upgrade
+from tests.ui.dataset import Hall, populate
+
+
+@pytest.fixture(scope="session")
+def hall_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Hall]:
+    path = tmp_path_factory.mktemp("hall") / "hall.db"
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    engine = make_engine(url)
+    hall = populate(engine, now=int(time.time()), hours=2.0, step_s=120)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path, hall
+
+
+@pytest.fixture
+def hall_url(hall_template: tuple[Path, Hall], tmp_path: Path) -> str:
+    """A private copy of the populated database, so tests may write to it."""
+    src, _ = hall_template
+    dst = tmp_path / "hall.db"
+    shutil.copyfile(src, dst)
+    return f"sqlite:///{dst}"
+
+
+@pytest.fixture
+def hall(hall_template: tuple[Path, Hall]) -> Hall:
+    return hall_template[1]
+
+
+@pytest.fixture
+def hall_engine(hall_url: str) -> Iterator[Engine]:
+    eng = make_engine(hall_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def ctx(qapp: object, hall_engine: Engine, hall_url: str) -> Iterator[object]:
+    from PySide6.QtCore import QCoreApplication, QThreadPool
+
+    from ui.context import Context
+    from ui.workers import Loader
+
+    QCoreApplication.setOrganizationName("RackWatchTest")
+    QCoreApplication.setApplicationName("RackWatchTest")
+    c = Context(engine=hall_engine, url=hall_url, loader=Loader(), user="tester")
+    yield c
+    QThreadPool.globalInstance().waitForDone(10_000)
+
+
+@pytest.fixture
+def wait_idle(qtbot: object) -> Callable[[object], None]:
+    """Wait until a context's background loader has nothing in flight."""
+
+    def wait(c: object) -> None:
+        qtbot.waitUntil(lambda: not c.loader.busy(), timeout=20_000)  # type: ignore[attr-defined]
+
+    return wait
