@@ -615,3 +615,30 @@ def test_sqlite_has_no_leftovers_from_rejected_import(loaded: Engine, tmp_path: 
     problems_of(loaded, path)
     with loaded.connect() as conn:
         assert conn.execute(text("select count(*) from site where code = 'S1'")).scalar_one() == 0
+
+
+# -- both back ends -----------------------------------------------------------------------------
+
+
+def test_import_cycle_on_sqlite_and_postgresql(db_engine: Engine, tmp_path: Path) -> None:
+    assert (
+        str(import_inventory(db_engine, EXAMPLE_YAML).total) == "30 created, 0 updated, 0 unchanged"
+    )
+    assert (
+        str(import_inventory(db_engine, EXAMPLE_CSV).total) == "14 created, 0 updated, 1 unchanged"
+    )
+    assert counts(db_engine) == (3, 6, 8, 35)
+    edited = EXAMPLE_YAML.read_text(encoding="utf-8").replace(
+        "model: AKCP sensorProbe2+", "model: AKCP SP2+"
+    )
+    report = import_inventory(db_engine, write(tmp_path, edited), prune=True)
+    assert (report.devices.updated, report.devices.removed, report.racks.removed) == (2, 5, 1)
+    assert counts(db_engine) == (3, 5, 8, 30)
+    bad = devices_yaml(tmp_path, "{name: s1, kind: server, u: 42, height_u: 2, address: 10.0.0.1}")
+    assert problems_of(db_engine, bad) == [
+        f"{bad}:12: u: device s1 at U 42-43 is outside rack S1/R1 (U 1-42)"
+    ]
+    assert (
+        str(import_inventory(db_engine, write(tmp_path, edited)).total)
+        == "0 created, 0 updated, 30 unchanged"
+    )
