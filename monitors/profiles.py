@@ -226,6 +226,16 @@ def _role(spec: MetricSpec, label: str) -> str | None:
     return "other" if spec.metric == "temperature_c" else None
 
 
+def _wanted(rows: list[_Row]) -> list[str]:
+    """OIDs discovery must GET: every lookup, and values the walk did not already return."""
+    wanted: list[str] = []
+    for row in rows:
+        wanted.extend(row.lookup_oids.values())
+        if row.spec.walk is None or row.value_oid != f"{row.spec.walk}.{row.index}":
+            wanted.append(row.value_oid)
+    return list(dict.fromkeys(wanted))
+
+
 def build_plan(
     profile: Profile,
     walked: dict[str, list[tuple[str, SnmpValue]]],
@@ -233,12 +243,8 @@ def build_plan(
 ) -> PollPlan:
     """Pure core of discovery: walked columns + a GET function -> PollPlan (testable offline)."""
     rows = [row for spec in profile.metrics for row in _rows_for(spec, walked)]
-    wanted: list[str] = []
-    for row in rows:
-        wanted.extend(row.lookup_oids.values())
-        if row.spec.walk is None or row.value_oid != f"{row.spec.walk}.{row.index}":
-            wanted.append(row.value_oid)
-    got_all = fetch(list(dict.fromkeys(wanted))) if wanted else {}
+    wanted = _wanted(rows)
+    got_all = fetch(wanted) if wanted else {}
     items: list[PlanItem] = []
     problems: list[str] = []
     for row in rows:
@@ -299,11 +305,7 @@ async def discover(client: SnmpClient, target: SnmpTarget, profile: Profile) -> 
     """Walk the profile's table columns once and return the device's PollPlan (cache it)."""
     columns = [s.walk for s in profile.metrics if s.walk is not None]
     walked = await client.walk_many(target, columns) if columns else {}
-    rows = [row for spec in profile.metrics for row in _rows_for(spec, walked)]
-    wanted: list[str] = []
-    for row in rows:
-        wanted.extend(row.lookup_oids.values())
-        wanted.append(row.value_oid)
+    wanted = _wanted([row for spec in profile.metrics for row in _rows_for(spec, walked)])
     got = await client.get_map(target, wanted) if wanted else {}
     return build_plan(profile, walked, lambda oids: {o: got.get(o) for o in oids})
 
