@@ -318,6 +318,12 @@ def cmd_probe(args: argparse.Namespace) -> int:
 # -- gui --------------------------------------------------------------------------------------
 
 
+def cmd_lab(args: argparse.Namespace) -> int:
+    from monitors.lab.cli import run
+
+    return run(args)
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     from ui.main import run
 
@@ -358,7 +364,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_not_yet("demo"))
 
     p = sub.add_parser("lab", help="run simulated sites that speak SNMP and SSH on loopback")
-    p.set_defaults(func=_not_yet("lab"))
+    from monitors.lab.cli import add_arguments as add_lab_arguments
+
+    add_lab_arguments(p)
+    p.set_defaults(func=cmd_lab)
 
     p = sub.add_parser("collect", help="poll devices headless and write history")
     _add_db(p)
