@@ -79,7 +79,11 @@ def read_yaml(path: Path, display: str, problems: list[Problem]) -> Any:
             if exc.context and exc.context_mark is not None and exc.problem_mark is not None:
                 message += f" ({exc.context} started at line {exc.context_mark.line + 1})"
             problems.append(Problem(display, line, "yaml", f"syntax error: {message}"))
-        except yaml.YAMLError as exc:  # reader errors (bad encoding) carry no mark
+        except yaml.reader.ReaderError as exc:  # bad encoding: a position, not a mark
+            with path.open("rb") as raw:
+                line = raw.read(max(exc.position, 0)).count(b"\n") + 1
+            problems.append(Problem(display, line, "yaml", f"not UTF-8 text: {exc.reason}"))
+        except yaml.YAMLError as exc:
             problems.append(Problem(display, 1, "yaml", f"cannot read: {exc}"))
         finally:
             loader.dispose()

@@ -642,3 +642,22 @@ def test_import_cycle_on_sqlite_and_postgresql(db_engine: Engine, tmp_path: Path
         str(import_inventory(db_engine, write(tmp_path, edited)).total)
         == "0 created, 0 updated, 30 unchanged"
     )
+
+
+def test_bad_encoding_and_multiline_csv_rows_keep_real_lines(
+    loaded: Engine, tmp_path: Path
+) -> None:
+    path = tmp_path / "enc.yaml"
+    path.write_bytes(b"sites:\n  - code: S\n    name: \xff\xfe\n")
+    assert problems_of(loaded, path) == [
+        f"{path}:3: yaml: not UTF-8 text: invalid leading UTF-8 octet"
+    ]
+    path = write(
+        tmp_path,
+        'site,rack,name,kind,address,model\nS1,R1,a,server,10.0.0.1,"two\nlines"\n'
+        "S1,R1,b,server,10.0.0.300,x\n",
+        name="ml.csv",
+    )
+    assert problems_of(loaded, path) == [
+        f"{path}:4: address: '10.0.0.300' is neither an IP address nor a valid host name"
+    ]
