@@ -272,7 +272,15 @@ class SnmpClient:
                     target.port,
                     f"GET of {len(pending)} OIDs answered with {len(vbs)} values",
                 )
-            for i, (_name, value) in zip(pending, vbs, strict=True):
+            for i, (name, value) in zip(pending, vbs, strict=True):
+                if name != names[i]:
+                    # An agent that reorders or renames varbinds must not shift values onto
+                    # the wrong metrics: fall back to matching by name.
+                    by_name = {n: v for n, v in vbs}
+                    for j in pending:
+                        raw = by_name.get(names[j])
+                        out[j] = None if raw is None else to_python(raw)
+                    return
                 out[i] = to_python(value)
             return
 
