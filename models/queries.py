@@ -22,6 +22,26 @@ STALE_INTERVALS = 3
 INLET_WARN_C = 27.0
 INLET_CRIT_C = 32.0
 TOTAL_CHANNELS = ("", "total", "input", "inlet")
+# Power channel names differ per profile: "total", "input", "inlet I1", "cord A" are a whole
+# device; "outlet 3 web01" is one outlet; anything else ("phase 1", "input L2") is a part
+# that sums to the whole when no total is reported.
+_TOTAL_PREFIXES = ("inlet", "cord")
+
+
+def is_total_channel(channel: str) -> bool:
+    c = channel.strip().lower()
+    return c in TOTAL_CHANNELS or c.startswith(_TOTAL_PREFIXES)
+
+
+def is_outlet_channel(channel: str) -> bool:
+    return channel.strip().lower().startswith("outlet")
+
+
+_TOTAL_SQL = (
+    "(lower(s.channel) IN ('', 'total', 'input', 'inlet') OR lower(s.channel) LIKE 'inlet%' "
+    "OR lower(s.channel) LIKE 'cord%')"
+)
+_OUTLET_SQL = "lower(s.channel) LIKE 'outlet%'"
 _CHUNK = 900
 
 IntArray = npt.NDArray[np.int64]
@@ -336,18 +356,24 @@ def _summaries_where(
     ):
         counts.setdefault(int(k), {})[st] = int(n)
     measures: dict[int, tuple[Any, ...]] = {}
-    totals = ",".join(f"'{c}'" for c in TOTAL_CHANNELS)
+    # Per device first: its whole power is the total channel, else the sum of its parts.
+    device_power = (
+        "COALESCE(sum(CASE WHEN s.metric = 'power_w' AND "
+        f"{_TOTAL_SQL} THEN l.value END), "
+        "sum(CASE WHEN s.metric = 'power_w' AND NOT "
+        f"{_OUTLET_SQL} THEN l.value END))"
+    )
     for row in q(
+        "SELECT k, max(inlet), sum(pdu_w), sum(dev_w), max(ts), sum(stale) FROM ("
         f"SELECT {key} AS k, "
-        "max(CASE WHEN s.metric = 'temperature_c' AND s.role = 'inlet' THEN l.value END), "
-        "sum(CASE WHEN d.kind = 'pdu' AND s.metric = 'power_w' "
-        f"AND s.channel IN ({totals}) THEN l.value END), "
-        "sum(CASE WHEN d.kind <> 'pdu' AND s.metric = 'power_w' "
-        f"AND s.channel IN ({totals}) THEN l.value END), "
-        "max(l.ts), "
-        "sum(CASE WHEN l.status IN ('stale', 'unreachable') THEN 1 ELSE 0 END) "
+        "max(CASE WHEN s.metric = 'temperature_c' AND s.role = 'inlet' THEN l.value END) "
+        "AS inlet, "
+        f"CASE WHEN d.kind = 'pdu' THEN {device_power} END AS pdu_w, "
+        f"CASE WHEN d.kind <> 'pdu' THEN {device_power} END AS dev_w, "
+        "max(l.ts) AS ts, "
+        "sum(CASE WHEN l.status IN ('stale', 'unreachable') THEN 1 ELSE 0 END) AS stale "
         "FROM device d JOIN series s ON s.device_id = d.id JOIN latest l ON l.series_id = s.id "
-        f"WHERE {where} GROUP BY k"
+        f"WHERE {where} GROUP BY k, d.id, d.kind) per_device GROUP BY k"
     ):
         measures[int(row[0])] = tuple(row[1:])
     alarms: dict[int, dict[str, int]] = {}
@@ -636,10 +662,6 @@ class PduLoad:
     outlets: tuple[Load, ...]
 
 
-_PHASE_RE = re.compile(r"^(l\d|phase|ph\s*\d|[abc]$|line|input\s*\d)", re.I)
-_OUTLET_RE = re.compile(r"outlet|^o\d|^\d+$", re.I)
-
-
 def pdu_loads(engine: Engine, rack_id: int) -> tuple[PduLoad, ...]:
     """Per-phase current against the feed's breaker, and per-outlet power, of each PDU."""
     with engine.connect() as conn:
@@ -663,32 +685,32 @@ def pdu_loads(engine: Engine, rack_id: int) -> tuple[PduLoad, ...]:
     out = []
     for dev_id, name, feed, breaker in pdus:
         mine = [s for s in series if s.device_id == dev_id]
-        total = next(
-            (
-                s.value
-                for s in mine
-                if s.metric == "power_w" and s.channel.lower() in TOTAL_CHANNELS
-            ),
-            None,
-        )
+        power = [s for s in mine if s.metric == "power_w" and s.value is not None]
+        totals = [s.value for s in power if is_total_channel(s.channel) and s.value is not None]
+        parts = [s.value for s in power if not is_outlet_channel(s.channel) and s.value is not None]
+        total = sum(totals) if totals else (sum(parts) if parts else None)
         phases = tuple(
             sorted(
                 (
                     Load(s.channel or "L1", s.value, s.crit_high or breaker, s.unit, s.id, s.ts)
                     for s in mine
-                    if s.metric == "current_a"
-                    and (_PHASE_RE.search(s.channel) or s.channel.lower() in TOTAL_CHANNELS)
-                    and not _OUTLET_RE.search(s.channel)
+                    if s.metric == "current_a" and not is_outlet_channel(s.channel)
                 ),
                 key=lambda x: _natural(x.label),
             )
+        )
+        # Outlet power where the PDU meters it, else outlet current.
+        outlet_metric = (
+            "power_w"
+            if any(s.metric == "power_w" and is_outlet_channel(s.channel) for s in mine)
+            else "current_a"
         )
         outlets = tuple(
             sorted(
                 (
                     Load(s.channel, s.value, None, s.unit, s.id, s.ts)
                     for s in mine
-                    if s.metric == "power_w" and _OUTLET_RE.search(s.channel)
+                    if s.metric == outlet_metric and is_outlet_channel(s.channel)
                 ),
                 key=lambda x: _natural(x.label),
             )

@@ -257,16 +257,15 @@ class PlotPanel(QWidget):
             if mode == "rack_inlet" and rack is not None:
                 rows = queries.rack_series(engine, rack, "temperature_c", role="inlet")
             elif mode == "rack_power" and rack is not None:
-                rows = tuple(
-                    r
-                    for r in queries.rack_series(engine, rack, "power_w", kind="pdu")
-                    if r.channel.lower() in queries.TOTAL_CHANNELS
+                every = queries.rack_series(engine, rack, "power_w", kind="pdu")
+                rows = tuple(r for r in every if queries.is_total_channel(r.channel)) or tuple(
+                    r for r in every if not queries.is_outlet_channel(r.channel)
                 )
             elif mode == "rack_current" and rack is not None:
                 rows = tuple(
                     r
                     for r in queries.rack_series(engine, rack, "current_a", kind="pdu")
-                    if "outlet" not in r.channel.lower()
+                    if not queries.is_outlet_channel(r.channel)
                 )
             elif mode == "device_temp" and dev is not None:
                 rows = tuple(

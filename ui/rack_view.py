@@ -314,7 +314,7 @@ class PduPanel(QWidget):
             QRectF(r.left(), r.top(), label_w, r.height()), Qt.AlignmentFlag.AlignVCenter, label
         )
         p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(self.palette().alternateBase().color().darker(115))
+        p.setBrush(QColor(128, 128, 128, 70))
         p.drawRoundedRect(bar, 3, 3)
         if value is not None and limit:
             pct = value / limit * 100.0
@@ -353,7 +353,9 @@ class PduPanel(QWidget):
             QRectF(r.left(), r.top(), 44, 14), Qt.AlignmentFlag.AlignLeft, self.tr("Outlets")
         )
         p.drawText(
-            QRectF(r.left(), r.top() + 14, 44, 14), Qt.AlignmentFlag.AlignLeft, f"≤{top:.0f} W"
+            QRectF(r.left(), r.top() + 14, 44, 14),
+            Qt.AlignmentFlag.AlignLeft,
+            f"≤{top:.0f} {pdu.outlets[0].unit}",
         )
         for i, o in enumerate(pdu.outlets):
             h = (r.height() - 14) * ((o.value or 0.0) / top)

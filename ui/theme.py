@@ -84,25 +84,7 @@ def apply_theme(app: QApplication, name: str) -> None:
     app.setStyle("Fusion")
     pal = QPalette()
     if name == "dark":
-        base, window, text, mid = "#1e2127", "#272b33", "#e6e6e6", "#3a3f4b"
-        pal.setColor(QPalette.ColorRole.Window, QColor(window))
-        pal.setColor(QPalette.ColorRole.WindowText, QColor(text))
-        pal.setColor(QPalette.ColorRole.Base, QColor(base))
-        pal.setColor(QPalette.ColorRole.AlternateBase, QColor("#242830"))
-        pal.setColor(QPalette.ColorRole.Text, QColor(text))
-        pal.setColor(QPalette.ColorRole.Button, QColor(mid))
-        pal.setColor(QPalette.ColorRole.ButtonText, QColor(text))
-        pal.setColor(QPalette.ColorRole.ToolTipBase, QColor("#2f343e"))
-        pal.setColor(QPalette.ColorRole.ToolTipText, QColor(text))
-        pal.setColor(QPalette.ColorRole.Highlight, QColor("#3d6fb4"))
-        pal.setColor(QPalette.ColorRole.HighlightedText, QColor("#ffffff"))
-        pal.setColor(QPalette.ColorRole.PlaceholderText, QColor("#8a8f98"))
-        pal.setColor(QPalette.ColorRole.Mid, QColor(mid))
-        pal.setColor(QPalette.ColorRole.Dark, QColor("#15171b"))
-        pal.setColor(QPalette.ColorRole.Light, QColor("#4a505d"))
-        pal.setColor(QPalette.ColorRole.Link, QColor("#6ea8ff"))
-        pal.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text, QColor("#6b707a"))
-        pal.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText, QColor("#6b707a"))
+        pal = dark_palette()
     else:
         pal = app.style().standardPalette()
         pal.setColor(QPalette.ColorRole.Window, QColor("#f3f4f6"))
@@ -112,6 +94,31 @@ def apply_theme(app: QApplication, name: str) -> None:
         pal.setColor(QPalette.ColorRole.ToolTipBase, QColor("#ffffe8"))
     app.setPalette(pal)
     app.setProperty("rackwatch_theme", name)
+
+
+def dark_palette() -> QPalette:
+    """The dark palette (also used by wall mode whatever the theme)."""
+    pal = QPalette()
+    base, window, text, mid = "#1e2127", "#272b33", "#e6e6e6", "#3a3f4b"
+    pal.setColor(QPalette.ColorRole.Window, QColor(window))
+    pal.setColor(QPalette.ColorRole.WindowText, QColor(text))
+    pal.setColor(QPalette.ColorRole.Base, QColor(base))
+    pal.setColor(QPalette.ColorRole.AlternateBase, QColor("#242830"))
+    pal.setColor(QPalette.ColorRole.Text, QColor(text))
+    pal.setColor(QPalette.ColorRole.Button, QColor(mid))
+    pal.setColor(QPalette.ColorRole.ButtonText, QColor(text))
+    pal.setColor(QPalette.ColorRole.ToolTipBase, QColor("#2f343e"))
+    pal.setColor(QPalette.ColorRole.ToolTipText, QColor(text))
+    pal.setColor(QPalette.ColorRole.Highlight, QColor("#3d6fb4"))
+    pal.setColor(QPalette.ColorRole.HighlightedText, QColor("#ffffff"))
+    pal.setColor(QPalette.ColorRole.PlaceholderText, QColor("#8a8f98"))
+    pal.setColor(QPalette.ColorRole.Mid, QColor(mid))
+    pal.setColor(QPalette.ColorRole.Dark, QColor("#15171b"))
+    pal.setColor(QPalette.ColorRole.Light, QColor("#4a505d"))
+    pal.setColor(QPalette.ColorRole.Link, QColor("#6ea8ff"))
+    pal.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text, QColor("#6b707a"))
+    pal.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText, QColor("#6b707a"))
+    return pal
 
 
 def is_dark(app: QApplication | None = None) -> bool:

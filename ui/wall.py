@@ -26,6 +26,9 @@ class WallView(QWidget):
         self.ctx = ctx
         self.setWindowTitle(self.tr("RackWatch — wall"))
         self.setObjectName("wall")
+        # Control rooms are dark: the wall uses the dark palette whatever the desk theme is.
+        self.setPalette(theme.dark_palette())
+        self.setAutoFillBackground(True)
         self.sites: tuple[SiteInfo, ...] = ()
         self.index = 0
         self.site_loaded: int | None = None
