@@ -91,7 +91,7 @@ def test_rack_view_elevation_and_poll_now(
     wait_idle(ctx)
     with hall_engine.connect() as conn:
         rows = conn.execute(
-            text("SELECT kind, device_id, rack_id, requested_by FROM poll_request ORDER BY id")
+            text("SELECT kind, device_id, rack_id, requested_by FROM poll_request ORDER BY kind")
         ).all()
     assert [tuple(r) for r in rows] == [
         ("poll_now", srv1, None, "tester"),
