@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from monitors.snmp_client import SnmpClient
 from monitors.snmp_values import SnmpValue
 from monitors.targets import SnmpCredential, SnmpTarget
 from tests.daemons import REPO, require
-from tests.snmp_daemons import responder_binary, start_snmpsim
+from tests.snmp_daemons import SnmpsimServer, responder_binary, start_snmpsim
 
 REQUIRED = {
     "apc-rpdu", "apc-epdu", "raritan-pdu2", "sentry3", "sentry4", "eaton-epdu", "dell-rpdu",
@@ -217,35 +218,42 @@ SYNTHETIC = """\
 """
 
 
-@pytest.mark.daemon
-def test_generic_fallback_against_snmpsim_with_odd_values(
-    tmp_path: Path, profiles: ProfileSet
-) -> None:
+@pytest.fixture(scope="module")
+def oddbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SnmpsimServer]:
+    """snmpsim serving SYNTHETIC under the community "oddbox"."""
     require(responder_binary() is not None, "snmpsim-command-responder not installed")
-    (tmp_path / "oddbox.snmprec").write_text(SYNTHETIC)
-    server = start_snmpsim(tmp_path)
+    data = tmp_path_factory.mktemp("oddbox")
+    (data / "oddbox.snmprec").write_text(SYNTHETIC)
+    server = start_snmpsim(data)
     try:
-        target = SnmpTarget(
-            "127.0.0.1", server.port, SnmpCredential("2c", "oddbox"), timeout_s=3, retries=2
-        )
-
-        async def go() -> tuple[str | None, list[tuple[str, str, float]], list[str], list[str]]:
-            client = SnmpClient()
-            try:
-                ident = await client.identify(target)
-                profile = await profiles.select(client, target, ident)
-                assert profile is not None
-                plan = await discover(client, target, profile)
-                decoded = await poll(client, target, plan)
-                rows = [(r.metric, r.channel, r.value) for r in decoded.readings]
-                return profile.name, rows, list(plan.problems), decoded.problems
-            finally:
-                client.close()
-
-        name, rows, plan_problems, poll_problems = asyncio.run(go())
+        yield server
     finally:
         server.stop()
         shutil.rmtree(server.workdir, ignore_errors=True)
+
+
+@pytest.mark.daemon
+def test_generic_fallback_against_snmpsim_with_odd_values(
+    oddbox: SnmpsimServer, profiles: ProfileSet
+) -> None:
+    target = SnmpTarget(
+        "127.0.0.1", oddbox.port, SnmpCredential("2c", "oddbox"), timeout_s=3, retries=2
+    )
+
+    async def go() -> tuple[str | None, list[tuple[str, str, float]], list[str], list[str]]:
+        client = SnmpClient()
+        try:
+            ident = await client.identify(target)
+            profile = await profiles.select(client, target, ident)
+            assert profile is not None
+            plan = await discover(client, target, profile)
+            decoded = await poll(client, target, plan)
+            rows = [(r.metric, r.channel, r.value) for r in decoded.readings]
+            return profile.name, rows, list(plan.problems), decoded.problems
+        finally:
+            client.close()
+
+    name, rows, plan_problems, poll_problems = asyncio.run(go())
     assert name == "entity-sensor"  # empty sysDescr, unknown enterprise: found by the OID
     got = {(m, c): v for m, c, v in rows}
     assert got[("temperature_c", "Inlet Temp")] == pytest.approx(23.5)  # precision 1
@@ -255,6 +263,35 @@ def test_generic_fallback_against_snmpsim_with_odd_values(
     assert ("temperature_c", "Offline sensor") not in got  # operStatus unavailable
     assert any("not a number" in p and "99.1.1.1.4.5" in p for p in plan_problems)
     assert poll_problems == []
+
+
+@pytest.mark.daemon
+def test_probe_cli_json_and_table(oddbox: SnmpsimServer) -> None:
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "app.py"), "probe", f"127.0.0.1:{oddbox.port}",
+         "--community", "oddbox", "--json"],
+        capture_output=True, text=True, cwd=REPO, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["profile"] == "entity-sensor"
+    assert out["device"]["sys_object_id"] == "1.3.6.1.4.1.99999.1"
+    fan = next(m for m in out["metrics"] if m["metric"] == "fan_rpm")
+    assert (fan["channel"], fan["value"], fan["unit"], fan["raw"], fan["oid"]) == (
+        "Fan 1",
+        5400.0,
+        "RPM",
+        "5400",
+        "1.3.6.1.2.1.99.1.1.1.4.4",
+    )
+    table = subprocess.run(
+        [sys.executable, str(REPO / "app.py"), "probe", f"127.0.0.1:{oddbox.port}",
+         "--community", "oddbox", "--profile", "entity-sensor"],
+        capture_output=True, text=True, cwd=REPO, check=False,
+    )  # fmt: skip
+    assert table.returncode == 0, table.stderr
+    assert "profile  entity-sensor" in table.stdout
+    assert "Inlet Temp" in table.stdout and "problem:" in table.stdout
 
 
 def test_probe_cli_reports_unreachable_agent_clearly() -> None:
