@@ -94,8 +94,8 @@ def test_rack_view_elevation_and_poll_now(
             text("SELECT kind, device_id, rack_id, requested_by FROM poll_request ORDER BY kind")
         ).all()
     assert [tuple(r) for r in rows] == [
-        ("poll_now", srv1, None, "tester"),
         ("focus", None, rid, "tester"),
+        ("poll_now", srv1, None, "tester"),
     ]
 
 
