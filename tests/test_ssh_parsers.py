@@ -335,7 +335,7 @@ def test_marker_after_output_without_newline() -> None:
 
 _REAL_OUTPUTS = [
     p.read_text(encoding="utf-8", errors="replace")
-    for p in sorted(HOSTS.glob("*/*.txt")) + sorted((FIXTURES / "samples").glob("*.txt"))
+    for p in sorted(HOSTS.glob("*/*.*")) + sorted((FIXTURES / "samples").glob("*.txt"))
 ]
 _PIPE_LINES = st.lists(
     st.lists(st.text(max_size=20), min_size=1, max_size=12).map(" | ".join), max_size=20
