@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -152,7 +153,24 @@ class LabHandle:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
+    def _check_not_running(self) -> None:
+        try:
+            state = json.loads((self.out_dir / STATE_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        pid = int(state.get("pid") or 0)
+        if state.get("stopped") or pid in (0, os.getpid()):
+            return
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        except PermissionError:
+            pass
+        raise OSError(f"another lab (pid {pid}) is running with {self.out_dir}; stop it first")
+
     async def _bind(self) -> None:
+        self._check_not_running()
         await self.agent.start()
         self.ssh.bind()
         self.ssh.start()
@@ -193,8 +211,9 @@ class LabHandle:
         _write_private(out / "credentials.yaml", creds)
         self._write_state()
 
-    def _write_state(self) -> None:
+    def _write_state(self, stopped: bool = False) -> None:
         state = {
+            "stopped": stopped,
             "pid": os.getpid(),
             "started": self.started,
             "seed": self.cfg.seed,
@@ -242,6 +261,9 @@ class LabHandle:
         finally:
             self.agent.close()
             self.ssh.close()
+            if self._ready.is_set() and self._error is None:
+                with contextlib.suppress(OSError):
+                    self._write_state(stopped=True)
             loop.run_until_complete(asyncio.sleep(0))
             loop.close()
             self._stopped.set()
@@ -373,6 +395,7 @@ def start_lab(
     net: int = 1,
     port_base: int = 20_000,
     steps: list[Step] | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> LabHandle:
     """Start a lab in a background thread of this process; returns once every port is bound."""
     cfg = LabConfig(
@@ -384,6 +407,7 @@ def start_lab(
         net=net,
         port_base=port_base,
         steps=list(steps or []),
+        clock=clock,
     )
     return LabHandle(cfg).start_background()
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
+import queue
 import selectors
 import socket
 import threading
@@ -20,6 +22,7 @@ from monitors.lab.topology import LabServer
 log = logging.getLogger(__name__)
 
 MAX_COMMAND = 64 * 1024
+CLOSE_DELAY_S = 0.05
 
 
 def new_host_key() -> paramiko.PKey:
@@ -95,6 +98,14 @@ class SshLab:
         self._sel = selectors.DefaultSelector()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._seq = itertools.count()
+        self._closer: queue.PriorityQueue[tuple[float, int, paramiko.Channel | None]] = (
+            queue.PriorityQueue()
+        )
+        self._closer_thread = threading.Thread(
+            target=self._close_loop, name="lab-ssh-close", daemon=True
+        )
+        self._closer_thread.start()
 
     def bind(self) -> None:
         for srv in self.servers:
@@ -171,8 +182,6 @@ class SshLab:
             t = self.clock()
             state = self.physics.server(srv, t)
             out, err, status = run_command(srv, state, t, command.decode("utf-8", "replace"))
-            # Give paramiko the moment to confirm the exec request before data flows.
-            time.sleep(0.001)
             if out:
                 channel.sendall(out.encode())
             if err:
@@ -181,7 +190,19 @@ class SshLab:
             self.execs += 1
         except Exception as exc:  # a dropped client must not kill the worker
             log.debug("lab ssh %s: exec failed: %s", srv.name, exc)
-        finally:
+        # paramiko confirms the exec request only after check_channel_exec_request returns, in
+        # the transport thread; a close that overtakes that reply makes the client see a
+        # refused command, so closing waits a little on the closer thread.
+        self._closer.put((time.monotonic() + CLOSE_DELAY_S, next(self._seq), channel))
+
+    def _close_loop(self) -> None:
+        while True:
+            due, _n, channel = self._closer.get()
+            if channel is None:
+                return
+            wait = due - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
             with contextlib.suppress(Exception):
                 channel.close()
 
@@ -200,3 +221,4 @@ class SshLab:
         for t in transports:
             t.close()
         self.pool.shutdown(wait=False, cancel_futures=True)
+        self._closer.put((float("inf"), -1, None))
