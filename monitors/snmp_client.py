@@ -222,7 +222,10 @@ class SnmpClient:
     async def exists(self, target: SnmpTarget, oid: str) -> bool:
         """True if the agent has the OID itself or anything below it (one GETNEXT)."""
         base = oid_str(oid)
-        vbs = await self._request(target, "next", [(base, Null(""))])
+        if target.credential.version == "1":
+            vbs = await self._walk_step_v1(target, base)
+        else:
+            vbs = await self._request(target, "next", [(base, Null(""))])
         if not vbs:
             return False
         name, value = vbs[0]

@@ -102,10 +102,13 @@ def test_v1_get_drops_missing_oid_and_keeps_the_rest(snmpd_agent: SnmpdAgent) ->
     assert values[0] and values[1] is None and values[2]
 
 
-def test_exists(snmpd_agent: SnmpdAgent) -> None:
-    t = v2c(snmpd_agent)
+@pytest.mark.parametrize("version", ["1", "2c"])
+def test_exists(snmpd_agent: SnmpdAgent, version: str) -> None:
+    fields: dict[str, Any] = {"version": version, "community": snmpd_agent.community}
+    t = SnmpTarget(snmpd_agent.host, snmpd_agent.port, SnmpCredential(**fields))
     assert run(lambda c: c.exists(t, "1.3.6.1.2.1.2.2.1"))
     assert not run(lambda c: c.exists(t, "1.3.6.1.4.1.318.1.1.12"))
+    assert not run(lambda c: c.exists(t, "1.3.6.1.6.3.99"))  # past the end of the agent's MIB
 
 
 @pytest.mark.parametrize(
