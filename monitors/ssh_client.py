@@ -10,6 +10,7 @@ import os
 import socket
 import threading
 import time
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -439,7 +440,11 @@ def poll_session(session: SshSession, device_id: int) -> PollResult:
 
 
 class SshPool:
-    """Keeps one SshSession per host:port and polls through a small thread pool."""
+    """Keeps one SshSession per host:port and polls through a small thread pool.
+
+    At most max_open transports stay open (each holds a socket and a paramiko thread); past
+    that the least recently polled idle one is closed and reconnects on its next poll.
+    """
 
     def __init__(
         self,
@@ -447,10 +452,13 @@ class SshPool:
         *,
         command_timeout_s: float = DEFAULT_COMMAND_TIMEOUT_S,
         max_output_bytes: int = MAX_OUTPUT_BYTES,
+        max_open: int = 1024,
     ) -> None:
         self.command_timeout_s = command_timeout_s
         self.max_output_bytes = max_output_bytes
+        self.max_open = max_open
         self._sessions: dict[tuple[str, int], SshSession] = {}
+        self._open: OrderedDict[tuple[str, int], SshSession] = OrderedDict()  # LRU order
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="ssh-poll")
 
@@ -473,7 +481,21 @@ class SshPool:
 
     def poll(self, device_id: int, target: SshTarget) -> PollResult:
         """Poll one device synchronously (blocks up to the timeouts); never raises."""
-        return poll_session(self.session(target), device_id)
+        session = self.session(target)
+        result = poll_session(session, device_id)
+        key = (target.host, target.port)
+        evict: list[SshSession] = []
+        with self._lock:
+            if session.connected:
+                self._open[key] = session
+                self._open.move_to_end(key)
+            else:
+                self._open.pop(key, None)
+            while len(self._open) > self.max_open:
+                evict.append(self._open.popitem(last=False)[1])
+        for old in evict:
+            old.close_if_idle()
+        return result
 
     async def poll_async(self, device_id: int, target: SshTarget) -> PollResult:
         """Poll one device from asyncio code without blocking the event loop."""
@@ -483,6 +505,7 @@ class SshPool:
     def forget(self, host: str, port: int) -> None:
         with self._lock:
             session = self._sessions.pop((host, port), None)
+            self._open.pop((host, port), None)
         if session is not None:
             session.close()
 
@@ -500,10 +523,16 @@ class SshPool:
     def __len__(self) -> int:
         return len(self._sessions)
 
+    @property
+    def open_count(self) -> int:
+        """Transports currently kept open (at most max_open)."""
+        return len(self._open)
+
     def close(self) -> None:
         with self._lock:
             sessions = list(self._sessions.values())
             self._sessions.clear()
+            self._open.clear()
         for s in sessions:
             s.close()
         self._executor.shutdown(wait=False, cancel_futures=True)

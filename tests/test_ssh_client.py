@@ -309,3 +309,16 @@ def test_concurrent_polls_share_one_transport(sshd: Sshd, pool: SshPool) -> None
         t.join()
     assert len(results) == 20 and all(r.ok for r in results)
     assert len(pool) == 1
+
+
+def test_pool_keeps_at_most_max_open_transports(sshd_factory: SshdFactory) -> None:
+    hosts = [sshd_factory("dell") for _ in range(3)]
+    with SshPool(max_workers=2, max_open=2) as small:
+        for h in hosts:
+            assert small.poll(1, h.target()).ok
+        assert small.open_count == 2
+        first = small.session(hosts[0].target())
+        assert not first.connected  # least recently polled: closed
+        assert small.session(hosts[2].target()).connected
+        assert small.poll(1, hosts[0].target()).ok  # reconnects on demand
+        assert first.connected and not small.session(hosts[1].target()).connected
