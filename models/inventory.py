@@ -21,7 +21,7 @@ from models.inventory_format import (
 )
 from models.inventory_import import Counts, ImportReport, apply_plan, import_plan
 from models.inventory_problems import InventoryError, Problem
-from models.inventory_validate import validate_tree
+from models.inventory_validate import TreeValidator
 from models.inventory_yaml import read_yaml
 
 __all__ = [
@@ -57,9 +57,10 @@ def parse_inventory(
     if fmt == "csv":
         read_csv(path, inv, ck)
     else:
-        root = read_yaml(path, display, ck.problems)
-        if not ck.problems or root is not None:
-            validate_tree(root, inv, ck)
+        validator = TreeValidator(inv, ck)
+        root = read_yaml(path, display, ck.problems, validator.stream_site)
+        if root is not None or not ck.problems:
+            validator.finish(root)
     return inv, ck.problems
 
 

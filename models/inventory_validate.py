@@ -38,27 +38,52 @@ from models.vocabulary import DEVICE_KINDS, FEEDS, PROTOCOLS
 Defaults = dict[str, tuple[Any, int]]
 
 
+class TreeValidator:
+    """Validates a YAML inventory tree into records. Sites may be fed one at a time while the
+    file is read (stream_site), so a huge file never sits in memory as a whole tree."""
+
+    def __init__(self, inv: Inventory, ck: Checker) -> None:
+        self.inv = inv
+        self.ck = ck
+        self.defaults: Defaults | None = None
+        self.seen_codes: dict[str, int] = {}
+
+    def stream_site(self, site_map: YMap, root: YMap) -> bool:
+        if self.defaults is None:
+            if "defaults" not in root:
+                return False  # top-level defaults may still follow: keep the tree for finish()
+            self.defaults = _defaults(root, {}, self.ck)
+        _site(site_map, self.defaults, self.seen_codes, self.inv, self.ck)
+        return True
+
+    def finish(self, root: Any) -> None:
+        """Check the top level and every site not already streamed."""
+        ck = self.ck
+        if root is None:
+            ck.fail(1, "sites", "the file is empty; expected a mapping with a 'sites' list")
+            return
+        if not isinstance(root, YMap):
+            ck.fail(getattr(root, "line", 1), "sites", "expected a mapping with a 'sites' list")
+            return
+        _unknown_keys(root, TOP_KEYS, "top level", ck)
+        if "version" in root:
+            line = root.line_of("version")
+            version = ck.integer(root["version"], line, "version", 1, 1_000)
+            if version is not None and version != FORMAT_VERSION:
+                ck.fail(line, "version", f"unsupported format version {version}")
+        if self.defaults is None:
+            self.defaults = _defaults(root, {}, ck)
+        sites = _list(root, "sites", ck, required=not self.seen_codes)
+        for site_map, line in zip(sites, sites.item_lines, strict=False):
+            if not isinstance(site_map, YMap):
+                ck.fail(line, "sites", "each site must be a mapping (code, name, racks, ...)")
+                continue
+            _site(site_map, self.defaults, self.seen_codes, self.inv, ck)
+
+
 def validate_tree(root: Any, inv: Inventory, ck: Checker) -> None:
-    """Fill inv from the YAML tree, appending every problem found to ck.problems."""
-    if root is None:
-        ck.fail(1, "sites", "the file is empty; expected a mapping with a 'sites' list")
-        return
-    if not isinstance(root, YMap):
-        ck.fail(getattr(root, "line", 1), "sites", "expected a mapping with a 'sites' list")
-        return
-    _unknown_keys(root, TOP_KEYS, "top level", ck)
-    if "version" in root:
-        version = ck.integer(root["version"], root.line_of("version"), "version", 1, 1_000)
-        if version is not None and version != FORMAT_VERSION:
-            ck.fail(root.line_of("version"), "version", f"unsupported format version {version}")
-    defaults = _defaults(root, {}, ck)
-    sites = _list(root, "sites", ck, required=True)
-    seen_codes: dict[str, int] = {}
-    for site_map, line in zip(sites, sites.item_lines, strict=False):
-        if not isinstance(site_map, YMap):
-            ck.fail(line, "sites", "each site must be a mapping (code, name, racks, ...)")
-            continue
-        _site(site_map, defaults, seen_codes, inv, ck)
+    """Fill inv from a whole YAML tree, appending every problem found to ck.problems."""
+    TreeValidator(inv, ck).finish(root)
 
 
 def _site(m: YMap, defaults: Defaults, seen: dict[str, int], inv: Inventory, ck: Checker) -> None:

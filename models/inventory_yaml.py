@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from array import array
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -66,12 +67,19 @@ class _Frame:
         self.merged: set[str] | None = None
 
 
-def read_yaml(path: Path, display: str, problems: list[Problem]) -> Any:
+# Called with each finished item of the top-level "sites" list and the top-level mapping as far
+# as it is read; returning True consumes the item so that its tree can be freed at once.
+SiteSink = Callable[[YMap, YMap], bool]
+
+
+def read_yaml(
+    path: Path, display: str, problems: list[Problem], sink: SiteSink | None = None
+) -> Any:
     """Parse one YAML document into YMap/YList/str/None; problems are appended, not raised."""
     with path.open("rb") as stream:
         loader = _Loader(stream)
         try:
-            return _build(loader, display, problems)
+            return _build(loader, display, problems, sink)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark is not None else 1
@@ -90,7 +98,7 @@ def read_yaml(path: Path, display: str, problems: list[Problem]) -> Any:
     return None
 
 
-def _build(loader: Any, display: str, problems: list[Problem]) -> Any:
+def _build(loader: Any, display: str, problems: list[Problem], sink: SiteSink | None) -> Any:
     scalar_ev = yaml.ScalarEvent
     map_start, map_end = yaml.MappingStartEvent, yaml.MappingEndEvent
     seq_start, seq_end = yaml.SequenceStartEvent, yaml.SequenceEndEvent
@@ -163,6 +171,16 @@ def _build(loader: Any, display: str, problems: list[Problem]) -> Any:
             frame = stack.pop()
             if frame.anchor is not None:
                 anchors[frame.anchor] = frame.container
+            elif (
+                sink is not None
+                and len(stack) == 2
+                and stack[0].key == "sites"
+                and type(stack[0].container) is YMap
+                and type(stack[1].container) is YList
+                and type(frame.container) is YMap
+                and sink(frame.container, stack[0].container)
+            ):
+                continue
             add(frame.container, frame.container.line)
         elif cls is alias_ev:
             line = ev.start_mark.line + 1

@@ -661,3 +661,14 @@ def test_bad_encoding_and_multiline_csv_rows_keep_real_lines(
     assert problems_of(loaded, path) == [
         f"{path}:4: address: '10.0.0.300' is neither an IP address nor a valid host name"
     ]
+
+
+def test_top_level_defaults_apply_wherever_they_stand(engine: Engine, tmp_path: Path) -> None:
+    body = SITE_HEAD + "          - {name: s1, kind: server, u: 2, address: 10.0.0.1}\n"
+    before = write(tmp_path, "defaults: {credential: early}\n" + body, name="a.yaml")
+    after = write(tmp_path, body + "defaults: {credential: late}\n", name="b.yaml")
+    for path, expected in ((before, "early"), (after, "late")):
+        import_inventory(engine, path)
+        with engine.connect() as conn:
+            cred = conn.execute(select(Device.__table__.c.credential)).scalar_one()
+        assert cred == expected
