@@ -21,6 +21,7 @@ from monitors.ssh_client import (
     fingerprint,
     poll_session,
 )
+from monitors.ssh_commands import SCRIPT
 from monitors.targets import SshCredential, SshTarget
 from tests.daemons import free_port
 from tests.ssh_daemons import TEST_PASSWORD, TEST_USER, Sshd, SshdFactory, keygen
@@ -322,3 +323,18 @@ def test_pool_keeps_at_most_max_open_transports(sshd_factory: SshdFactory) -> No
         assert small.session(hosts[2].target()).connected
         assert small.poll(1, hosts[0].target()).ok  # reconnects on demand
         assert first.connected and not small.session(hosts[1].target()).connected
+
+
+def test_forced_command_key_runs_the_poll_script(sshd_factory: SshdFactory) -> None:
+    # docs/credentials.md: a key restricted to the poll script on the server still polls.
+    def restrict(d: Sshd) -> None:
+        script = d.base / "rackwatch-poll.sh"
+        script.write_text(SCRIPT + "\n")
+        line = (d.base / "authorized_keys").read_text().strip()
+        (d.base / "authorized_keys").write_text(f'restrict,command="/bin/sh {script}" {line}\n')
+
+    daemon = sshd_factory("hpe", prepare=restrict)
+    with SshPool(max_workers=1) as p:
+        result = p.poll(1, daemon.target())
+    assert result.ok, result.error
+    assert _channels(result)["01-Inlet Ambient"] == 21.0
