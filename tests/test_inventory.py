@@ -672,3 +672,15 @@ def test_top_level_defaults_apply_wherever_they_stand(engine: Engine, tmp_path: 
         with engine.connect() as conn:
             cred = conn.execute(select(Device.__table__.c.credential)).scalar_one()
         assert cred == expected
+
+
+def test_cli_dry_run_on_an_empty_database_creates_no_schema(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "none.db"
+    assert app.main(["import", str(EXAMPLE_YAML), "--db", f"sqlite:///{db}", "--dry-run"]) == 0
+    assert "total:   30 created, 0 updated, 0 unchanged" in capsys.readouterr().out
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("select count(*) from sqlite_master").fetchone() == (0,)
