@@ -267,16 +267,21 @@ class _Generator:
 
     def fill(self, rng: random.Random, racks: list[_Rack], total: int | None, code: str) -> None:
         if total is None:
+            wanted = self.spec.servers_per_rack or 0
             for rack in racks:
-                if (
-                    self.spec.servers_per_rack is not None
-                    and self.spec.servers_per_rack > rack.capacity
-                ):
+                if wanted > rack.capacity:  # a full rack of 2U servers: use a 1U model instead
+                    slim = [
+                        m
+                        for m in SERVER_MODELS
+                        if m.height_u == 1 and m.protocol == rack.server_model.protocol
+                    ]
+                    rack.server_model = slim[0] if slim else rack.server_model
+                if wanted > rack.capacity:
                     raise ValueError(
-                        f"{self.spec.servers_per_rack} servers do not fit rack {code}/{rack.name}"
+                        f"{wanted} servers do not fit rack {code}/{rack.name}"
                         f" ({rack.capacity} x {rack.server_model.height_u}U)"
                     )
-                rack.servers = self.spec.servers_per_rack or 0
+                rack.servers = wanted
             return
         capacity = sum(r.capacity for r in racks)
         if total > capacity:

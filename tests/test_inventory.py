@@ -684,3 +684,18 @@ def test_cli_dry_run_on_an_empty_database_creates_no_schema(
 
     with sqlite3.connect(db) as conn:
         assert conn.execute("select count(*) from sqlite_master").fetchone() == (0,)
+
+
+def test_exact_servers_per_rack_switches_to_1u_models_when_needed(
+    engine: Engine, tmp_path: Path
+) -> None:
+    doc = generate(sites=1, racks_per_site=4, servers_per_rack=30, seed=3)
+    for rack in doc["sites"][0]["racks"]:
+        servers = [d for d in rack["devices"] if d["kind"] == "server"]
+        assert len(servers) == 30
+        assert max(d["u"] + d["height_u"] - 1 for d in servers) < rack["height_u"]
+    path = tmp_path / "full.yaml"
+    write_inventory(doc, path)
+    assert import_inventory(engine, path).devices.created == 4 * (2 + 1 + 30 + 1)
+    with pytest.raises(ValueError, match="45 servers do not fit rack GA1/R01-01"):
+        generate(sites=1, racks_per_site=1, servers_per_rack=45, tall_rack_share=0.0)
