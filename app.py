@@ -336,6 +336,70 @@ def cmd_gui(args: argparse.Namespace) -> int:
     )
 
 
+# -- export / verify -------------------------------------------------------------------------
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from models.db import has_schema, make_engine
+    from models.snapshot_data import SnapshotError, parse_scope, parse_time
+    from ui.snapshot_export import ensure_gui_app, export_snapshot
+
+    url = resolve_db_url(args.db)
+    try:
+        scope = parse_scope(args.scope)
+        start = parse_time(args.start, "--start")
+        end = parse_time(args.end, "--end")
+    except SnapshotError as exc:
+        print(f"rackwatch export: {exc}", file=sys.stderr)
+        return 2
+    engine = make_engine(url)
+    try:
+        if not has_schema(engine):
+            print(f"rackwatch export: {_safe_url(url)} has no RackWatch schema", file=sys.stderr)
+            return 2
+        ensure_gui_app()
+        last = [-10]
+
+        def progress(pct: int, msg: str) -> None:
+            if pct >= last[0] + 10 or pct == 100:
+                last[0] = pct
+                print(f"{pct:3d}% {msg}", file=sys.stderr)
+
+        res = export_snapshot(
+            engine,
+            scope,
+            start,
+            end,
+            args.output,
+            user=args.user,
+            database=_safe_url(url),
+            progress=progress,
+        )
+    except SnapshotError as exc:
+        print(f"rackwatch export: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    print(
+        f"{res.path}: {len(res.files)} files, {res.sample_rows:,} samples, {res.alarms} alarms, "
+        f"{res.racks_plotted} rack(s) plotted, {res.seconds:.1f} s"
+    )
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from models.snapshot_data import verify_snapshot
+
+    res = verify_snapshot(args.file)
+    if res.ok:
+        print(f"{args.file}: OK, {res.checked} files match manifest.json")
+        return 0
+    for line in res.lines():
+        print(f"{args.file}: {line}", file=sys.stderr)
+    print(f"{args.file}: FAILED verification", file=sys.stderr)
+    return 1
+
+
 # -- parser -----------------------------------------------------------------------------------
 
 
@@ -422,10 +486,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="export an incident snapshot (zip)")
     _add_db(p)
-    p.set_defaults(func=_not_yet("export"))
+    p.add_argument(
+        "--scope", required=True, metavar="SCOPE", help="site:CODE, rack:NAME or device:NAME"
+    )
+    p.add_argument("--start", required=True, metavar="ISO", help="window start (UTC if no zone)")
+    p.add_argument("--end", required=True, metavar="ISO", help="window end (UTC if no zone)")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="zip file to write")
+    p.add_argument("--user", help="name recorded as the exporter (default: login@host)")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("verify", help="check an incident snapshot against its manifest")
-    p.set_defaults(func=_not_yet("verify"))
+    p.add_argument("file", metavar="FILE", help="snapshot zip written by `export`")
+    p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("db", help="database maintenance")
     dbsub = p.add_subparsers(dest="db_command", metavar="ACTION", required=True)
