@@ -259,7 +259,19 @@ class SnmpClient:
                 await self._get_chunk(target, names, pending[:half], out)
                 await self._get_chunk(target, names, pending[half:], out)
                 return
-            except _NoSuchName as exc:
+            except _BadVarbind as exc:
+                if exc.status != "noSuchName":
+                    # genErr and friends for one broken sensor: some agents report a wrong
+                    # error index, so isolate the culprit by halving instead of trusting it.
+                    if len(pending) == 1:
+                        log.debug("%s:%s: %s for %s", target.host, target.port, exc.status,
+                                  names[pending[0]])  # fmt: skip
+                        out[pending[0]] = None
+                        return
+                    half = len(pending) // 2
+                    await self._get_chunk(target, names, pending[:half], out)
+                    await self._get_chunk(target, names, pending[half:], out)
+                    return
                 # SNMPv1 rejects the whole PDU for one missing OID: drop it and ask again.
                 bad = exc.index - 1
                 if not 0 <= bad < len(pending):
@@ -320,11 +332,11 @@ class SnmpClient:
         if status:
             if status == 1:
                 raise _TooBig(target.host, target.port, "tooBig")
-            if status == 2 and kind == "get":
-                raise _NoSuchName(target.host, target.port, int(err_index or 0))
             idx = int(err_index or 0)
-            where = varbinds[idx - 1][0] if 0 < idx <= len(varbinds) else "?"
             name = _ERROR_STATUS.get(status, f"error {status}")
+            if kind == "get" and idx > 0:
+                raise _BadVarbind(target.host, target.port, idx, name)
+            where = varbinds[idx - 1][0] if 0 < idx <= len(varbinds) else "?"
             raise SnmpProtocolError(
                 target.host, target.port, f"{kind.upper()} {where}: agent answered {name}"
             )
@@ -501,10 +513,11 @@ class _TooBig(SnmpProtocolError):
     pass
 
 
-class _NoSuchName(SnmpProtocolError):
-    def __init__(self, host: str, port: int, index: int) -> None:
-        super().__init__(host, port, f"noSuchName at varbind {index}")
+class _BadVarbind(SnmpProtocolError):
+    def __init__(self, host: str, port: int, index: int, status: str) -> None:
+        super().__init__(host, port, f"{status} at varbind {index}")
         self.index = index
+        self.status = status
 
 
 def _socket_of(owner: Any) -> Any:

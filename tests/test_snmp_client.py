@@ -15,7 +15,7 @@ from monitors.snmp_errors import SnmpAuthError, SnmpConfigError, SnmpTimeout
 from monitors.targets import SnmpCredential, SnmpTarget
 from tests import snmp_daemons
 from tests.daemons import find_binary, free_port, require
-from tests.snmp_daemons import SnmpdAgent, start_snmpd
+from tests.snmp_daemons import SnmpdAgent, responder_binary, start_snmpd, start_snmpsim
 
 pytestmark = pytest.mark.daemon
 snmpd_agent = snmp_daemons.snmpd_agent  # the shared fixture
@@ -253,3 +253,27 @@ def test_bad_credentials_are_config_errors(cred: SnmpCredential, fragment: str) 
     with pytest.raises(SnmpConfigError) as exc:
         run(lambda c: c.get(t, [SYS_DESCR]))
     assert fragment in str(exc.value) and "127.0.0.1:9" in str(exc.value)
+
+
+ERRBOX = """\
+1.3.6.1.2.1.1.1.0|4|Error box
+1.3.6.1.2.1.1.2.0|6|1.3.6.1.4.1.99999.2
+1.3.6.1.2.1.1.4.0|4:error|op=get,status=genError
+1.3.6.1.2.1.1.5.0|4|errbox
+1.3.6.1.2.1.1.6.0|4|row 7
+"""
+
+
+def test_gen_err_for_one_oid_spares_the_others(tmp_path: Path) -> None:
+    # snmpsim's error variation answers genErr (with a wrong error index, as some agents do).
+    require(responder_binary() is not None, "snmpsim-command-responder not installed")
+    (tmp_path / "errbox.snmprec").write_text(ERRBOX)
+    server = start_snmpsim(tmp_path)
+    try:
+        t = SnmpTarget("127.0.0.1", server.port, SnmpCredential("2c", "errbox"), timeout_s=3)
+        oids = [f"1.3.6.1.2.1.1.{n}.0" for n in (1, 4, 5, 6)]
+        values = run(lambda c: c.get(t, oids))
+    finally:
+        server.stop()
+        shutil.rmtree(server.workdir, ignore_errors=True)
+    assert values == ["Error box", None, "errbox", "row 7"]
