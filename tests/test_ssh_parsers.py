@@ -365,14 +365,14 @@ _RANDOM_TEXT = st.one_of(
 )
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=_RANDOM_TEXT)
 def test_parsers_never_raise(text: str) -> None:
     for parser in ALL_PARSERS:
         _check_wellformed(parser(text))
 
 
-@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     bodies=st.lists(st.tuples(st.sampled_from([*SECTIONS, "end", "x"]), _RANDOM_TEXT), max_size=6),
     cut=st.integers(0, 20000),
