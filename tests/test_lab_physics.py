@@ -1,4 +1,4 @@
-"""The lab's physical model: sums, integrals, daily cycle and injected incidents, without network."""
+"""The lab's physical model: sums, integrals, daily cycle and incidents, without network."""
 
 from __future__ import annotations
 
@@ -32,14 +32,16 @@ def test_pdu_lines_and_outlets_are_sums_of_what_is_plugged_in(topo: Topology) ->
     for pdu in topo.pdus():
         st = ph.pdu(pdu, T0)
         share = [s.share_a if pdu.feed == "A" else 1 - s.share_a for s in pdu.rack.servers]
-        expected_w = sum(ph.server_power(s, T0) * k for s, k in zip(pdu.rack.servers, share))
+        expected_w = sum(
+            ph.server_power(s, T0) * k for s, k in zip(pdu.rack.servers, share, strict=True)
+        )
         assert st.power_w == pytest.approx(expected_w, rel=1e-9)
         assert sum(st.line_power_w) == pytest.approx(expected_w, rel=1e-9)
         assert sum(o.power_w for o in st.outlets) == pytest.approx(expected_w, rel=1e-9)
         for p in range(pdu.phases):
             on_phase = [
                 ph.server_power(s, T0) * k / ph.power_factor(ph.load(s, T0)) / st.voltage_v
-                for s, k in zip(pdu.rack.servers, share)
+                for s, k in zip(pdu.rack.servers, share, strict=True)
                 if (s.phase - 1) % pdu.phases == p
             ]
             assert st.line_current_a[p] == pytest.approx(sum(on_phase), rel=1e-9)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,13 +90,13 @@ class MibBuilder:
         self,
         entry: str,
         columns: dict[int, Callable[[Any, Any], Value] | Value],
-        rows: list[tuple[Oid, Any]],
+        rows: Sequence[tuple[Sequence[int], Any]],
     ) -> None:
         """Add a conceptual table: entry OID, column -> getter(ctx, row key), rows (index, key)."""
         base = ber.parse_oid(entry)
         for col, fn in columns.items():
             for idx, key in rows:
-                oid = (*base, col, *idx)
+                oid: Oid = (*base, col, *idx)
                 if callable(fn):
                     self._entries[oid] = _bind(fn, key)
                 else:

@@ -261,10 +261,12 @@ class Physics:
         for p in range(phases):
             frac, integral = self.scenarios.overload_w(pdu.name, p + 1, t)
             if frac or integral:
-                extra = frac * pdu.rated_a * volts
+                # An unmetered load (a heater, a mis-patched server row) pushes the phase to
+                # `frac` of its rating; unity power factor.
+                extra = max(0.0, frac * pdu.rated_a * volts - line_va[p])
                 line_w[p] += extra
-                line_va[p] += extra  # resistive load: unity power factor
-                line_kwh[p] += integral * pdu.rated_a * 230.0 / 3.6e6
+                line_va[p] += extra
+                line_kwh[p] += integral * pdu.rated_a * 230.0 / 3.6e6 * 0.8
         outlet_states = tuple(
             OutletState(
                 power_w=o[0],

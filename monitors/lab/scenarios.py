@@ -16,8 +16,8 @@ KINDS = ("cooling-failure", "phase-overload", "pdu-down", "hostkey-change", "pro
 COOLING_RISE_C = 16.0
 COOLING_TAU_S = 180.0
 COOLING_RECOVERY_TAU_S = 240.0
-# Phase overload: an unmetered load of this fraction of the line rating appears on one phase.
-OVERLOAD_FRACTION = 0.9
+# Phase overload: one phase is pushed to this fraction of its line rating.
+OVERLOAD_FRACTION = 1.15
 
 
 class ScenarioError(ValueError):

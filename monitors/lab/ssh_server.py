@@ -14,6 +14,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import paramiko
+from paramiko.common import (
+    AUTH_FAILED,
+    AUTH_SUCCESSFUL,
+    OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED,
+    OPEN_SUCCEEDED,
+)
 
 from monitors.lab.physics import Physics
 from monitors.lab.ssh_text import run_command
@@ -47,16 +53,16 @@ class _Iface(paramiko.ServerInterface):
 
     def check_auth_password(self, username: str, password: str) -> int:
         ok = username == self.lab.user and password == self.lab.password
-        return paramiko.AUTH_SUCCESSFUL if ok else paramiko.AUTH_FAILED
+        return AUTH_SUCCESSFUL if ok else AUTH_FAILED
 
     def check_auth_publickey(self, username: str, key: paramiko.PKey) -> int:
         ok = username == self.lab.user and key.get_base64() == self.lab.client_key_b64
-        return paramiko.AUTH_SUCCESSFUL if ok else paramiko.AUTH_FAILED
+        return AUTH_SUCCESSFUL if ok else AUTH_FAILED
 
     def check_channel_request(self, kind: str, chanid: int) -> int:
         if kind == "session":
-            return paramiko.OPEN_SUCCEEDED
-        return paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+            return OPEN_SUCCEEDED
+        return OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
 
     def check_channel_exec_request(self, channel: paramiko.Channel, command: bytes) -> bool:
         if len(command) > MAX_COMMAND:

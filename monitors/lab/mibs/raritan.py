@@ -121,7 +121,7 @@ def build(dev: Any) -> Mib:
             rows,
         )
     # outletConfigurationTable
-    rows = [((1, n), n) for n in range(1, dev.outlets + 1)]
+    outlet_rows = [((1, n), n) for n in range(1, dev.outlets + 1)]
 
     def outlet_name(c: Ctx, n: int) -> tuple[int, object]:
         names = [s.name for s in c.dev.rack.servers if s.outlet == n]
@@ -136,7 +136,7 @@ def build(dev: Any) -> Mib:
             7: octets("10A"),
             29: octets("IEC 60320 C13"),
         },
-        rows,
+        outlet_rows,
     )
 
     def inlet_row(c: Ctx, st: int) -> tuple[int, object]:
