@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -232,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if server is not None:
             server.stop()
+            shutil.rmtree(server.workdir, ignore_errors=True)
     text = markdown(reports)
     print(text)
     if not args.no_write:
