@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from models.device_specs import DeviceSpec
+from monitors.credentials import CredentialError
 from monitors.profile_plan import PollPlan
 from monitors.profiles import ProfileSet, discover, poll
 from monitors.readings import PollResult
@@ -20,10 +21,6 @@ log = logging.getLogger("rackwatch.drivers")
 
 # A plan is rebuilt now and then so added outlets, probes or PSUs show up without a restart.
 REDISCOVER_S = 6 * 3600
-
-
-class CredentialError(LookupError):
-    """A device names a credential that is missing or of the wrong kind."""
 
 
 SnmpCredentials = Callable[[str | None], SnmpCredential]

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from models.schema import Device, DeviceState, PollRequest, Rack, Sample, Series, Site
 from monitors.collector import Collector, CollectorOptions
-from monitors.drivers import CredentialError, SnmpDriver, SshDriver
+from monitors.credentials import CredentialError
+from monitors.drivers import SnmpDriver, SshDriver
 from monitors.profiles import ProfileSet
 from monitors.targets import SnmpCredential, SshCredential
 from tests.daemons import free_port
