@@ -311,8 +311,16 @@ class AlarmPanel(QWidget):
                 self.view.setCurrentIndex(ix)
                 if not emit:
                     self.view.selectionModel().blockSignals(False)
+                self._update_buttons()
                 return True
         return False
+
+    def select_first(self) -> bool:
+        """Select the top row as shown (active critical first); False when the list is empty."""
+        if self.proxy.rowCount() == 0:
+            return False
+        self.view.setCurrentIndex(self.proxy.index(0, 0))
+        return True
 
     def _current(self, current: QModelIndex, _prev: QModelIndex) -> None:
         self._update_buttons()

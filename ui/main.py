@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QSettings, QTimer
+from PySide6.QtCore import QCoreApplication, QSettings, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
@@ -30,9 +30,8 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     QCoreApplication.setOrganizationName("RackWatch")
     QCoreApplication.setApplicationName("RackWatch")
     QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
-        __import__(
-            "PySide6.QtCore", fromlist=["Qt"]
-        ).Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+        # Fractional scale factors (150 %) render crisply instead of rounding to 2x.
+        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
     )
     return QApplication(argv or [sys.argv[0]])
 
@@ -71,10 +70,9 @@ def apply_view(win: MainWindow, view: str) -> str | None:
         win.resizeDocks(
             [win.alarm_dock],
             [420],
-            __import__("PySide6.QtCore", fromlist=["Qt"]).Qt.Orientation.Vertical,
+            Qt.Orientation.Vertical,
         )
-        if win.alarms.alarms:
-            win.alarms.select_alarm(win.alarms.alarms[0].id)
+        win.alarms.select_first()
     return None
 
 
@@ -149,7 +147,8 @@ def run(
             and win.alarms.selected_alarm() is None
             and win.alarms.alarms
         ):
-            win.alarms.select_alarm(win.alarms.alarms[0].id, emit=False)
+            # Selecting the top alarm opens its rack, as a click would.
+            win.alarms.select_first()
         ready = win.ready_for(target_view) and not ctx.loader.busy()
         state["settle"] = state["settle"] + 1 if ready else 0
         timed_out = time.monotonic() - started > timeout_s

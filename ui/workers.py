@@ -32,9 +32,16 @@ class _Task(QRunnable):
             msg = f"{type(exc).__name__}: {exc}"
             if not str(exc):
                 msg += "\n" + traceback.format_exc(limit=3)
-            self.relay.failed.emit(self.key, self.gen, msg)
+            self._emit(self.relay.failed, msg)
             return
-        self.relay.done.emit(self.key, self.gen, result)
+        self._emit(self.relay.done, result)
+
+    def _emit(self, signal: Any, payload: object) -> None:
+        try:
+            signal.emit(self.key, self.gen, payload)
+        except RuntimeError:
+            # The window closed while this read ran; nobody is left to take the result.
+            log.debug("result of %s dropped: receiver gone", self.key)
 
 
 class Loader(QObject):
