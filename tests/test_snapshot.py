@@ -1,0 +1,250 @@
+"""Incident snapshot end to end: an incident through SampleWriter and the alarm engine, exported."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from models.alarms import acknowledge_alarm
+from models.db import upgrade
+from models.snapshot_data import (
+    ExportCancelled,
+    SnapshotError,
+    iso_utc,
+    parse_scope,
+    verify_snapshot,
+)
+from tests.daemons import REPO, require
+from tests.test_alarm_rig import STEP, T0, Rig
+
+END = T0 + 240 * STEP
+ENV = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(REPO)}
+
+
+@pytest.fixture(scope="module")
+def incident(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
+    """Three racks for two hours; R02 loses cooling after 30 min and is acknowledged.
+
+    Built once per module: the tests only read it.
+    """
+    url = f"sqlite:///{tmp_path_factory.mktemp('incident') / 'rackwatch.db'}"
+    upgrade(url)
+    rig = Rig(url, racks=3)
+    t = T0
+    for i in range(240):
+        for r in ("R01", "R02", "R03"):
+            inlet = 23.0 + (min(12.0, (i - 60) * 0.12) if r == "R02" and i >= 60 else 0.0)
+            rig.rack_poll(t, r, inlet=inlet + (0.1 if i % 2 else -0.1), watts=(2500.0, 2450.0))
+        if i == 150:
+            crit = [a for a in rig.alarms_rows() if a.rule == "temperature"]
+            acknowledge_alarm(rig.engine, crit[0].id, "li.wei", "CRAC-3 compressor tripped", now=t)
+        t += STEP
+    rig.writer.writer.flush()
+    yield rig
+    rig.close()
+
+
+def _app(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(REPO / "app.py"), *args],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        cwd=REPO,
+        check=False,
+    )
+
+
+def _rewrite(src: Path, dst: Path, member: str, offset: int) -> None:
+    """Copy a zip, changing one byte of one member."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == member:
+                b = bytearray(data)
+                b[offset] = ord("9") if b[offset] != ord("9") else ord("8")
+                data = bytes(b)
+            zout.writestr(info, data)
+
+
+def test_export_report_names_rack_and_alarm_and_verifies(incident: Rig, tmp_path: Path) -> None:
+    require(shutil.which("pdftotext") is not None, "poppler-utils (pdftotext) not installed")
+    alarms = {a.rule: a for a in incident.alarms_rows()}
+    assert alarms["temperature"].severity == "critical"
+    assert alarms["temperature"].state == "acknowledged"
+    assert "forecast" in alarms
+    out = tmp_path / "incident.zip"
+    res = _app(
+        "export",
+        "--db",
+        incident.url,
+        "--scope",
+        "rack:R02",
+        "--start",
+        iso_utc(T0),
+        "--end",
+        iso_utc(END),
+        "-o",
+        str(out),
+        "--user",
+        "zhang.shift-lead",
+    )
+    assert res.returncode == 0, res.stderr
+    assert out.exists() and not out.with_name(out.name + ".part").exists()
+    with zipfile.ZipFile(out) as zf:
+        names = set(zf.namelist())
+        assert {
+            "report.pdf",
+            "data/samples.csv",
+            "alarms.csv",
+            "inventory.json",
+            "manifest.json",
+            "plots/R02-temperature.png",
+            "plots/R02-power.png",
+            "plots/R02-elevation.png",
+        } <= names
+        manifest = json.loads(zf.read("manifest.json"))
+        samples = list(csv.reader(io.StringIO(zf.read("data/samples.csv").decode())))
+        inventory = zf.read("inventory.json").decode()
+        alarms_csv = zf.read("alarms.csv").decode()
+        (tmp_path / "report.pdf").write_bytes(zf.read("report.pdf"))
+    assert manifest["query"] == {
+        "scope": "rack:R02",
+        "start_utc": iso_utc(T0),
+        "end_utc": iso_utc(END),
+        "site": "S1",
+        "site_tz": "Asia/Shanghai",
+        "database": incident.url,
+    }
+    assert set(manifest["files"]) == names - {"manifest.json"}
+    assert manifest["app_version"] and manifest["exported_by"] == "zhang.shift-lead"
+    assert samples[0][:8] == [
+        "time_utc",
+        "site",
+        "rack",
+        "device",
+        "metric",
+        "channel",
+        "value",
+        "unit",
+    ]
+    inlet = [r for r in samples[1:] if r[3] == "R02-ENV" and r[4] == "temperature_c"]
+    assert len(inlet) == 240
+    assert inlet[0][:3] == [iso_utc(T0), "S1", "R02"] and inlet[0][7] == "°C"
+    assert float(inlet[-1][6]) == pytest.approx(35.1)
+    assert {r[2] for r in samples[1:]} == {"R02"}
+    assert "secret-community-name" not in inventory and "credential" not in inventory
+    assert "CRAC-3 compressor tripped" in alarms_csv
+
+    # The PDF renders, and its text names the rack, the alarm and who acknowledged it.
+    subprocess.run(
+        ["pdftoppm", "-r", "50", "-png", str(tmp_path / "report.pdf"), str(tmp_path / "page")],
+        check=True,
+    )
+    assert (tmp_path / "page-1.png").stat().st_size > 10_000
+    raw = subprocess.run(
+        ["pdftotext", str(tmp_path / "report.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    text = " ".join(raw.split())  # table cells wrap; compare on collapsed whitespace
+    assert "Rack R02" in text
+    assert "above critical 32 °C" in text
+    assert "will reach 32 °C in ~" in text
+    assert "li.wei" in text and "CRAC-3 compressor tripped" in text
+    assert "Asia/Shanghai" in text and "UTC" in text and "zhang.shift-lead" in text
+
+    ok = _app("verify", str(out))
+    assert ok.returncode == 0, ok.stderr
+    assert "OK" in ok.stdout
+    bad = tmp_path / "tampered.zip"
+    _rewrite(out, bad, "data/samples.csv", 200)
+    fail = _app("verify", str(bad))
+    assert fail.returncode != 0
+    assert "changed: data/samples.csv" in fail.stderr
+    assert "report.pdf" not in fail.stderr
+
+
+def test_site_export_plots_the_alarmed_rack_first(incident: Rig, tmp_path: Path) -> None:
+    from ui.snapshot_export import ensure_gui_app, export_snapshot
+
+    ensure_gui_app()
+    seen: list[int] = []
+    res = export_snapshot(
+        incident.engine,
+        parse_scope("site:S1"),
+        T0,
+        END,
+        tmp_path / "site.zip",
+        user="tester",
+        progress=lambda p, _m: seen.append(p),
+    )
+    assert seen[-1] == 100 and seen == sorted(seen)
+    assert res.racks_plotted == 3
+    assert res.sample_rows == 3 * 240 * 10  # 3 racks, 10 series each, every sample raw
+    with zipfile.ZipFile(res.path) as zf:
+        assert "plots/R02-temperature.png" in zf.namelist()
+    v = verify_snapshot(res.path)
+    assert v.ok and v.checked == len(res.files)
+
+
+def test_cancelled_export_leaves_no_file(incident: Rig, tmp_path: Path) -> None:
+    from ui.snapshot_export import ensure_gui_app, export_snapshot
+
+    ensure_gui_app()
+    stop = threading.Event()
+
+    def progress(pct: int, _msg: str) -> None:
+        if pct >= 12:
+            stop.set()
+
+    out = tmp_path / "never.zip"
+    with pytest.raises(ExportCancelled):
+        export_snapshot(
+            incident.engine, parse_scope("site:S1"), T0, END, out, progress=progress, cancel=stop
+        )
+    assert not out.exists() and not list(tmp_path.glob("*.part"))
+
+
+def test_bad_scope_and_window_are_explained(incident: Rig, tmp_path: Path) -> None:
+    with pytest.raises(SnapshotError, match="expected site:CODE"):
+        parse_scope("aisle:3")
+    res = _app(
+        "export",
+        "--db",
+        incident.url,
+        "--scope",
+        "rack:NOPE",
+        "--start",
+        iso_utc(T0),
+        "--end",
+        iso_utc(END),
+        "-o",
+        str(tmp_path / "x.zip"),
+    )
+    assert res.returncode == 2 and "no rack named 'NOPE'" in res.stderr
+    res = _app(
+        "export",
+        "--db",
+        incident.url,
+        "--scope",
+        "rack:R01",
+        "--start",
+        "yesterday",
+        "--end",
+        iso_utc(END),
+        "-o",
+        str(tmp_path / "x.zip"),
+    )
+    assert res.returncode == 2 and "--start 'yesterday'" in res.stderr
+    missing = _app("verify", str(tmp_path / "absent.zip"))
+    assert missing.returncode != 0 and "not a readable zip" in missing.stderr
