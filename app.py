@@ -78,7 +78,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
             base += ["--duration", str(args.duration)]
         if args.known_hosts:
             base += ["--known-hosts", args.known_hosts]
-        return supervise([base + ["--shard", f"{i}/{args.workers}"] for i in range(args.workers)])
+        return supervise([[*base, "--shard", f"{i}/{args.workers}"] for i in range(args.workers)])
     shard, shards = _parse_shard(args.shard)
     drivers = _build_drivers(args.known_hosts)
     options = CollectorOptions(

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -10,13 +15,23 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
-from models.schema import Device, DeviceState, PollRequest, Rack, Sample, Series, Site
+from models.db import make_engine
+from models.schema import (
+    CollectorHeartbeat,
+    Device,
+    DeviceState,
+    PollRequest,
+    Rack,
+    Sample,
+    Series,
+    Site,
+)
 from monitors.collector import Collector, CollectorOptions
 from monitors.credentials import CredentialError
 from monitors.drivers import SnmpDriver, SshDriver
 from monitors.profiles import ProfileSet
 from monitors.targets import SnmpCredential, SshCredential
-from tests.daemons import free_port
+from tests.daemons import REPO, free_port
 from tests.snmp_daemons import SnmpdAgent, SnmpsimServer, snmpd_agent, snmpsim_captures
 from tests.ssh_daemons import TEST_USER, SshdFactory, keygen, sshd, sshd_factory
 
@@ -267,3 +282,85 @@ def test_shards_split_devices_without_overlap(
     assert not seen[0] & seen[1]
     assert len(seen[0] | seen[1]) == 6
     assert all(st.status == "ok" for st in _states(engine).values())
+
+
+def _collector_env(tmp_path: Path, community: str) -> dict[str, str]:
+    config = tmp_path / "config"
+    config.mkdir(exist_ok=True)
+    creds = tmp_path / "creds.yaml"
+    creds.write_text(f"credentials:\n  apc:\n    kind: snmp\n    community: {community}\n")
+    env = {
+        **os.environ,
+        "RACKWATCH_CONFIG_DIR": str(config),
+        "RACKWATCH_LOG_DIR": str(tmp_path / "logs"),
+        "RACKWATCH_CREDENTIALS": "file",
+    }
+    subprocess.run(
+        [sys.executable, str(REPO / "app.py"), "credentials", "import", str(creds)],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return env
+
+
+def _sample_keys(url: str) -> set[tuple[int, int]]:
+    eng = make_engine(url)
+    try:
+        with eng.connect() as c:
+            return {(r[0], r[1]) for r in c.execute(text("SELECT series_id, ts FROM sample"))}
+    finally:
+        eng.dispose()
+
+
+def test_sigkill_mid_batch_keeps_database_intact_and_collection_resumes(
+    engine: Engine, sqlite_url: str, snmpsim_captures: SnmpsimServer, tmp_path: Path
+) -> None:
+    with Session(engine) as s:
+        site, rack = _site(s)
+        for i in range(20):
+            s.add(
+                _device(
+                    site,
+                    rack,
+                    f"pdu-{i}",
+                    address="127.0.0.1",
+                    port=snmpsim_captures.port,
+                    credential="apc",
+                    poll_interval_s=1,
+                )
+            )
+        s.commit()
+    engine.dispose()
+    env = _collector_env(tmp_path, "apc_ap8853")
+    cmd = [sys.executable, str(REPO / "app.py"), "collect", "--db", sqlite_url]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(_sample_keys(sqlite_url)) < 500:
+            time.sleep(0.3)
+        # Kill while batches keep landing: no chance to flush or close anything.
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    before = _sample_keys(sqlite_url)
+    assert len(before) >= 500, proc.stderr.read().decode()[-2000:] if proc.stderr else ""
+    check = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"))
+    try:
+        assert check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        check.close()
+
+    done = subprocess.run(
+        [*cmd, "--duration", "4"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    after = _sample_keys(sqlite_url)
+    assert before <= after
+    assert len(after) > len(before)
+    with Session(make_engine(sqlite_url)) as s:
+        beats = s.scalars(select(CollectorHeartbeat.collector_id)).all()
+    assert len(beats) == 2
