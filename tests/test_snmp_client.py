@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -15,7 +15,13 @@ from monitors.snmp_errors import SnmpAuthError, SnmpConfigError, SnmpTimeout
 from monitors.targets import SnmpCredential, SnmpTarget
 from tests import snmp_daemons
 from tests.daemons import find_binary, free_port, require
-from tests.snmp_daemons import SnmpdAgent, responder_binary, start_snmpd, start_snmpsim
+from tests.snmp_daemons import (
+    SnmpdAgent,
+    SnmpsimServer,
+    responder_binary,
+    start_snmpd,
+    start_snmpsim,
+)
 
 pytestmark = pytest.mark.daemon
 snmpd_agent = snmp_daemons.snmpd_agent  # the shared fixture
@@ -117,10 +123,13 @@ def test_exists(snmpd_agent: SnmpdAgent, version: str) -> None:
 )
 def test_v3_security_levels(snmpd_agent: SnmpdAgent, user: str) -> None:
     t = v3(snmpd_agent, user)
-    ident = run(lambda c: c.identify(t))
-    rows = run(lambda c: c.walk(t, IF_DESCR))
+
+    async def both(c: SnmpClient) -> tuple[Any, Any]:
+        return await c.identify(t), await c.walk(t, IF_DESCR)
+
+    ident, rows = run(both)
     assert ident.sys_object_id.startswith("1.3.6.1.4.1.8072")
-    assert rows
+    assert rows and all(oid.startswith(IF_DESCR + ".") for oid, _ in rows)
 
 
 def test_wrong_community_is_a_clear_timeout(snmpd_agent: SnmpdAgent) -> None:
@@ -255,25 +264,42 @@ def test_bad_credentials_are_config_errors(cred: SnmpCredential, fragment: str) 
     assert fragment in str(exc.value) and "127.0.0.1:9" in str(exc.value)
 
 
-ERRBOX = """\
+ODDAGENT = """\
 1.3.6.1.2.1.1.1.0|4|Error box
 1.3.6.1.2.1.1.2.0|6|1.3.6.1.4.1.99999.2
 1.3.6.1.2.1.1.4.0|4:error|op=get,status=genError
 1.3.6.1.2.1.1.5.0|4|errbox
 1.3.6.1.2.1.1.6.0|4|row 7
+1.3.6.1.2.1.1.7.0|2:delay|value=72,wait=600
 """
 
 
-def test_gen_err_for_one_oid_spares_the_others(tmp_path: Path) -> None:
-    # snmpsim's error variation answers genErr (with a wrong error index, as some agents do).
+@pytest.fixture(scope="module")
+def oddagent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SnmpsimServer]:
+    """snmpsim with one OID answering genErr and one answering after 600 ms."""
     require(responder_binary() is not None, "snmpsim-command-responder not installed")
-    (tmp_path / "errbox.snmprec").write_text(ERRBOX)
-    server = start_snmpsim(tmp_path)
+    data = tmp_path_factory.mktemp("oddagent")
+    (data / "oddagent.snmprec").write_text(ODDAGENT)
+    server = start_snmpsim(data)
     try:
-        t = SnmpTarget("127.0.0.1", server.port, SnmpCredential("2c", "errbox"), timeout_s=3)
-        oids = [f"1.3.6.1.2.1.1.{n}.0" for n in (1, 4, 5, 6)]
-        values = run(lambda c: c.get(t, oids))
+        yield server
     finally:
         server.stop()
         shutil.rmtree(server.workdir, ignore_errors=True)
-    assert values == ["Error box", None, "errbox", "row 7"]
+
+
+def test_gen_err_for_one_oid_spares_the_others(oddagent: SnmpsimServer) -> None:
+    # snmpsim reports genErr with a wrong error index, as some agents do.
+    t = SnmpTarget("127.0.0.1", oddagent.port, SnmpCredential("2c", "oddagent"), timeout_s=3)
+    oids = [f"1.3.6.1.2.1.1.{n}.0" for n in (1, 4, 5, 6)]
+    assert run(lambda c: c.get(t, oids)) == ["Error box", None, "errbox", "row 7"]
+
+
+def test_slow_agent_within_and_beyond_the_timeout(oddagent: SnmpsimServer) -> None:
+    slow = "1.3.6.1.2.1.1.7.0"
+    patient = SnmpTarget("127.0.0.1", oddagent.port, SnmpCredential("2c", "oddagent"), 3.0, 0)
+    assert run(lambda c: c.get(patient, [slow])) == [72]
+    hasty = SnmpTarget("127.0.0.1", oddagent.port, SnmpCredential("2c", "oddagent"), 0.2, 0)
+    with pytest.raises(SnmpTimeout) as exc:
+        run(lambda c: c.get(hasty, [slow]))
+    assert f"127.0.0.1:{oddagent.port}" in str(exc.value) and "slow" in str(exc.value)
