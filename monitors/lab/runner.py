@@ -150,6 +150,12 @@ class LabHandle:
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._pending_steps = sorted(cfg.steps, key=lambda s: s.at)
+        for step in self._pending_steps:  # a typo in a scenario file fails now, not at step time
+            if step.action == "inject":
+                try:
+                    self._check_target(step.kind, step.site, step.row, step.device)
+                except ScenarioError as exc:
+                    raise ScenarioError(f"scenario step at {step.at:g} s: {exc}") from None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
