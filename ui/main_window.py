@@ -28,9 +28,9 @@ from ui import theme
 from ui.alarm_dock import AlarmPanel
 from ui.context import Context
 from ui.floor_map import FloorPanel
-from ui.plots import PRESETS
 from ui.rack_view import RackView
 from ui.site_tree import SiteTree
+from ui.spans import PRESETS
 from ui.status import StatusPanel
 from ui.wall import WallView
 
@@ -193,7 +193,8 @@ class MainWindow(QMainWindow):
         self.tree.refresh()
         if self.tabs.currentIndex() == TAB_RACK:
             self.rack.refresh()
-            self.rack.plot.on_change()
+            if self.rack.has_plot:
+                self.rack.plot.on_change()
         elif time.monotonic() - self._last_floor > 10:
             self._last_floor = time.monotonic()
             self.floor.refresh()
@@ -280,7 +281,9 @@ class MainWindow(QMainWindow):
         m = mb.addMenu(self.tr("&Rack"))
         self._action(m, self.tr("&Poll now"), self.rack.poll_now, "Ctrl+P")
         self._action(m, self.tr("&Focus this rack"), self.rack.focus_rack, "Ctrl+Shift+F")
-        self._action(m, self.tr("Toggle &live follow"), self.rack.plot.live.toggle, "Ctrl+L")
+        self._action(
+            m, self.tr("Toggle &live follow"), lambda: self.rack.plot.live.toggle(), "Ctrl+L"
+        )
         sub = m.addMenu(self.tr("Plot &window"))
         for i, (label, secs) in enumerate(PRESETS):
             self._action(
@@ -341,10 +344,12 @@ class MainWindow(QMainWindow):
         assert isinstance(app, QApplication)
         theme.apply_theme(app, name)
         self.theme_actions[name].setChecked(True)
-        self.rack.plot.apply_theme()
-        if self.rack.plot.data is not None:
-            self.rack.plot._draw(self.rack.plot.data)
+        if self.rack.has_plot:
+            self.rack.plot.apply_theme()
+            if self.rack.plot.data is not None:
+                self.rack.plot._draw(self.rack.plot.data)
         self.tree.model._icons.clear()
+        self.tree.model.clear_cache()
         self.settings.setValue("ui/theme", name)
         for w in (self.floor.map, self.rack.elevation, self.rack.pdus):
             w.update()
@@ -371,7 +376,7 @@ class MainWindow(QMainWindow):
             self.floor.set_measure(str(measure))
         span = s.value("plot/span")
         if span:
-            self.rack.plot.span = int(str(span))
+            self.rack.initial_span = int(str(span))
 
     def save_settings(self) -> None:
         s = self.settings
@@ -379,7 +384,9 @@ class MainWindow(QMainWindow):
         s.setValue("window/state", self.saveState())
         s.setValue("view/tab", self.tabs.currentIndex())
         s.setValue("view/measure", self.floor.measure.currentData())
-        s.setValue("plot/span", self.rack.plot.span)
+        s.setValue(
+            "plot/span", self.rack.plot.span if self.rack.has_plot else self.rack.initial_span
+        )
         if self.floor.site_id is not None:
             s.setValue("view/site", self.floor.site_id)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -35,7 +35,10 @@ from models import queries
 from models.queries import DeviceSlot, PduLoad, RackContents, SeriesRow
 from ui import fmt, theme
 from ui.context import Context
-from ui.plots import PlotPanel
+from ui.spans import DEFAULT_SPAN
+
+if TYPE_CHECKING:
+    from ui.plots import PlotPanel
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -522,7 +525,13 @@ class RackView(QWidget):
         self.sensors.setAlternatingRowColors(True)
         self.sensors.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.sensors.doubleClicked.connect(self._plot_sensor)
-        self.plot = PlotPanel(ctx, self)
+        # pyqtgraph costs ~0.4 s to import: the plot is built when a rack is first shown, so the
+        # window paints sooner.
+        self._plot: PlotPanel | None = None
+        self.initial_span = DEFAULT_SPAN
+        self._plot_holder = QWidget(self)
+        holder = QVBoxLayout(self._plot_holder)
+        holder.setContentsMargins(0, 0, 0, 0)
 
         head = QHBoxLayout()
         titles = QVBoxLayout()
@@ -556,7 +565,7 @@ class RackView(QWidget):
         top.setStretchFactor(1, 3)
         self.splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.splitter.addWidget(top)
-        self.splitter.addWidget(self.plot)
+        self.splitter.addWidget(self._plot_holder)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setSizes([420, 320])
@@ -565,6 +574,22 @@ class RackView(QWidget):
         lay.addLayout(head)
         lay.addWidget(self.splitter, 1)
         ctx.loader.loaded.connect(self._loaded)
+
+    @property
+    def has_plot(self) -> bool:
+        return self._plot is not None
+
+    @property
+    def plot(self) -> PlotPanel:
+        if self._plot is None:
+            from ui.plots import PlotPanel
+
+            self._plot = PlotPanel(self.ctx, self._plot_holder)
+            self._plot.set_span(self.initial_span)
+            layout = self._plot_holder.layout()
+            assert layout is not None
+            layout.addWidget(self._plot)
+        return self._plot
 
     # -- loading --------------------------------------------------------------------------
 

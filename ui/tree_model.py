@@ -20,11 +20,25 @@ from ui import fmt, theme
 SITE, RACK, DEVICE = 0, 1, 2
 _SHIFT = 1 << 40
 COL_NAME, COL_STATUS, COL_INLET, COL_POWER, COL_AGE = range(5)
-KIND_ROLE = Qt.ItemDataRole.UserRole + 1
-ID_ROLE = Qt.ItemDataRole.UserRole + 2
-STATE_ROLE = Qt.ItemDataRole.UserRole + 3
+KIND_ROLE = int(Qt.ItemDataRole.UserRole.value) + 1
+ID_ROLE = int(Qt.ItemDataRole.UserRole.value) + 2
+STATE_ROLE = int(Qt.ItemDataRole.UserRole.value) + 3
 
 AnyIndex = QModelIndex | QPersistentModelIndex
+_CACHED_ROLES = {
+    int(Qt.ItemDataRole.DisplayRole.value): 0,
+    int(Qt.ItemDataRole.DecorationRole.value): 1,
+    int(Qt.ItemDataRole.ForegroundRole.value): 2,
+    int(Qt.ItemDataRole.FontRole.value): 3,
+    int(Qt.ItemDataRole.TextAlignmentRole.value): 4,
+}
+_ROLES = set(_CACHED_ROLES) | {
+    int(Qt.ItemDataRole.ToolTipRole.value),
+    KIND_ROLE,
+    ID_ROLE,
+    STATE_ROLE,
+}
+_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
 
 def _dot(color: QColor, size: int = 12) -> QIcon:
@@ -56,6 +70,8 @@ class SiteTreeModel(QAbstractItemModel):
         self.dev_sum: dict[int, Summary] = {}
         self.now = int(time.time())
         self._icons: dict[str, QIcon] = {}
+        self._cache: dict[int, tuple[list[Any], ...]] = {}
+        self._identity = True
         self._italic = QFont()
         self._italic.setItalic(True)
         self._bold = QFont()
@@ -72,6 +88,8 @@ class SiteTreeModel(QAbstractItemModel):
     # -- the current view (all, or the racks and sites that hold matching devices) ------------
 
     def _set_view(self, match: np.ndarray | None) -> None:
+        self._cache.clear()
+        self._identity = match is None
         inv = self.inv
         if inv is None:
             empty = np.empty(0, dtype=np.int64)
@@ -121,6 +139,16 @@ class SiteTreeModel(QAbstractItemModel):
     def rack_count(self) -> int:
         return len(self._racks)
 
+    def _site_pos(self, site: int) -> int:
+        return site if self._identity else int(np.searchsorted(self._sites, site))
+
+    def _rack_pos(self, rack: int) -> int:
+        return rack if self._identity else int(np.searchsorted(self._racks, rack))
+
+    def clear_cache(self) -> None:
+        """Forget formatted rows (after a theme change, say)."""
+        self._cache.clear()
+
     # -- QAbstractItemModel -------------------------------------------------------------------
 
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
@@ -133,10 +161,10 @@ class SiteTreeModel(QAbstractItemModel):
             return len(self._sites)
         kind, idx = divmod(parent.internalId(), _SHIFT)
         if kind == SITE:
-            pos = int(np.searchsorted(self._sites, idx))
+            pos = self._site_pos(idx)
             return int(self._srack[pos + 1] - self._srack[pos])
         if kind == RACK:
-            pos = int(np.searchsorted(self._racks, idx))
+            pos = self._rack_pos(idx)
             return int(self._rdev[pos + 1] - self._rdev[pos])
         return 0
 
@@ -152,13 +180,13 @@ class SiteTreeModel(QAbstractItemModel):
             return self.createIndex(row, column, SITE * _SHIFT + int(self._sites[row]))
         kind, idx = divmod(parent.internalId(), _SHIFT)
         if kind == SITE:
-            pos = int(np.searchsorted(self._sites, idx))
+            pos = self._site_pos(idx)
             a, b = int(self._srack[pos]), int(self._srack[pos + 1])
             if row >= b - a:
                 return QModelIndex()
             return self.createIndex(row, column, RACK * _SHIFT + int(self._racks[a + row]))
         if kind == RACK:
-            pos = int(np.searchsorted(self._racks, idx))
+            pos = self._rack_pos(idx)
             a, b = int(self._rdev[pos]), int(self._rdev[pos + 1])
             if row >= b - a:
                 return QModelIndex()
@@ -173,17 +201,15 @@ class SiteTreeModel(QAbstractItemModel):
             return QModelIndex()
         if kind == RACK:
             site = int(self.inv.rack_site[idx])
-            return self.createIndex(
-                int(np.searchsorted(self._sites, site)), 0, SITE * _SHIFT + site
-            )
+            return self.createIndex(self._site_pos(site), 0, SITE * _SHIFT + site)
         rack = int(self.inv.device_rack[idx])
         return self._rack_index(rack)
 
     def _rack_index(self, rack: int, column: int = 0) -> QModelIndex:
         assert self.inv is not None
         site = int(self.inv.rack_site[rack])
-        spos = int(np.searchsorted(self._sites, site))
-        rpos = int(np.searchsorted(self._racks, rack))
+        spos = self._site_pos(site)
+        rpos = self._rack_pos(rack)
         return self.createIndex(rpos - int(self._srack[spos]), column, RACK * _SHIFT + rack)
 
     def headerData(
@@ -198,7 +224,7 @@ class SiteTreeModel(QAbstractItemModel):
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return _FLAGS
 
     # -- data -------------------------------------------------------------------------------
 
@@ -246,10 +272,42 @@ class SiteTreeModel(QAbstractItemModel):
         }.get(state, state)
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or self.inv is None:
+        # Painting asks ~8 roles per cell; unknown roles leave at once and known ones come from
+        # a per-row cache that apply() clears, so a repaint costs a dict lookup per call.
+        if role not in _ROLES or self.inv is None or not index.isValid():
             return None
-        kind, idx = divmod(index.internalId(), _SHIFT)
-        col = index.column()
+        key = index.internalId()
+        if role in _CACHED_ROLES:
+            row = self._cache.get(key)
+            if row is None:
+                row = self._cache[key] = self._row_view(*divmod(key, _SHIFT))
+            return row[_CACHED_ROLES[role]][index.column()]
+        return self._data(key, index, role)
+
+    def _row_view(self, kind: int, idx: int) -> tuple[list[Any], ...]:
+        roles = [
+            Qt.ItemDataRole.DisplayRole,
+            Qt.ItemDataRole.DecorationRole,
+            Qt.ItemDataRole.ForegroundRole,
+            Qt.ItemDataRole.FontRole,
+            Qt.ItemDataRole.TextAlignmentRole,
+        ]
+        return tuple([self._compute(kind, idx, c, r) for c in range(5)] for r in roles)
+
+    def _data(self, key: int, index: AnyIndex, role: int) -> Any:
+        kind, idx = divmod(key, _SHIFT)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(kind, idx)
+        if role == KIND_ROLE:
+            return kind
+        if role == ID_ROLE:
+            return self.node(index)[1]
+        if role == STATE_ROLE:
+            s = self._summary(kind, idx)
+            return s.state if s else None
+        return None
+
+    def _compute(self, kind: int, idx: int, col: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
             if col == COL_NAME:
                 return self._name(kind, idx)
@@ -291,15 +349,6 @@ class SiteTreeModel(QAbstractItemModel):
             return None
         if role == Qt.ItemDataRole.TextAlignmentRole and col >= COL_INLET:
             return theme.ALIGN_RIGHT
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(kind, idx)
-        if role == KIND_ROLE:
-            return kind
-        if role == ID_ROLE:
-            return self.node(index)[1]
-        if role == STATE_ROLE:
-            s = self._summary(kind, idx)
-            return s.state if s else None
         return None
 
     def _tooltip(self, kind: int, idx: int) -> str:
@@ -352,6 +401,7 @@ class SiteTreeModel(QAbstractItemModel):
         self.rack_sum.update(racks)
         self.dev_sum.update(devices)
         self.now = now
+        self._cache.clear()
         if sites and not rows:
             n = len(self._sites)
             if n:
