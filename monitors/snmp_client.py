@@ -21,6 +21,7 @@ from monitors.snmp_errors import (
     SnmpProtocolError,
     SnmpTimeout,
 )
+from monitors.snmp_fast import FastGet, FastTimeout
 from monitors.snmp_values import SnmpValue, is_end_of_mib, oid_str, oid_tuple, to_python
 from monitors.targets import SnmpCredential, SnmpTarget
 
@@ -119,11 +120,15 @@ class SnmpClient:
         self._communities: dict[tuple[str, int], Any] = {}
         self._rcvbuf_done: set[int] = set()
         self._context = v3.ContextData()
+        self._fast: FastGet | None = None
 
     # -- lifecycle --------------------------------------------------------------------------
 
     def close(self) -> None:
         """Release the sockets; pending requests fail with 'terminated'."""
+        if self._fast is not None:
+            self._fast.close()
+            self._fast = None
         if self._dispatcher is not None:
             self._dispatcher.close()
             self._dispatcher = None
@@ -247,7 +252,7 @@ class SnmpClient:
         pending = list(idx)
         while pending:
             try:
-                vbs = await self._request(target, "get", [(names[i], Null("")) for i in pending])
+                vbs = await self._get_values(target, [names[i] for i in pending])
             except _TooBig:
                 if len(pending) == 1:
                     raise SnmpProtocolError(
@@ -293,11 +298,43 @@ class SnmpClient:
                     # the wrong metrics: fall back to matching by name.
                     by_name = {n: v for n, v in vbs}
                     for j in pending:
-                        raw = by_name.get(names[j])
-                        out[j] = None if raw is None else to_python(raw)
+                        out[j] = by_name.get(names[j])
                     return
-                out[i] = to_python(value)
+                out[i] = value
             return
+
+    async def _get_values(
+        self, target: SnmpTarget, names: list[str]
+    ) -> list[tuple[str, SnmpValue]]:
+        """One GET; v1/v2c go through the direct codec, v3 through pysnmp's engine."""
+        cred = target.credential
+        if cred.version not in ("1", "2c"):
+            vbs = await self._request(target, "get", [(n, Null("")) for n in names])
+            return [(n, to_python(v)) for n, v in vbs]
+        if self._fast is None:
+            self._fast = FastGet(rcvbuf_bytes=self.rcvbuf_bytes)
+        try:
+            rsp = await self._fast.get(
+                target.host,
+                target.port,
+                0 if cred.version == "1" else 1,
+                cred.community,
+                names,
+                target.timeout_s,
+                target.retries,
+            )
+        except FastTimeout:
+            raise self._timeout(target, "get") from None
+        except OSError as exc:
+            raise SnmpProtocolError(target.host, target.port, f"GET failed: {exc}") from exc
+        if rsp.error_status:
+            if rsp.error_status == 1:
+                raise _TooBig(target.host, target.port, "tooBig")
+            status = _ERROR_STATUS.get(rsp.error_status, f"error {rsp.error_status}")
+            if rsp.error_index > 0:
+                raise _BadVarbind(target.host, target.port, rsp.error_index, status)
+            raise SnmpProtocolError(target.host, target.port, f"GET: agent answered {status}")
+        return rsp.varbinds
 
     async def _request(
         self,
@@ -506,6 +543,9 @@ class SnmpClient:
             sock = _socket_of(owner) if owner is not None else None
             if sock is not None:
                 out[label] = int(sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
+        fast = self._fast.receive_buffer_bytes() if self._fast is not None else None
+        if fast is not None:
+            out["v1v2c"] = fast  # every v1/v2c GET goes through this socket
         return out
 
 

@@ -46,6 +46,17 @@ def _decode_with_pysnmp(data: bytes) -> tuple[int, int, int, Varbinds]:
     )
 
 
+def _raise_rcvbuf(sock: socket.socket, size: int) -> None:
+    """More than about 50 replies in flight overflow the default buffer (DESIGN.md)."""
+    force = getattr(socket, "SO_RCVBUFFORCE", None)
+    if force is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, force, size)
+            return
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+
+
 class _Protocol(asyncio.DatagramProtocol):
     def __init__(self, owner: FastGet) -> None:
         self.owner = owner
@@ -79,8 +90,7 @@ class FastGet:
         if transport is None or transport.is_closing():
             loop = asyncio.get_running_loop()
             sock = socket.socket(family, socket.SOCK_DGRAM)
-            with contextlib.suppress(OSError):
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.rcvbuf_bytes)
+            _raise_rcvbuf(sock, self.rcvbuf_bytes)
             sock.bind(("::", 0) if family == socket.AF_INET6 else ("0.0.0.0", 0))
             sock.setblocking(False)
             transport, _ = await loop.create_datagram_endpoint(lambda: _Protocol(self), sock=sock)
@@ -155,6 +165,13 @@ class FastGet:
         if (str(addr[0]), int(addr[1])) != expected or fut.done():
             return
         fut.set_result((status, index, vbs))
+
+    def receive_buffer_bytes(self) -> int | None:
+        for transport in self._transports.values():
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                return int(sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
+        return None
 
     def close(self) -> None:
         for transport in self._transports.values():

@@ -64,8 +64,13 @@ class CountingClient(SnmpClient):
     async def _request(
         self, target: SnmpTarget, kind: str, varbinds: Any, repetitions: int = 0
     ) -> Any:
-        self.sizes.append(len(varbinds))
+        if kind != "get":
+            self.sizes.append(len(varbinds))
         return await super()._request(target, kind, varbinds, repetitions)
+
+    async def _get_values(self, target: SnmpTarget, names: list[str]) -> Any:
+        self.sizes.append(len(names))
+        return await super()._get_values(target, names)
 
 
 def test_identify_v2c(snmpd_agent: SnmpdAgent) -> None:
