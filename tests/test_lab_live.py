@@ -319,3 +319,20 @@ def test_lab_runs_as_a_subprocess_for_a_bounded_time(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stderr
     assert "lab stopped" in res.stdout
     assert (tmp_path / "lab" / "inventory.yaml").exists()
+
+
+def test_inventory_only_writes_an_importable_inventory_without_agents(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    import app
+
+    out = tmp_path / "inv"
+    args = ["lab", "--inventory-only", "--out", str(out), "--sites", "2", "--racks", "3"]
+    assert app.main([*args, "--servers", "5"]) == 0
+    doc = yaml.safe_load((out / "inventory.yaml").read_text(encoding="utf-8"))
+    servers = [
+        d for s in doc["sites"] for r in s["racks"] for d in r["devices"] if d["kind"] == "server"
+    ]
+    assert len(doc["sites"]) == 2 and len(servers) == 2 * 3 * 5
+    assert not (out / "known_hosts").exists()
+    assert app.main(["import", str(out / "inventory.yaml"), "--db", sqlite_url]) == 0
