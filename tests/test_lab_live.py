@@ -89,6 +89,61 @@ def test_files_for_import_are_written(lab: LabHandle) -> None:
     assert all(line.startswith("[127.") and " ecdsa-sha2-nistp256 " in line for line in hosts)
 
 
+def test_import_and_collect_once_yields_samples_for_every_device_kind(
+    lab: LabHandle, tmp_path: Path, sqlite_url: str
+) -> None:
+    import os
+
+    env = {
+        **os.environ,
+        "RACKWATCH_CREDENTIALS": "file",
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+    }
+
+    def app(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, str(REPO / "app.py"), *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=REPO,
+            env=env,
+        )
+
+    out = lab.out_dir
+    for args in (
+        ("import", str(out / "inventory.yaml"), "--db", sqlite_url),
+        ("credentials", "import", str(out / "credentials.yaml")),
+        ("collect", "--once", "--db", sqlite_url, "--known-hosts", str(out / "known_hosts")),
+    ):
+        res = app(*args)
+        assert res.returncode == 0, f"{args[0]}: {res.stderr[-2000:]}"
+    from sqlalchemy import text
+
+    from models.db import make_engine
+
+    engine = make_engine(sqlite_url)
+    try:
+        with engine.connect() as conn:
+            per_kind = dict(
+                conn.execute(
+                    text(
+                        "SELECT d.kind, count(*) FROM sample x JOIN series s ON s.id = x.series_id "
+                        "JOIN device d ON d.id = s.device_id GROUP BY d.kind"
+                    )
+                ).all()
+            )
+            failed = conn.execute(
+                text("SELECT count(*) FROM device_state WHERE status != 'ok'")
+            ).scalar()
+    finally:
+        engine.dispose()
+    assert set(per_kind) == {"pdu", "sensor", "server"}
+    assert min(per_kind.values()) > 0
+    assert failed == 0
+
+
 def test_snmpget_reads_identity_and_live_values(lab: LabHandle) -> None:
     pdu = _pdu(lab, "apc")
     out = _snmp(SNMPGET, lab, pdu, "1.3.6.1.2.1.1.2.0", "1.3.6.1.2.1.1.5.0")
