@@ -126,7 +126,7 @@ def test_import_and_collect_once_yields_samples_for_every_device_kind(
     engine = make_engine(sqlite_url)
     try:
         with engine.connect() as conn:
-            per_kind = dict(
+            per_kind: dict[str, int] = dict(
                 conn.execute(
                     text(
                         "SELECT d.kind, count(*) FROM sample x JOIN series s ON s.id = x.series_id "
