@@ -301,6 +301,7 @@ _STATE_SQL = (
 )
 
 _LEVEL_KEY = {"site": "d.site_id", "rack": "COALESCE(d.rack_id, 0)", "device": "d.id"}
+_FILTER_COL = {"site": "d.site_id", "rack": "d.rack_id", "device": "d.id"}
 _ALARM_KEY = {
     "site": "COALESCE(a.site_id, d.site_id)",
     "rack": "COALESCE(a.rack_id, d.rack_id)",
@@ -315,28 +316,44 @@ def summaries(
     *,
     site_id: int | None = None,
     now: int | None = None,
+    measures: bool = True,
 ) -> dict[int, Summary]:
-    """Status roll-up per site, rack or device, for the given ids (or all of a site, or all)."""
+    """Status roll-up per site, rack or device, for the given ids (or all of a site, or all).
+
+    measures=False skips hottest inlet, power and newest reading (a scan of every latest value
+    below the level), leaving those None: the cheap part for frequent whole-site refreshes.
+    """
     if level not in _LEVEL_KEY:
         raise ValueError(f"summaries: level must be site, rack or device, not {level!r}")
     t = _now(now)
     with engine.connect() as conn:
         if ids is None:
-            return _summaries_where(conn, level, None, site_id, t)
+            return _summaries_where(conn, level, None, site_id, t, measures)
         out: dict[int, Summary] = {}
         for chunk in _chunks(sorted(set(ids))):
-            out.update(_summaries_where(conn, level, chunk, site_id, t))
+            out.update(_summaries_where(conn, level, chunk, site_id, t, measures))
         return out
 
 
 def _summaries_where(
-    conn: Connection, level: str, ids: list[int] | None, site_id: int | None, now: int
+    conn: Connection,
+    level: str,
+    ids: list[int] | None,
+    site_id: int | None,
+    now: int,
+    with_measures: bool = True,
 ) -> dict[int, Summary]:
     key = _LEVEL_KEY[level]
     conds = ["d.enabled"]
     params: dict[str, Any] = {"now": now}
     if ids is not None:
-        conds.append(f"{key} IN :ids")
+        # Filter on the bare column so the index on it is used (COALESCE would scan).
+        col = _FILTER_COL[level]
+        conds.append(
+            f"({col} IN :ids OR d.rack_id IS NULL)"
+            if level == "rack" and 0 in ids
+            else f"{col} IN :ids"
+        )
         params["ids"] = ids
     if site_id is not None:
         conds.append("d.site_id = :site")
@@ -363,17 +380,21 @@ def _summaries_where(
         "sum(CASE WHEN s.metric = 'power_w' AND NOT "
         f"{_OUTLET_SQL} THEN l.value END))"
     )
-    for row in q(
-        "SELECT k, max(inlet), sum(pdu_w), sum(dev_w), max(ts), sum(stale) FROM ("
-        f"SELECT {key} AS k, "
-        "max(CASE WHEN s.metric = 'temperature_c' AND s.role = 'inlet' THEN l.value END) "
-        "AS inlet, "
-        f"CASE WHEN d.kind = 'pdu' THEN {device_power} END AS pdu_w, "
-        f"CASE WHEN d.kind <> 'pdu' THEN {device_power} END AS dev_w, "
-        "max(l.ts) AS ts, "
-        "sum(CASE WHEN l.status IN ('stale', 'unreachable') THEN 1 ELSE 0 END) AS stale "
-        "FROM device d JOIN series s ON s.device_id = d.id JOIN latest l ON l.series_id = s.id "
-        f"WHERE {where} GROUP BY k, d.id, d.kind) per_device GROUP BY k"
+    for row in (
+        ()
+        if not with_measures
+        else q(
+            "SELECT k, max(inlet), sum(pdu_w), sum(dev_w), max(ts), sum(stale) FROM ("
+            f"SELECT {key} AS k, "
+            "max(CASE WHEN s.metric = 'temperature_c' AND s.role = 'inlet' THEN l.value END) "
+            "AS inlet, "
+            f"CASE WHEN d.kind = 'pdu' THEN {device_power} END AS pdu_w, "
+            f"CASE WHEN d.kind <> 'pdu' THEN {device_power} END AS dev_w, "
+            "max(l.ts) AS ts, "
+            "sum(CASE WHEN l.status IN ('stale', 'unreachable') THEN 1 ELSE 0 END) AS stale "
+            "FROM device d JOIN series s ON s.device_id = d.id JOIN latest l ON l.series_id = s.id "
+            f"WHERE {where} GROUP BY k, d.id, d.kind) per_device GROUP BY k"
+        )
     ):
         measures[int(row[0])] = tuple(row[1:])
     alarms: dict[int, dict[str, int]] = {}
@@ -1029,6 +1050,20 @@ class Health:
     alarm_seq: int
     active_alarms: int
     loaded_ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Cursors:
+    change_seq: int
+    alarm_seq: int
+
+
+def cursors(engine: Engine) -> Cursors:
+    """The two change cursors (samples, alarms): two indexed reads, cheap enough every second."""
+    with engine.connect() as conn:
+        seq = conn.execute(text("SELECT value FROM counter WHERE name = 'change'")).scalar()
+        aseq = conn.execute(text("SELECT max(seq) FROM alarm")).scalar()
+    return Cursors(int(seq or 0), int(aseq or 0))
 
 
 def health(engine: Engine, now: int | None = None, dead_after_s: int = 60) -> Health:

@@ -36,6 +36,7 @@ from ui.wall import WallView
 
 log = logging.getLogger(__name__)
 PULSE_MS = 2000
+HEALTH_EVERY_S = 15.0
 TAB_FLOOR, TAB_RACK = 0, 1
 
 
@@ -55,6 +56,7 @@ class MainWindow(QMainWindow):
         self._seen_change = -1
         self._seen_alarm = -1
         self._last_floor = 0.0
+        self._health_due = 0.0
         self._pending_rack: tuple[int, int | None] | None = None
 
         self.tree = SiteTree(ctx, self)
@@ -156,21 +158,30 @@ class MainWindow(QMainWindow):
     # -- refresh --------------------------------------------------------------------------
 
     def pulse(self) -> None:
-        """Cheap cursor read; the views re-read only when something moved."""
+        """Cheap cursor read; the views re-read only when something moved.
+
+        The status bar's counts scan every device, so they are read less often.
+        """
         engine = self.ctx.engine
-        self.ctx.loader.submit("pulse", lambda: queries.health(engine))
+        self.ctx.loader.submit("pulse", lambda: queries.cursors(engine))
+        if time.monotonic() >= self._health_due:
+            self._health_due = time.monotonic() + HEALTH_EVERY_S
+            self.ctx.loader.submit("health", lambda: queries.health(engine))
 
     def refresh_now(self) -> None:
         self._seen_change = -1
         self._seen_alarm = -1
+        self._health_due = 0.0
         self.tree.refresh_sites()
         self.pulse()
 
     def _loaded(self, key: str, result: object) -> None:
-        if key == "pulse":
+        if key == "health":
             assert isinstance(result, Health)
             self.health = result
             self.status.update(result)
+        elif key == "pulse":
+            assert isinstance(result, queries.Cursors)
             changed = result.change_seq != self._seen_change
             alarm_changed = result.alarm_seq != self._seen_alarm
             self._seen_change = result.change_seq
@@ -182,6 +193,7 @@ class MainWindow(QMainWindow):
                 if self.wall is not None:
                     self.wall.refresh()
         elif key in ("action.poll", "action.focus"):
+            self._health_due = 0.0
             self.pulse()
 
     def _failed(self, key: str, message: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any, cast
 
@@ -78,6 +79,7 @@ class SiteTree(QWidget):
         self.last_refresh_ms = 0.0
         self._pending_rows: list[QPersistentModelIndex] = []
         self._site_due = 0.0
+        self._site_reads = 0
 
     # -- loading --------------------------------------------------------------------------
 
@@ -120,9 +122,23 @@ class SiteTree(QWidget):
         engine = self.ctx.engine
         self._site_due = time.monotonic() + 15.0
 
+        # States and alarms every time; inlet/power/age (a scan of every latest value) on every
+        # fourth call, carried over in between.
+        self._site_reads += 1
+        full = self._site_reads % 4 == 1
+        previous = dict(self.model.site_sum)
+
         def read() -> tuple[dict[int, Summary], int]:
             now = int(time.time())
-            return queries.summaries(engine, "site", now=now), now
+            fresh = queries.summaries(engine, "site", now=now, measures=full)
+            if not full:
+                for sid, s in fresh.items():
+                    old = previous.get(sid)
+                    if old is not None:
+                        fresh[sid] = dataclasses.replace(
+                            s, inlet_c=old.inlet_c, power_w=old.power_w, newest_ts=old.newest_ts
+                        )
+            return fresh, now
 
         self.ctx.loader.submit("tree.sites", read)
 
