@@ -32,6 +32,10 @@ class SimDevice:
     _cache_t: float = -1e18
     _cache: Ctx | None = None
 
+    def invalidate(self) -> None:
+        """Forget the cached state (an incident changed the physics)."""
+        self._cache = None
+
     def context(self, t: float) -> Ctx:
         c = self._cache
         if c is not None and abs(t - self._cache_t) < STATE_CACHE_S:

@@ -336,7 +336,7 @@ class LabHandle:
 
     def _on_event(self, ev: Event, action: str) -> None:
         for dev in self.devices:  # the next read must see the incident, not a cached state
-            dev._cache = None
+            dev.invalidate()
         log.info("lab %s %s (%s)", action, ev.kind, ev.device or f"{ev.site or '*'}/{ev.row}")
         if ev.kind == "hostkey-change" and action == "inject" and ev.device:
             fp = self.ssh.rotate_host_key(ev.device)
