@@ -165,3 +165,13 @@ def test_integer_encoding_is_minimal_twos_complement(value: int) -> None:
     if len(body) > 1:  # minimal: the first 9 bits are not all equal
         first = (body[0] << 1) | (body[1] >> 7)
         assert first not in (0, 0x1FF)
+
+
+def test_hotter_racks_see_warmer_inlet_air(topo: Topology) -> None:
+    ph = Physics(topo)
+    rack = topo.racks()[0]
+    base = ph.supply_air(rack.site.code, rack.row, T0)
+    recirculation = ph.rack_inlet(rack, T0) - base - ph._rack_par[rack.key][0]
+    assert recirculation == pytest.approx(0.0003 * ph.rack_power(rack, T0), abs=0.25)
+    # The memo must not make values depend on what was asked before: a fresh model agrees.
+    assert Physics(topo).rack_inlet(rack, T0 + 0.3) == ph.rack_inlet(rack, T0 + 0.3)

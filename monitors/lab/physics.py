@@ -21,6 +21,7 @@ TWO_PI = 2.0 * math.pi
 ENERGY_EPOCH = 1_704_067_200.0
 AIR_RHO_CP = 1.2 * 1005.0  # J/(m³·K): heat carried by one m³ of air per kelvin
 PEAK_HOUR = 15.0  # local hour of the daily load peak
+RECIRCULATION_C_PER_W = 0.0003  # inlet warming per watt of rack heat (about 1.5 °C at 5 kW)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +120,7 @@ class Physics:
         self._rack_par: dict[str, tuple[float, float]] = {}
         self._row_par: dict[tuple[str, str], tuple[float, float]] = {}
         self._site_par: dict[str, tuple[float, float, float]] = {}
+        self._rack_power_memo: dict[str, tuple[int, float]] = {}
         for site in topo.sites:
             r = _rng(topo.seed, site.code)
             # nominal voltage offset, voltage wave phase, tz offset of the daily cycle (hours)
@@ -194,7 +196,20 @@ class Physics:
             self.supply_air(rack.site.code, rack.row, t)
             + off
             + 0.2 * math.sin(TWO_PI * t / 700 + phi)
+            + RECIRCULATION_C_PER_W * self._rack_power_at_second(rack, t)
         )
+
+    def _rack_power_at_second(self, rack: LabRack, t: float) -> float:
+        # Hot air leaking back to the front grows with the rack's heat. Evaluated at whole
+        # seconds and memoised, so a rack's twenty BMCs do not each re-sum the rack; still a
+        # pure function of t.
+        sec = math.floor(t)
+        hit = self._rack_power_memo.get(rack.key)
+        if hit is not None and hit[0] == sec:
+            return hit[1]
+        value = self.rack_power(rack, float(sec))
+        self._rack_power_memo[rack.key] = (sec, value)
+        return value
 
     @staticmethod
     def fan_fraction(load: float, inlet_c: float) -> float:
