@@ -13,6 +13,7 @@ from typing import cast
 
 from monitors.lab import ber
 from monitors.lab.devices import SimDevice
+from monitors.lab.mib import Mib
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ def answer(
     ctx = dev.context(now)
     names = mib.names
     getters = mib.getters
-    size = mib.__len__()
+    size = len(mib)
     out: list[tuple[bytes, bytes]] = []
     err, err_idx = ber.NO_ERROR, 0
 
@@ -69,7 +70,7 @@ def answer(
                     err, err_idx = ber.NO_SUCH_NAME, n
                     break
                 else:
-                    out.append((ber.encode_oid(oid), bytes((_missing(mib, oid), 0))))
+                    out.append((ber.encode_oid(oid), bytes((_missing(oid), 0))))
         elif req.pdu_type == ber.GETNEXT:
             for n, oid in enumerate(req.oids, 1):
                 i = mib.next_after(oid)
@@ -100,16 +101,14 @@ def answer(
     return msg
 
 
-def _missing(mib: object, oid: ber.Oid) -> int:
+def _missing(oid: ber.Oid) -> int:
+    # A scalar instance (.0) that is absent reads as noSuchInstance, anything else noSuchObject.
     return ber.NO_SUCH_INSTANCE if oid and oid[-1] == 0 else ber.NO_SUCH_OBJECT
 
 
 def _bulk(
-    mib: object, req: ber.Request, value_at: Callable[[int], bytes]
+    mib: Mib, req: ber.Request, value_at: Callable[[int], bytes]
 ) -> list[tuple[bytes, bytes]]:
-    from monitors.lab.mib import Mib
-
-    assert isinstance(mib, Mib)
     size = len(mib)
     names = mib.names
     non_rep = max(0, min(req.non_repeaters, len(req.oids)))
