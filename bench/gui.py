@@ -89,6 +89,31 @@ def generate(path: Path, preset: str, seed: int = 1) -> dict[str, Any]:
     states: list[dict[str, Any]] = []
     servers_left = p["servers"]
     rack_id = dev_id = ser_id = 0
+    counts = {"racks": 0, "devices": 0, "series": 0}
+    first_series: list[dict[str, Any]] = []
+    with engine.begin() as conn:
+        conn.execute(insert(s.Site), sites)
+
+    def flush() -> None:
+        # One site at a time, so 2,000,000 devices never sit in memory as dicts at once.
+        chunk = 50_000
+        if not first_series:
+            first_series.extend(series[:400])
+        counts["racks"] += len(racks)
+        counts["devices"] += len(devices)
+        counts["series"] += len(series)
+        with engine.begin() as conn:
+            for table, rows in (
+                (s.Rack, racks),
+                (s.Device, devices),
+                (s.DeviceState, states),
+                (s.Series, series),
+                (s.Latest, latest),
+            ):
+                for i in range(0, len(rows), chunk):
+                    conn.execute(insert(table), rows[i : i + chunk])
+                rows.clear()
+
     for si, site in enumerate(sites):
         n_racks = racks_per_site if si < p["sites"] - 1 else p["racks"] - racks_per_site * si
         for r in range(n_racks):
@@ -221,22 +246,11 @@ def generate(path: Path, preset: str, seed: int = 1) -> dict[str, Any]:
                             "seq": 1,
                         }
                     )
-    chunk = 50_000
-    with engine.begin() as conn:
-        conn.execute(insert(s.Site), sites)
-        for table, rows in (
-            (s.Rack, racks),
-            (s.Device, devices),
-            (s.DeviceState, states),
-            (s.Series, series),
-            (s.Latest, latest),
-        ):
-            for i in range(0, len(rows), chunk):
-                conn.execute(insert(table), rows[i : i + chunk])
+        flush()
     inventory_s = time.perf_counter() - t0
     # A day of raw samples for the 42 inlet series of the bench rack, through the real writer.
     t1 = time.perf_counter()
-    inlet_ids = [x["id"] for x in series[:400] if x["role"] == "inlet"][:42]
+    inlet_ids = [x["id"] for x in first_series if x["role"] == "inlet"][:42]
     writer = SampleWriter(engine)
     start = now - DAY
     batch: list[tuple[int, int, float]] = []
@@ -253,7 +267,7 @@ def generate(path: Path, preset: str, seed: int = 1) -> dict[str, Any]:
     # One power series with 1,000,000 raw samples (10 s apart, about 116 days).
     million_sid = next(
         x["id"]
-        for x in series[:400]
+        for x in first_series
         if x["metric"] == "power_w" and x["role"] is None and x["channel"] == ""
     )
     n = 1_000_000
@@ -280,10 +294,10 @@ def generate(path: Path, preset: str, seed: int = 1) -> dict[str, Any]:
     return {
         "preset": preset,
         "sites": len(sites),
-        "racks": len(racks),
-        "devices": len(devices),
+        "racks": counts["racks"],
+        "devices": counts["devices"],
         "servers": p["servers"],
-        "series": len(series),
+        "series": counts["series"],
         "inlet_series": inlet_ids,
         "million_series": million_sid,
         "generate_inventory_s": round(inventory_s, 2),
@@ -312,6 +326,7 @@ def child_ours(db: Path, meta: dict[str, Any]) -> dict[str, Any]:
     app = make_app()
     theme.apply_theme(app, "light")
     engine = make_engine(f"sqlite:///{db}")
+    queries.limit_page_cache(engine)
     ctx = Context(engine=engine, url=f"sqlite:///{db}", loader=Loader(app), user="bench")
     win = MainWindow(ctx, restore=False)
     win.resize(1600, 1000)
@@ -411,6 +426,7 @@ def child_ours(db: Path, meta: dict[str, Any]) -> dict[str, Any]:
         cpu.append((time.thread_time() - c) * 1000)
     res["plot_42_repaint_ms"] = float(np.median(times))
     res["plot_42_repaint_cpu_ms"] = float(np.median(cpu))
+    res["rss_before_million_mb"] = rss_mb()
     # Panning a 1,000,000-point series.
     sid = int(meta["million_series"])
     t = time.perf_counter()
@@ -607,7 +623,18 @@ def table(meta: dict[str, Any], ours: dict[str, Any], std: dict[str, Any]) -> st
             std.get("rss_after_load_mb"),
             f"≤ {tg['rss_mb']:.0f}",
         ),
-        fmt_row("peak RSS of the run, MB", ours.get("peak_rss_mb"), std.get("peak_rss_mb"), ""),
+        fmt_row(
+            "RSS after tree, floor map and 42-curve plot, MB",
+            ours.get("rss_before_million_mb"),
+            None,
+            "",
+        ),
+        fmt_row(
+            "peak RSS of the run (incl. the 1M-point read), MB",
+            ours.get("peak_rss_mb"),
+            std.get("peak_rss_mb"),
+            "",
+        ),
         fmt_row("building the tree model, ms", None, std.get("build_ms"), ""),
         fmt_row(
             "filter, one device by name, ms",

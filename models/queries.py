@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Connection, Engine, bindparam, text
+from sqlalchemy import Connection, Engine, bindparam, event, text
 
 # Worst-last ranking of the states shown everywhere; a parent shows its worst child.
 STATES: tuple[str, ...] = ("ok", "unknown", "stale", "warning", "unreachable", "critical")
@@ -145,6 +146,22 @@ def _id_lookup(inv: Inventory, what: str, ident: int) -> int | None:
     return None
 
 
+def limit_page_cache(engine: Engine, mebibytes: int = 16) -> None:
+    """Cap SQLite's page cache per connection for a reader such as the GUI.
+
+    The writer's default (256 MiB per connection) is right for the collector, but a GUI keeps a
+    pooled connection per worker thread and would grow by that much for each of them.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _cache(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA cache_size=-{int(mebibytes) * 1024}")
+        cur.close()
+
+
 def load_inventory(engine: Engine) -> Inventory:
     """Read every site, rack and device once; the GUI keeps this and refreshes only states."""
     with engine.connect() as conn:
@@ -152,54 +169,78 @@ def load_inventory(engine: Engine) -> Inventory:
             SiteInfo(r[0], r[1], r[2], r[3] or "UTC")
             for r in conn.execute(text("SELECT id, code, name, tz FROM site ORDER BY code"))
         )
-        site_pos = {s.id: i for i, s in enumerate(sites)}
         rack_rows = conn.execute(
             text(
                 "SELECT id, site_id, name, row, position, height_u, rated_power_w FROM rack "
                 "ORDER BY site_id, name"
             )
         ).all()
-        dev_rows = conn.execute(
-            text(
+        unracked_sites = {
+            int(r[0])
+            for r in conn.execute(text("SELECT DISTINCT site_id FROM device WHERE rack_id IS NULL"))
+        }
+        by_site: dict[int, list[RackInfo]] = {s.id: [] for s in sites}
+        for r in rack_rows:
+            if r[1] in by_site:
+                by_site[r[1]].append(
+                    RackInfo(r[0], r[1], r[2], r[3] or "", r[4] or 0, r[5] or 42, r[6])
+                )
+        for sid in unracked_sites:
+            if sid in by_site:
+                by_site[sid].append(RackInfo(0, sid, "(unracked)", "", 0, 0, None))
+        for racks_of_site in by_site.values():
+            racks_of_site.sort(key=lambda r: (r.id == 0, _natural(r.name)))
+        racks: list[RackInfo] = []
+        site_rack_start = [0]
+        rack_site: list[int] = []
+        for i, s in enumerate(sites):
+            racks.extend(by_site[s.id])
+            rack_site.extend([i] * len(by_site[s.id]))
+            site_rack_start.append(len(racks))
+        rack_pos = {(r.site_id, r.id): i for i, r in enumerate(racks)}
+        # Streamed into columns through the driver's cursor: holding 2,000,000 row tuples (or
+        # SQLAlchemy Rows) at once would cost hundreds of MB that the allocator keeps.
+        col_rack: list[int] = []
+        col_id: list[int] = []
+        col_u: list[int] = []
+        col_name: list[str] = []
+        col_kind: list[str] = []
+        col_line: list[str] = []
+        cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cur.execute(
                 "SELECT id, site_id, rack_id, name, kind, u_position, address, serial, model "
                 "FROM device ORDER BY site_id, rack_id, u_position DESC, name"
             )
-        ).all()
-    by_site: dict[int, list[RackInfo]] = {s.id: [] for s in sites}
-    for r in rack_rows:
-        if r[1] in by_site:
-            by_site[r[1]].append(
-                RackInfo(r[0], r[1], r[2], r[3] or "", r[4] or 0, r[5] or 42, r[6])
-            )
-    if any(d[2] is None for d in dev_rows):
-        for sid in {d[1] for d in dev_rows if d[2] is None}:
-            if sid in by_site:
-                by_site[sid].append(RackInfo(0, sid, "(unracked)", "", 0, 0, None))
-    for racks_of_site in by_site.values():
-        racks_of_site.sort(key=lambda r: (r.id == 0, _natural(r.name)))
-    racks: list[RackInfo] = []
-    site_rack_start = [0]
-    rack_site: list[int] = []
-    for i, s in enumerate(sites):
-        racks.extend(by_site[s.id])
-        rack_site.extend([i] * len(by_site[s.id]))
-        site_rack_start.append(len(racks))
-    rack_pos = {(r.site_id, r.id): i for i, r in enumerate(racks)}
-    keyed = []
-    for d in dev_rows:
-        ri = rack_pos.get((d[1], d[2] or 0))
-        if ri is not None and d[1] in site_pos:
-            keyed.append((ri, d))
-    keyed.sort(key=lambda t: t[0])  # stable: keeps the U order from SQL within a rack
-    n = len(keyed)
-    device_rack = np.fromiter((k[0] for k in keyed), dtype=np.int64, count=n)
-    device_ids = np.fromiter((k[1][0] for k in keyed), dtype=np.int64, count=n)
-    device_u = np.fromiter(
-        (-1 if k[1][5] is None else k[1][5] for k in keyed), dtype=np.int64, count=n
-    )
-    names = tuple(k[1][3] for k in keyed)
-    kinds = tuple(k[1][4] for k in keyed)
-    lines = [f"{d[3]}\t{d[6] or ''}\t{d[7] or ''}\t{d[8] or ''}".lower() for _, d in keyed]
+            while True:
+                chunk = cur.fetchmany(20_000)
+                if not chunk:
+                    break
+                for d in chunk:
+                    ri = rack_pos.get((d[1], d[2] or 0))
+                    if ri is None:
+                        continue
+                    col_rack.append(ri)
+                    col_id.append(d[0])
+                    col_u.append(-1 if d[5] is None else d[5])
+                    col_name.append(d[3])
+                    col_kind.append(d[4])
+                    col_line.append(f"{d[3]}\t{d[6] or ''}\t{d[7] or ''}\t{d[8] or ''}".lower())
+        finally:
+            cur.close()
+    n = len(col_id)
+    # Stable: keeps the U order from SQL within a rack while putting racks in tree order.
+    order = np.argsort(np.asarray(col_rack, dtype=np.int64), kind="stable")
+    device_rack = np.asarray(col_rack, dtype=np.int64)[order]
+    device_ids = np.asarray(col_id, dtype=np.int64)[order]
+    device_u = np.asarray(col_u, dtype=np.int64)[order]
+    del col_rack, col_id, col_u
+    names = tuple(col_name[i] for i in order)
+    del col_name
+    kinds = tuple(sys.intern(col_kind[i]) for i in order)
+    del col_kind
+    lines = [col_line[i] for i in order]
+    del col_line
     lengths = np.fromiter((len(x) + 1 for x in lines), dtype=np.int64, count=n)
     offsets = np.concatenate(([0], np.cumsum(lengths)[:-1])) if n else np.empty(0, np.int64)
     rack_device_start = np.searchsorted(device_rack, np.arange(len(racks) + 1), side="left")

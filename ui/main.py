@@ -92,6 +92,7 @@ def run(
     if screenshot and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     engine = make_engine(url)
+    queries.limit_page_cache(engine)
     try:
         ok = has_schema(engine)
     except Exception as exc:
