@@ -400,6 +400,55 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 1
 
 
+# -- demo -------------------------------------------------------------------------------------
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    import signal
+    import time
+
+    from models.paths import data_dir
+    from monitors.demo_stack import DemoError, DemoStack
+
+    folder = data_dir() / "demo" / time.strftime("%Y%m%d-%H%M%S")
+    url = args.db or f"sqlite:///{folder / 'rackwatch.db'}"
+    stack = DemoStack(
+        folder,
+        url,
+        sites=args.sites,
+        racks=args.racks,
+        servers=args.servers,
+        interval_s=args.interval,
+        backfill_days=args.backfill,
+    )
+    try:
+        stack.start()
+        site, row = stack.first_row()
+        print(
+            "demo running; inject an incident with:\n"
+            f"  app.py lab --control {stack.lab_dir} inject cooling-failure "
+            f"--site {site} --row {row}\n"
+            "close the window or press Ctrl+C to stop everything",
+            flush=True,
+        )
+        if args.no_gui:
+            stop = time.monotonic() + (args.duration or float("inf"))
+            signal.signal(signal.SIGTERM, lambda *_a: (_ for _ in ()).throw(KeyboardInterrupt()))
+            while time.monotonic() < stop:
+                time.sleep(0.5)
+            return 0
+        from ui.main import run
+
+        return run(url, quit_after_s=args.duration)
+    except DemoError as exc:
+        print(f"rackwatch demo: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stack.stop()
+
+
 # -- parser -----------------------------------------------------------------------------------
 
 
@@ -425,7 +474,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_gui)
 
     p = sub.add_parser("demo", help="start a simulated data hall, collect it and open the GUI")
-    p.set_defaults(func=_not_yet("demo"))
+    p.add_argument("--db", metavar="URL", help="database (default: a fresh SQLite file)")
+    p.add_argument("--sites", type=int, default=2, help="simulated sites (default 2)")
+    p.add_argument("--racks", type=int, default=10, help="racks per site (default 10)")
+    p.add_argument("--servers", type=int, default=20, help="servers per rack (default 20)")
+    p.add_argument("--interval", type=int, default=10, help="poll interval in s (default 10)")
+    p.add_argument("--backfill", type=float, default=1.0, help="days of history (default 1)")
+    p.add_argument("--no-gui", action="store_true", help="run lab and collector only")
+    p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("lab", help="run simulated sites that speak SNMP and SSH on loopback")
     from monitors.lab.cli import add_arguments as add_lab_arguments
