@@ -16,6 +16,7 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from models.db import make_engine
+from models.device_specs import DeviceSpec
 from models.schema import (
     CollectorHeartbeat,
     Device,
@@ -30,6 +31,7 @@ from monitors.collector import Collector, CollectorOptions
 from monitors.credentials import CredentialError
 from monitors.drivers import SnmpDriver, SshDriver
 from monitors.profiles import ProfileSet
+from monitors.readings import PollResult
 from monitors.targets import SnmpCredential, SshCredential
 from tests.daemons import REPO, free_port
 from tests.snmp_daemons import SnmpdAgent, SnmpsimServer, snmpd_agent, snmpsim_captures
@@ -364,3 +366,25 @@ def test_sigkill_mid_batch_keeps_database_intact_and_collection_resumes(
     with Session(make_engine(sqlite_url)) as s:
         beats = s.scalars(select(CollectorHeartbeat.collector_id)).all()
     assert len(beats) == 2
+
+
+def test_apc_rpdu2_power_factor_and_apparent_power(snmpsim_captures: SnmpsimServer) -> None:
+    # Not in the reference system's expectations: checked against the AP8853 capture by hand
+    # (power 1.14 kW, apparent power 1.19 kVA, power factor 0.96 = 1.14 / 1.19).
+    spec = DeviceSpec(
+        1, "pdu", "T1", "R01", 1, "pdu", "127.0.0.1", snmpsim_captures.port, "snmp", None, "apc", 60
+    )
+    driver = _snmp_creds({"apc": "apc_ap8853"})
+
+    async def go() -> PollResult:
+        try:
+            return await driver.poll(spec)
+        finally:
+            await driver.close()
+
+    result = asyncio.run(go())
+    assert result.ok, result.error
+    got = {(r.metric, r.channel): r.value for r in result.readings}
+    assert got[("power_w", "device 1")] == pytest.approx(1140)
+    assert got[("apparent_power_va", "device 1")] == pytest.approx(1190)
+    assert got[("power_factor", "device 1")] == pytest.approx(0.96)
