@@ -388,3 +388,46 @@ def test_apc_rpdu2_power_factor_and_apparent_power(snmpsim_captures: SnmpsimServ
     assert got[("power_w", "device 1")] == pytest.approx(1140)
     assert got[("apparent_power_va", "device 1")] == pytest.approx(1190)
     assert got[("power_factor", "device 1")] == pytest.approx(0.96)
+
+
+def test_collect_workers_two_processes_share_the_devices(
+    engine: Engine, sqlite_url: str, snmpsim_captures: SnmpsimServer, tmp_path: Path
+) -> None:
+    with Session(engine) as s:
+        site, rack = _site(s)
+        for i in range(8):
+            s.add(
+                _device(
+                    site,
+                    rack,
+                    f"pdu-{i}",
+                    address="127.0.0.1",
+                    port=snmpsim_captures.port,
+                    credential="apc",
+                )
+            )
+        s.commit()
+    engine.dispose()
+    env = _collector_env(tmp_path, "apc_ap8853")
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "app.py"),
+            "collect",
+            "--db",
+            sqlite_url,
+            "--once",
+            "--workers",
+            "2",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    with Session(make_engine(sqlite_url)) as s:
+        beats = s.execute(select(CollectorHeartbeat.shard, CollectorHeartbeat.devices)).all()
+        states = s.scalars(select(DeviceState.status)).all()
+    assert sorted(beats) == [("0/2", 4), ("1/2", 4)]
+    assert states == ["ok"] * 8
