@@ -126,6 +126,7 @@ class AlarmMeta:
         self.min_breaker: FloatArray = np.zeros(0)  # NaN unless the rack has feeds A and B
         self.min_feed_w: FloatArray = np.zeros(0)
         self.forecast_sids: list[int] = []
+        self._forecast_set: set[int] = set()
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -259,10 +260,11 @@ class AlarmMeta:
             self.crit_lo[sid] = _nan(lv.low_critical)
             self.hyst[sid] = lv.hysteresis
             self.limit_source[sid] = source
-            if rules.forecast.enabled and lv.critical is not None and sid not in self.forecast_sids:
+            if rules.forecast.enabled and lv.critical is not None and sid not in self._forecast_set:
                 for tg in rules.forecast.targets:
                     if tg.metric == metric and (tg.role is None or tg.role == meta.role):
                         self.forecast_sids.append(sid)
+                        self._forecast_set.add(sid)
                         break
 
     def _levels_for(
