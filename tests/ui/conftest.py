@@ -14,7 +14,7 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"
 os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="rackwatch-test-config-")
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from models.db import make_engine, upgrade
 from tests.ui.dataset import Hall, populate
@@ -36,10 +36,25 @@ def hall_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Hall]
 @pytest.fixture
 def hall_url(hall_template: tuple[Path, Hall], tmp_path: Path) -> str:
     """A private copy of the populated database, so tests may write to it."""
-    src, _ = hall_template
+    src, hall = hall_template
     dst = tmp_path / "hall.db"
     shutil.copyfile(src, dst)
-    return f"sqlite:///{dst}"
+    url = f"sqlite:///{dst}"
+    # Tests that read "now" from the clock must see the hall as just polled, however long the
+    # session has run: move the freshness timestamps forward by the time since populate().
+    delta = int(time.time()) - hall.now
+    if delta > 0:
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            for sql in (
+                "UPDATE device_state SET last_ok_ts = last_ok_ts + :d, "
+                "last_poll_ts = last_poll_ts + :d",
+                "UPDATE latest SET ts = ts + :d",
+                "UPDATE collector_heartbeat SET last_beat_ts = last_beat_ts + :d",
+            ):
+                conn.execute(text(sql), {"d": delta})
+        engine.dispose()
+    return url
 
 
 @pytest.fixture
