@@ -301,9 +301,8 @@ def bench_engine(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     sids, kinds, _ = build_site(engine, racks, 20, code="EN1")
     dev_of = np.array([k[0] for k in kinds], dtype=np.int64)
     ids = np.asarray(sids, dtype=np.int64)
-    base = np.array(
-        [23.0 if m == "temperature_c" else 5.0 if m == "current_a" else 300.0 for _, m, _ in kinds]
-    )
+    typical = {"temperature_c": 23.0, "current_a": 5.0, "humidity_pct": 45.0}
+    base = np.array([typical.get(m, 300.0) for _, m, _ in kinds])
     alarms = AlarmEngine(engine)
     t = time.perf_counter()
     alarms.start(END)

@@ -255,6 +255,44 @@ def _resolve(engine: Engine, scope: Scope) -> tuple[SiteRec, list[int], list[int
         return site, [int(rack)] if rack is not None else [], [int(r[0])]
 
 
+def alarm_window(
+    engine: Engine,
+    alarm_id: int,
+    *,
+    before_s: int = 3600,
+    after_s: int = 900,
+    now: int | None = None,
+) -> tuple[Scope, int, int]:
+    """Default snapshot of an alarm: its rack (else device, else site) over its span + margins."""
+    import time
+
+    with engine.connect() as conn:
+        r = conn.execute(
+            text(
+                "SELECT a.raised_ts, a.cleared_ts, s.code, r.name, d.name FROM alarm a "
+                "LEFT JOIN device d ON d.id = a.device_id "
+                "LEFT JOIN rack r ON r.id = COALESCE(a.rack_id, d.rack_id) "
+                "LEFT JOIN site s ON s.id = COALESCE(a.site_id, r.site_id, d.site_id) "
+                "WHERE a.id = :a"
+            ),
+            {"a": alarm_id},
+        ).first()
+    if r is None:
+        raise SnapshotError(f"alarm {alarm_id} does not exist")
+    raised, cleared, site, rack, device = r
+    if rack and site:
+        scope = Scope("rack", f"{site}/{rack}")
+    elif device and site:
+        scope = Scope("device", f"{site}/{device}")
+    elif site:
+        scope = Scope("site", site)
+    else:
+        raise SnapshotError(f"alarm {alarm_id} is not tied to a site, rack or device")
+    t = int(time.time()) if now is None else int(now)
+    end = min(t, int(cleared or t) + after_s)
+    return scope, int(raised) - before_s, max(end, int(raised) + 60)
+
+
 def gather(
     engine: Engine,
     scope: Scope,

@@ -450,15 +450,14 @@ class AlarmEngine:
             self.dev_ok_ts[ids[ok]] = np.maximum(self.dev_ok_ts[ids[ok]], tss[ok])
             if not rules.unreachable_enabled:
                 continue
-            sev = np.fromiter(
-                (
-                    SEVERITY_LEVEL[rules.unreachable_severity.get(self._kind(d), "warning")]
-                    for d in rnd
-                ),
-                dtype=np.int8,
-                count=len(rnd),
-            )
-            cand = np.where(ok, 0, sev).astype(np.int8)
+            cand = np.zeros(len(rnd), dtype=np.int8)
+            if not ok.all():
+                # Severity by device kind, looked up only for the failed polls.
+                bad = np.flatnonzero(~ok)
+                cand[bad] = [
+                    SEVERITY_LEVEL[rules.unreachable_severity.get(self._kind(int(d)), "warning")]
+                    for d in ids[bad].tolist()
+                ]
             changed, old, new = self.unreach_lv.update(ids, cand)
             for d, o, n in zip(changed.tolist(), old.tolist(), new.tolist(), strict=True):
                 res = rnd[d]

@@ -21,6 +21,7 @@ from models.db import upgrade
 from models.snapshot_data import (
     ExportCancelled,
     SnapshotError,
+    alarm_window,
     iso_utc,
     parse_scope,
     verify_snapshot,
@@ -248,3 +249,16 @@ def test_bad_scope_and_window_are_explained(incident: Rig, tmp_path: Path) -> No
     assert res.returncode == 2 and "--start 'yesterday'" in res.stderr
     missing = _app("verify", str(tmp_path / "absent.zip"))
     assert missing.returncode != 0 and "not a readable zip" in missing.stderr
+
+
+def test_alarm_window_defaults_to_its_rack_and_span(incident: Rig) -> None:
+    crit = next(a for a in incident.alarms_rows() if a.rule == "temperature")
+    scope, start, end = alarm_window(incident.engine, crit.id, now=END + 7200)
+    assert str(scope) == "rack:S1/R02"
+    assert start == crit.raised_ts - 3600
+    assert end == END + 7200  # still open: up to now
+    forecast = next(a for a in incident.alarms_rows() if a.rule == "forecast")
+    _, _, fend = alarm_window(incident.engine, forecast.id, now=END + 7200)
+    assert fend == forecast.cleared_ts + 900
+    with pytest.raises(SnapshotError, match="alarm 9999 does not exist"):
+        alarm_window(incident.engine, 9999)
