@@ -194,8 +194,9 @@ def apply_changes(
             conn.execute(
                 text(
                     "UPDATE alarm SET severity = :sev, state = :st, message = :msg, value = :val, "
-                    "threshold = :thr, seq = :s, shelved_until = CASE WHEN :st = 'shelved' "
-                    "THEN shelved_until ELSE NULL END WHERE id = :a"
+                    "threshold = :thr, seq = :s"
+                    + ("" if state == "shelved" else ", shelved_until = NULL")
+                    + " WHERE id = :a"
                 ),
                 {
                     "sev": c.severity,

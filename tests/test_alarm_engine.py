@@ -326,3 +326,23 @@ def test_bad_rules_file_names_file_and_key(tmp_path: Path) -> None:
         load_rules(path)
     with pytest.raises(RulesError, match="critical is below warning"):
         rules_from_mapping({"humidity": {"warning": 90, "critical": 80}})
+
+
+def test_lifecycle_on_each_backend(db_url: str) -> None:
+    rig = Rig(db_url)
+    try:
+        t = _run(rig, [28.0] * 3)
+        [a] = _by_rule(rig, "temperature")
+        acknowledge_alarm(rig.engine, a.id, "li.wei", "looking", now=t)
+        t = _run(rig, [33.0] * 3, t)
+        t = _run(rig, [22.0] * 3, t)
+        [a] = _by_rule(rig, "temperature")
+        assert (a.severity, a.state) == ("critical", "cleared")
+        assert [e.action for e in rig.events(a.id)] == [
+            "raise",
+            "acknowledge",
+            "escalate",
+            "clear",
+        ]
+    finally:
+        rig.close()

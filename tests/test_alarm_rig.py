@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, text
 
+from models import pg_store
 from models import schema as s
 from models.db import make_engine
 from models.device_specs import load_device_specs
@@ -75,6 +76,14 @@ class Rig:
     def __init__(self, url: str, rules: Mapping[str, Any] | None = None, racks: int = 1) -> None:
         self.url = url
         self.engine = make_engine(url)
+        if self.engine.dialect.name == "postgresql":
+            # The generic SampleWriter does not create PostgreSQL partitions on demand.
+            raw = self.engine.raw_connection()
+            try:
+                pg_store.ensure_partitions(raw.cursor(), T0 - 86_400, T0 + 2 * 86_400)
+                raw.commit()
+            finally:
+                raw.close()
         self.ids = build_site(self.engine, racks=racks)
         self.alarms = AlarmEngine(
             self.engine, rules_from_mapping(rules or {}), housekeeping_s=0.0, reload_min_s=0.0

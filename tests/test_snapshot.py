@@ -262,3 +262,24 @@ def test_alarm_window_defaults_to_its_rack_and_span(incident: Rig) -> None:
     assert fend == forecast.cleared_ts + 900
     with pytest.raises(SnapshotError, match="alarm 9999 does not exist"):
         alarm_window(incident.engine, 9999)
+
+
+def test_export_on_each_backend(db_url: str, tmp_path: Path) -> None:
+    from ui.snapshot_export import ensure_gui_app, export_snapshot
+
+    ensure_gui_app()
+    rig = Rig(db_url)
+    try:
+        t = T0
+        for i in range(20):
+            rig.rack_poll(t, inlet=33.0 if i >= 10 else 23.0)
+            t += STEP
+        res = export_snapshot(rig.engine, parse_scope("rack:R01"), T0, t, tmp_path / "s.zip")
+        assert res.alarms == 1 and res.sample_rows == 20 * 10
+        with zipfile.ZipFile(res.path) as zf:
+            rows = list(csv.reader(io.StringIO(zf.read("data/samples.csv").decode())))
+        inlet = [r for r in rows if r[4] == "temperature_c"]
+        assert inlet[0][0] == iso_utc(T0) and float(inlet[-1][6]) == 33.0
+        assert verify_snapshot(res.path).ok
+    finally:
+        rig.close()
