@@ -410,7 +410,9 @@ def _summaries_where(
     counts: dict[int, dict[str, int]] = {}
     for k, st, n in q(
         f"SELECT {key} AS k, {_STATE_SQL} AS st, count(*) FROM device d "
-        f"LEFT JOIN device_state ds ON ds.device_id = d.id WHERE {where} GROUP BY k, st"
+        # Passive devices (protocol none) are inventory only: they do not roll up as unknown.
+        f"LEFT JOIN device_state ds ON ds.device_id = d.id WHERE {where} "
+        "AND d.protocol <> 'none' GROUP BY k, st"
     ):
         counts.setdefault(int(k), {})[st] = int(n)
     measures: dict[int, tuple[Any, ...]] = {}
@@ -1122,7 +1124,8 @@ def health(engine: Engine, now: int | None = None, dead_after_s: int = 60) -> He
         for st, n in conn.execute(
             text(
                 f"SELECT {_STATE_SQL} AS st, count(*) FROM device d "
-                "LEFT JOIN device_state ds ON ds.device_id = d.id WHERE d.enabled GROUP BY st"
+                "LEFT JOIN device_state ds ON ds.device_id = d.id "
+                "WHERE d.enabled AND d.protocol <> 'none' GROUP BY st"
             ),
             {"now": t},
         ):

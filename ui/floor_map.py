@@ -8,6 +8,7 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
+    QFontMetrics,
     QHelpEvent,
     QLinearGradient,
     QMouseEvent,
@@ -103,7 +104,11 @@ class FloorMapWidget(QWidget):
         if data is None or not data.tiles:
             return [], QRectF(), 0.0
         legend_w = 110.0 * self.scale
-        label_w = 34.0 * self.scale
+        row_font = QFont(self.font())
+        row_font.setBold(True)
+        row_font.setPointSizeF(14.0 * self.scale)
+        longest = max(data.rows, key=len, default="")
+        label_w = QFontMetrics(row_font).horizontalAdvance(longest) + 12.0
         area = QRectF(8 + label_w, 8, self.width() - 24 - label_w - legend_w, self.height() - 16)
         rows = list(data.rows)
         by_row: dict[str, list[RackTile]] = {r: [] for r in rows}
@@ -126,7 +131,8 @@ class FloorMapWidget(QWidget):
         gap = 0.35
         cell_w = area.width() / cols
         cell_h = area.height() / (nrows + gap * (nrows - 1) + 0.0001)
-        size = min(cell_w, cell_h / 1.3)
+        # Capped, so a site of four racks does not show four posters.
+        size = min(cell_w, cell_h / 1.3, 120.0 * self.scale)
         tile_w, tile_h = size * 0.92, size * 1.3 * 0.92
         total_w = cols * size
         x0 = area.left() + max(0.0, (area.width() - total_w) / 2)

@@ -85,3 +85,16 @@ def series_label(metric: str, channel: str, role: str | None) -> str:
     if role and role.lower() not in channel.lower():
         text += f" ({role})"
     return text
+
+
+def common_prefix(names: list[str]) -> str:
+    """The shared leading part of device names, cut at a separator ("ga1-r01-01-")."""
+    if len(set(names)) < 2:
+        return ""
+    first, last = min(names), max(names)
+    n = 0
+    while n < min(len(first), len(last)) and first[n] == last[n]:
+        n += 1
+    prefix = first[:n]
+    cut = max(prefix.rfind("-"), prefix.rfind("_"), prefix.rfind("."))
+    return prefix[: cut + 1] if cut >= 0 else ""

@@ -84,6 +84,7 @@ def run(
     theme_name: str | None = None,
     size: tuple[int, int] = (1600, 1000),
     timeout_s: float = 120.0,
+    quit_after_s: float | None = None,
 ) -> int:
     err = check_view(view)
     if err:
@@ -131,6 +132,8 @@ def run(
             print(f"rackwatch gui: {err}", file=sys.stderr)
             return 2
     if not screenshot:
+        if quit_after_s:
+            QTimer.singleShot(int(quit_after_s * 1000), win.close)
         rc = app.exec()
         engine.dispose()
         return int(rc)

@@ -34,6 +34,21 @@ MAX_POINTS = 2000
 BAND_LIMIT = 8
 
 
+def threshold_levels(rows: tuple[SeriesRow, ...]) -> list[tuple[str, float]]:
+    """One line per kind: the lowest upper and the highest lower limit among the series."""
+    out: list[tuple[str, float]] = []
+    for kind, values, pick in (
+        ("warning", [r.effective_warn_high for r in rows], min),
+        ("critical", [r.effective_crit_high for r in rows], min),
+        ("warning", [r.warn_low for r in rows], max),
+        ("critical", [r.crit_low for r in rows], max),
+    ):
+        present = [v for v in values if v is not None]
+        if present:
+            out.append((kind, pick(present)))
+    return out
+
+
 class TzAxis(pg.DateAxisItem):
     """A date axis showing wall-clock time of the site's zone (offset taken at load time)."""
 
@@ -86,6 +101,8 @@ class PlotPanel(QWidget):
         self._bands: list[Any] = []
         self._lines: list[pg.InfiniteLine] = []
         self._arrays: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._levels: list[float] = []
+        self._prefix = ""
         self._loading_tail = False
 
         self.mode = QComboBox(self)
@@ -336,6 +353,7 @@ class PlotPanel(QWidget):
         self._arrays.clear()
         self.legend.clear()
         colors = theme.plot_colors(len(data.rows))
+        self._prefix = fmt.common_prefix([r.device_name for r in data.rows])
         band = len(data.rows) <= BAND_LIMIT
         resolution = 0
         points = 0
@@ -368,38 +386,29 @@ class PlotPanel(QWidget):
             item.addItem(curve)
             self._curves[row.id] = curve
             self._arrays[row.id] = (x, y)
-        seen: set[tuple[str, float]] = set()
-        for row in data.rows:
-            for kind, value in (
-                ("warning", row.effective_warn_high),
-                ("critical", row.effective_crit_high),
-                ("warning", row.warn_low),
-                ("critical", row.crit_low),
-            ):
-                if value is None or (kind, value) in seen:
-                    continue
-                seen.add((kind, value))
-                ln = pg.InfiniteLine(
-                    pos=value,
-                    angle=0,
-                    movable=False,
-                    pen=pg.mkPen(
-                        theme.SEVERITY_COLORS[kind], width=1.2, style=Qt.PenStyle.DashLine
-                    ),
-                    label=f"{kind} {value:g}",
-                    labelOpts={
-                        "position": 0.06,
-                        "anchors": [(0, 1), (0, 1)],
-                        "color": theme.SEVERITY_COLORS[kind],
-                    },
-                )
-                item.addItem(ln)
-                self._lines.append(ln)
+        levels = threshold_levels(data.rows)
+        for kind, value in levels:
+            ln = pg.InfiniteLine(
+                pos=value,
+                angle=0,
+                movable=False,
+                pen=pg.mkPen(theme.SEVERITY_COLORS[kind], width=1.2, style=Qt.PenStyle.DashLine),
+                label=f"{kind} {value:g}",
+                labelOpts={
+                    "position": 0.06,
+                    "anchors": [(0, 1), (0, 1)],
+                    "color": theme.SEVERITY_COLORS[kind],
+                },
+            )
+            # Lines never drive the range: a far-away limit would flatten every curve.
+            item.addItem(ln, ignoreBounds=True)
+            self._lines.append(ln)
+        self._levels = [v for _k, v in levels]
         unit = data.rows[0].unit if data.rows else ""
         item.setLabel("left", unit)
         vb = item.getViewBox()
         vb.setXRange(data.start, data.end, padding=0.01)
-        vb.enableAutoRange(axis="y")
+        self._fit_y()
         src = (
             self.tr("raw samples")
             if resolution == 0
@@ -415,19 +424,32 @@ class PlotPanel(QWidget):
             else self.tr("No series to plot for this choice")
         )
 
+    def _fit_y(self) -> None:
+        """Y range of the data, widened to show thresholds that are near it."""
+        vals = [a[1] for a in self._arrays.values() if len(a[1])]
+        vb = self.item.getViewBox()
+        if not vals:
+            vb.enableAutoRange(axis="y")
+            return
+        lo = min(float(np.nanmin(v)) for v in vals)
+        hi = max(float(np.nanmax(v)) for v in vals)
+        span = max(hi - lo, 1e-6)
+        for level in self._levels:
+            if lo - span <= level <= hi + max(span, 10.0):
+                lo, hi = min(lo, level), max(hi, level)
+        vb.setYRange(lo, hi, padding=0.08)
+
     def _label(self, row: SeriesRow, n: int) -> str:
+        name = row.device_name
+        if self._prefix and name.startswith(self._prefix):
+            name = name[len(self._prefix) :]
         if self.current_mode().startswith("rack"):
-            name = row.device_name
-            if "-" in name:
-                name = name.split("-", 2)[-1]
-            ch = (
-                row.channel
-                if row.channel.lower() not in ("", "total") and row.role != "inlet"
-                else ""
-            )
+            ch = row.channel
+            if ch.lower() in ("", "total") or row.role == "inlet":
+                ch = ""
             return f"{name} {ch}".strip()
         label = fmt.series_label(row.metric, row.channel, row.role)
-        return label if n > 1 else f"{row.device_name} {label}"
+        return label if n > 1 else f"{name} {label}"
 
     def _append(self, hist: dict[int, History], now: int) -> None:
         assert self.data is not None
@@ -442,6 +464,7 @@ class PlotPanel(QWidget):
         self.data = PlotData(self.data.token, self.data.rows, self.data.hist, self.data.start, now)
         if self.live.isChecked():
             self.item.getViewBox().setXRange(now - self.span, now, padding=0.01)
+            self._fit_y()
 
     # -- interaction ------------------------------------------------------------------------
 

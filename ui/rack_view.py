@@ -57,12 +57,14 @@ class RackElevation(QWidget):
         self.setMinimumWidth(260)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
         self._boxes: list[tuple[QRectF, DeviceSlot]] = []
+        self._prefix = ""
 
     def sizeHint(self) -> QSize:
         return QSize(320, 42 * 16 + 40)
 
     def set_contents(self, contents: RackContents, now: int) -> None:
         self.contents = contents
+        self._prefix = fmt.common_prefix([d.name for d in contents.devices])
         self.now = now
         self.update()
 
@@ -177,8 +179,8 @@ class RackElevation(QWidget):
         p.setFont(font)
         p.setPen(theme.text_color_for(fill))
         name = dev.name
-        if self.contents and name.startswith(self.contents.rack.name + "-"):
-            name = name[len(self.contents.rack.name) + 1 :]
+        if self._prefix and name.startswith(self._prefix):
+            name = name[len(self._prefix) :]
         right = ""
         if s is not None and s.inlet_c is not None:
             right = f"{s.inlet_c:.1f} °C"
@@ -239,6 +241,7 @@ class PduPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.pdus: tuple[PduLoad, ...] = ()
+        self._label_w = 44.0
         self.setMinimumHeight(120)
 
     def set_pdus(self, pdus: tuple[PduLoad, ...]) -> None:
@@ -270,6 +273,10 @@ class PduPanel(QWidget):
         bold.setBold(True)
         y = 8.0
         w = self.width() - 16.0
+        labels = [ph.label for pdu in self.pdus for ph in pdu.phases] or [""]
+        fm = self.fontMetrics()
+        self._label_w = float(min(max(fm.horizontalAdvance(t) for t in labels) + 10, w * 0.3))
+        self._label_w = max(self._label_w, 40.0)
         for pdu in self.pdus:
             p.setFont(bold)
             p.setPen(text)
@@ -309,12 +316,13 @@ class PduPanel(QWidget):
         unit: str,
     ) -> None:
         text = self.palette().text().color()
-        label_w = 44.0
-        value_w = 120.0
+        label_w = self._label_w
+        value_w = 140.0
         bar = QRectF(r.left() + label_w, r.top() + 2, r.width() - label_w - value_w, r.height() - 4)
         p.setPen(text)
+        shown = self.fontMetrics().elidedText(label, Qt.TextElideMode.ElideRight, int(label_w) - 6)
         p.drawText(
-            QRectF(r.left(), r.top(), label_w, r.height()), Qt.AlignmentFlag.AlignVCenter, label
+            QRectF(r.left(), r.top(), label_w, r.height()), Qt.AlignmentFlag.AlignVCenter, shown
         )
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(QColor(128, 128, 128, 70))
