@@ -160,6 +160,7 @@ class Checker:
         self.profiles = profiles
         self._zones: dict[str, bool] = {}
         self._hosts: dict[str, str | None] = {}
+        self._shared: dict[str, str] = {}
 
     def fail(self, line: int, key: str, message: str) -> None:
         self.problems.append(Problem(self.display, line, key, message))
@@ -174,6 +175,13 @@ class Checker:
             return None
         self.fail(line, key, f"expected a text value, got {_kind(raw)}")
         return None
+
+    def shared(self, value: str | None) -> str | None:
+        """One object per distinct value for fields that repeat (model, credential): at two
+        million devices separate copies would cost hundreds of MB."""
+        if value is None or len(value) > 64:
+            return value
+        return self._shared.setdefault(value, value)
 
     def name(self, raw: Any, line: int, key: str, *, max_len: int = 200) -> str | None:
         value = self.text(raw, line, key, max_len=max_len)
@@ -228,10 +236,11 @@ class Checker:
         if value is None:
             return None
         options = tuple(choices)
-        if value not in options:
-            self.fail(line, key, f"{value!r} is not one of {', '.join(options)}")
-            return None
-        return value
+        for option in options:
+            if option == value:
+                return option  # the shared constant, not one string object per device
+        self.fail(line, key, f"{value!r} is not one of {', '.join(options)}")
+        return None
 
     def pattern(
         self, raw: Any, line: int, key: str, regex: re.Pattern[str], what: str
