@@ -358,3 +358,13 @@ def drop_old_rollup_partitions(conn: Connection, res: int, cutoff_ts: int) -> li
     if res not in ROLLUP_RESOLUTIONS:
         raise ValueError(f"rollup resolution {res} has no partitions (known: {ROLLUP_RESOLUTIONS})")
     return _drop_before(conn, f"rollup_{res}", cutoff_ts)
+
+
+def apply_retention(
+    conn: Connection, raw_cutoff: int, rollup_cutoffs: dict[int, int]
+) -> dict[str, int]:
+    """Drop sample and rollup partitions older than their cutoffs; returns counts dropped."""
+    out = {"sample_partitions": len(drop_old_partitions(conn, raw_cutoff))}
+    for res, cutoff in sorted(rollup_cutoffs.items()):
+        out[f"rollup_{res}_partitions"] = len(drop_old_rollup_partitions(conn, res, cutoff))
+    return out

@@ -12,6 +12,8 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Engine, text
 
+from models import pg_store
+
 RAW = 0
 RES_5M = 300
 RES_1H = 3600
@@ -191,6 +193,8 @@ class SampleWriter:
             "sum = rollup.sum + excluded.sum, count = rollup.count + excluded.count"
         )
         self._sql_seq = "UPDATE counter SET value = value + 1 WHERE name = 'change' RETURNING value"
+        # PostgreSQL: COPY into daily partitions (models/pg_store.py), duplicates handled there.
+        self._pg = engine.dialect.name == "postgresql"
 
     def _sql_latest(self, seq: int) -> str:
         p = self._p
@@ -263,6 +267,9 @@ class SampleWriter:
             raw.close()
 
     def _insert_samples(self, cur: Any, rows: list[Row], tolerant: bool) -> None:
+        if self._pg:
+            pg_store.insert_samples(cur, rows)
+            return
         sql = self._sql_sample
         if tolerant:
             sql += " ON CONFLICT (series_id, ts) DO NOTHING"
@@ -467,6 +474,14 @@ def _split(ids: list[int], rows: Sequence[Any], resolution: int, source: str) ->
 def apply_retention(engine: Engine, now: int, retention: Retention | None = None) -> dict[str, int]:
     """Delete what is older than each resolution's retention; returns rows deleted per table."""
     keep = retention or Retention()
+    if engine.dialect.name == "postgresql":
+        # Drops whole day/month partitions; returns partitions dropped, not rows.
+        with engine.begin() as conn:
+            return pg_store.apply_retention(
+                conn,
+                now - keep.raw_s,
+                {r: now - keep.for_resolution(r) for r in ROLLUP_RESOLUTIONS},
+            )
     deleted: dict[str, int] = {}
     with engine.begin() as conn:
         res = conn.execute(text("DELETE FROM sample WHERE ts < :c"), {"c": now - keep.raw_s})
