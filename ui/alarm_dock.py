@@ -191,6 +191,7 @@ class NoteDialog(QDialog):
 
 class AlarmPanel(QWidget):
     rack_chosen = Signal(int, int)  # rack id, device id (0 when none)
+    new_critical = Signal(object)  # tuple of AlarmRow raised since the previous read
     message = Signal(str)
 
     def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
@@ -245,6 +246,7 @@ class AlarmPanel(QWidget):
         self._all: tuple[AlarmRow, ...] = ()
         self.loaded = False
         self.seen_seq = -1
+        self._known_critical: set[int] = set()
         ctx.loader.loaded.connect(self._loaded)
         ctx.loader.failed.connect(self._failed)
         self._update_buttons()
@@ -260,7 +262,13 @@ class AlarmPanel(QWidget):
         if key == "alarms":
             rows, now = cast(tuple[tuple[AlarmRow, ...], int], result)
             self.model.now = now
+            crit = {a.id for a in rows if a.state == "active" and a.severity == "critical"}
+            # The first read is the backlog, not news.
+            fresh = tuple(a for a in rows if a.id in crit - self._known_critical)
+            self._known_critical |= crit
             self._apply(rows)
+            if self.loaded and fresh:
+                self.new_critical.emit(fresh)
             self.loaded = True
         elif key in ("alarm.ack", "alarm.shelve"):
             self.refresh()

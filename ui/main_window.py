@@ -57,6 +57,7 @@ class MainWindow(QMainWindow):
         self._seen_alarm = -1
         self._last_floor = 0.0
         self._health_due = 0.0
+        self.announced = 0
         self._pending_rack: tuple[int, int | None] | None = None
 
         self.tree = SiteTree(ctx, self)
@@ -89,6 +90,7 @@ class MainWindow(QMainWindow):
         self.floor.wall_requested.connect(self.toggle_wall)
         self.alarms.rack_chosen.connect(lambda r, d: self.open_rack(r, d or None, reveal=True))
         self.alarms.message.connect(self.show_message)
+        self.alarms.new_critical.connect(self._announce)
         self.rack.message.connect(self.show_message)
         ctx.loader.loaded.connect(self._loaded)
         ctx.loader.failed.connect(self._failed)
@@ -151,6 +153,18 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentIndex(TAB_FLOOR)
         self.floor.show_site(site_id)
         self.settings.setValue("view/site", site_id)
+
+    def _announce(self, alarms: tuple[queries.AlarmRow, ...]) -> None:
+        """New critical alarms: say so in the status bar, flash the taskbar, beep unless muted."""
+        first = alarms[0]
+        text = self.tr("New critical alarm: %1").replace("%1", f"{first.rack_name} {first.message}")
+        if len(alarms) > 1:
+            text += self.tr(" (+%1 more)").replace("%1", str(len(alarms) - 1))
+        self.statusBar().showMessage(text, 15000)
+        QApplication.alert(self, 0)
+        if not self.mute_action.isChecked():
+            QApplication.beep()
+        self.announced += len(alarms)
 
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 6000)
@@ -302,6 +316,15 @@ class MainWindow(QMainWindow):
                 sub, self.tr(label), lambda s=secs: self.rack.plot.set_span(s), f"Alt+{i + 1}"
             )
         m = mb.addMenu(self.tr("&Alarms"))
+        self.mute_action = QAction(self.tr("&Mute alarm sound"), self, checkable=True)
+        self.mute_action.setShortcut(QKeySequence("Ctrl+M"))
+        self.mute_action.setChecked(str(self.settings.value("alarms/muted", "false")) == "true")
+        self.mute_action.toggled.connect(
+            lambda on: self.settings.setValue("alarms/muted", "true" if on else "false")
+        )
+        self.shortcut_list.append(("Ctrl+M", self.tr("Mute alarm sound")))
+        m.addAction(self.mute_action)
+        self.addAction(self.mute_action)
         self._action(
             m, self.tr("&Acknowledge selected…"), self.alarms.acknowledge_selected, "Ctrl+K"
         )

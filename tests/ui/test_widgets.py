@@ -177,3 +177,37 @@ def test_main_window_views_shortcuts_and_settings(
     assert win.wall is None
     wait_idle(ctx)
     win.close()
+
+
+def test_new_critical_alarm_is_announced_once(
+    ctx: Any, hall: Hall, qtbot: Any, wait_idle: Callable[[Any], None], hall_engine: Engine
+) -> None:
+    from ui.main_window import MainWindow
+
+    win = MainWindow(ctx, restore=False)
+    qtbot.addWidget(win)
+    win.show()
+    win.start()
+    qtbot.waitUntil(lambda: win.alarms.loaded, timeout=30_000)
+    assert win.announced == 0  # the backlog at start-up is not news
+    rid = hall.rack_ids[hall.hot_rack]
+    with hall_engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO alarm (rule, key, severity, state, rack_id, message, raised_ts, seq) "
+                "VALUES ('temperature.inlet', 'k-new', 'critical', 'active', :r, "
+                "'inlet 34 °C above 32 °C', :t, 100000)"
+            ),
+            {"r": rid, "t": hall.now},
+        )
+    win.mute_action.setChecked(True)
+    with qtbot.waitSignal(win.alarms.new_critical, timeout=30_000) as blocker:
+        win.pulse()
+    assert [a.message for a in blocker.args[0]] == ["inlet 34 °C above 32 °C"]
+    assert win.announced == 1
+    assert "New critical alarm" in win.statusBar().currentMessage()
+    assert str(win.settings.value("alarms/muted")) == "true"
+    win.alarms.refresh()
+    wait_idle(ctx)
+    assert win.announced == 1
+    win.close()
