@@ -21,9 +21,9 @@ from models.store import History, history
 SCOPE_KINDS = ("site", "rack", "device")
 MANIFEST = "manifest.json"
 FORMAT = "rackwatch-snapshot/1"
-# Above this many raw rows, series outside the racks with alarms are exported as 5-minute
-# averages: a site-day of raw samples is gigabytes nobody reads, the incident racks stay raw.
-RAW_ROW_BUDGET = 3_000_000
+# Above this many raw rows, series outside the affected racks are exported as rollup means:
+# a site-day of raw samples is gigabytes nobody reads, while the incident racks stay raw.
+RAW_ROW_BUDGET = 2_000_000
 SAMPLE_COLUMNS = (
     "time_utc",
     "site",
@@ -500,24 +500,60 @@ def _stats(engine: Engine, data: SnapshotData) -> None:
         data.rack_power_max[r] = rack_pdu.get(r, rack_srv.get(r, 0.0))
 
 
+def _ceil(t: int, res: int) -> int:
+    return t + (-t) % res
+
+
 def _aggregate(
     engine: Engine, ids: Sequence[int], start: int, end: int
 ) -> dict[int, tuple[float, float]]:
-    """Mean and max per series over the window (raw samples)."""
-    out: dict[int, tuple[float, float]] = {}
+    """Mean and max per series over the window.
+
+    Whole hours come from the 1-h rollups, whole 5-minute buckets around them from the
+    5-min rollups (both exact: they keep max, sum and count), and the ragged edges plus
+    the newest bucket (possibly still open in the collector) from raw samples. Scanning a
+    site-day of raw samples would cost seconds.
+    """
+    a5 = _ceil(start, 300)
+    b5 = end - end % 300 - 300
+    ranges: list[tuple[str, int, int]] = []  # (source, lo inclusive, hi exclusive)
+    if b5 - a5 >= 1800:
+        a60, b60 = _ceil(a5, 3600), b5 - b5 % 3600
+        if b60 > a60:
+            ranges += [("r3600", a60, b60), ("r300", a5, a60), ("r300", b60, b5)]
+        else:
+            ranges.append(("r300", a5, b5))
+        ranges += [("raw", start, a5), ("raw", b5, end + 1)]
+    else:
+        ranges.append(("raw", start, end + 1))
+    parts: dict[int, list[tuple[float, float, int]]] = defaultdict(list)
     with engine.connect() as conn:
         for i in range(0, len(ids), 900):
             chunk = ",".join(str(int(x)) for x in ids[i : i + 900])
             if not chunk:
                 continue
-            for sid, mean, peak in conn.execute(
-                text(
-                    f"SELECT series_id, avg(value), max(value) FROM sample WHERE series_id IN "
-                    f"({chunk}) AND ts >= :s AND ts <= :e GROUP BY series_id"
-                ),
-                {"s": start, "e": end},
-            ):
-                out[int(sid)] = (float(mean), float(peak))
+            for source, lo, hi in ranges:
+                if hi <= lo:
+                    continue
+                if source == "raw":
+                    sql = (
+                        "SELECT series_id, sum(value), max(value), count(*) FROM sample "
+                        f"WHERE series_id IN ({chunk}) AND ts >= :lo AND ts < :hi "
+                        "GROUP BY series_id"
+                    )
+                else:
+                    sql = (
+                        "SELECT series_id, sum(sum), max(max), sum(count) FROM rollup "
+                        f"WHERE series_id IN ({chunk}) AND res = {int(source[1:])} "
+                        "AND bucket >= :lo AND bucket < :hi GROUP BY series_id"
+                    )
+                for sid, total, peak, n in conn.execute(text(sql), {"lo": lo, "hi": hi}):
+                    if n:
+                        parts[int(sid)].append((float(total), float(peak), int(n)))
+    out: dict[int, tuple[float, float]] = {}
+    for sid, got in parts.items():
+        n = sum(g[2] for g in got)
+        out[sid] = (sum(g[0] for g in got) / n, max(g[1] for g in got))
     return out
 
 
@@ -665,32 +701,24 @@ def _csv_field(v: str) -> str:
     return v
 
 
-def sample_plan(engine: Engine, data: SnapshotData) -> tuple[list[int], list[int]]:
-    """Series exported raw and series exported as 5-minute averages (see RAW_ROW_BUDGET)."""
-    ids = [s.id for s in data.series]
-    if not ids:
-        return [], []
-    with engine.connect() as conn:
-        total = 0
-        for i in range(0, len(ids), 900):
-            chunk = ",".join(str(x) for x in ids[i : i + 900])
-            total += int(
-                conn.execute(
-                    text(
-                        f"SELECT count(*) FROM sample WHERE series_id IN ({chunk}) "
-                        "AND ts >= :s AND ts <= :e"
-                    ),
-                    {"s": data.start, "e": data.end},
-                ).scalar()
-                or 0
-            )
-    if total <= RAW_ROW_BUDGET:
-        return ids, []
+def sample_plan(data: SnapshotData) -> list[tuple[int, int]]:
+    """(series id, resolution) in export order: 0 = raw, 300 / 3600 = rollup means.
+
+    Everything raw while the estimated rows fit RAW_ROW_BUDGET; otherwise the affected
+    racks stay raw and the rest of the scope takes the finest rollup that fits.
+    """
+    interval = {d.id: max(1, d.poll_interval_s) for d in data.devices}
+    span = max(1, data.end - data.start)
+    est = sum(span // interval[s.device_id] + 1 for s in data.series)
+    if est <= RAW_ROW_BUDGET:
+        return [(s.id, 0) for s in data.series]
     affected = set(data.affected_rack_ids)
     dev_rack = {d.id: d.rack_id for d in data.devices}
-    raw = [s.id for s in data.series if dev_rack.get(s.device_id) in affected]
-    rest = [s.id for s in data.series if dev_rack.get(s.device_id) not in affected]
-    return raw, rest
+    raw = {s.id for s in data.series if dev_rack.get(s.device_id) in affected}
+    raw_est = sum(span // interval[s.device_id] + 1 for s in data.series if s.id in raw)
+    rest = len(data.series) - len(raw)
+    res = 300 if raw_est + rest * (span // 300 + 1) <= RAW_ROW_BUDGET else 3600
+    return [(s.id, 0 if s.id in raw else res) for s in data.series]
 
 
 def write_samples_csv(
@@ -707,7 +735,7 @@ def write_samples_csv(
     The database formats each line (time, value) itself: Python-side formatting of millions
     of rows would dominate the export time.
     """
-    raw_ids, avg_ids = sample_plan(engine, data)
+    plan = sample_plan(data)
     racks = {r.id: r.name for r in data.racks}
     devs = {d.id: d for d in data.devices}
     prefix: dict[int, tuple[str, str]] = {}
@@ -730,9 +758,6 @@ def write_samples_csv(
         iso_bucket = iso_raw.replace("(ts)", "(bucket)")
         val = "CAST(value AS TEXT)"
         avg = "CAST(round(CAST(sum / count AS numeric), 4) AS TEXT)"
-    plan = [(sid, 0) for sid in raw_ids] + [(sid, 300) for sid in avg_ids]
-    order = {s.id: i for i, s in enumerate(data.series)}
-    plan.sort(key=lambda p: order[p[0]])
     rows = 0
     lo, hi = span
     raw_conn = engine.raw_connection()
@@ -750,7 +775,7 @@ def write_samples_csv(
             else:
                 sql = (
                     f"SELECT {iso_bucket}, {avg} FROM rollup WHERE series_id = {int(sid)} "
-                    f"AND res = 300 AND bucket >= {int(data.start - data.start % 300)} "
+                    f"AND res = {int(res)} AND bucket >= {int(data.start - data.start % res)} "
                     f"AND bucket <= {int(data.end)} ORDER BY bucket"
                 )
             cur.execute(sql)
