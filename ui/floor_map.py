@@ -410,7 +410,8 @@ class FloorPanel(QWidget):
             self.sites.addItem(f"{s.code} — {s.name}", s.id)
         self.sites.blockSignals(False)
         if sites:
-            target = current if current is not None else sites[0].id
+            known = {s.id for s in sites}
+            target = current if current in known else sites[0].id
             self.show_site(target)
 
     def show_site(self, site_id: int) -> None:

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QSettings, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QLocale, QSettings, Qt, QTimer, QTranslator
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
@@ -33,7 +33,17 @@ def make_app(argv: list[str] | None = None) -> QApplication:
         # Fractional scale factors (150 %) render crisply instead of rounding to 2x.
         Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
     )
-    return QApplication(argv or [sys.argv[0]])
+    app = QApplication(argv or [sys.argv[0]])
+    _install_translation(app)
+    return app
+
+
+def _install_translation(app: QApplication) -> None:
+    """Load resources/translations/rackwatch_<locale>.qm (zh_CN, ...) when one exists."""
+    folder = Path(__file__).resolve().parent.parent / "resources" / "translations"
+    translator = QTranslator(app)
+    if translator.load(QLocale(), "rackwatch", "_", str(folder)):
+        app.installTranslator(translator)
 
 
 def check_view(view: str | None) -> str | None:

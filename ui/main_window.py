@@ -37,6 +37,7 @@ from ui.wall import WallView
 log = logging.getLogger(__name__)
 PULSE_MS = 2000
 HEALTH_EVERY_S = 15.0
+QUIET_REFRESH_S = 10.0
 TAB_FLOOR, TAB_RACK = 0, 1
 
 
@@ -58,6 +59,7 @@ class MainWindow(QMainWindow):
         self._last_floor = 0.0
         self._health_due = 0.0
         self.announced = 0
+        self._last_views = time.monotonic()
         self._pending_rack: tuple[int, int | None] | None = None
 
         self.tree = SiteTree(ctx, self)
@@ -200,8 +202,11 @@ class MainWindow(QMainWindow):
             alarm_changed = result.alarm_seq != self._seen_alarm
             self._seen_change = result.change_seq
             self._seen_alarm = result.alarm_seq
-            if changed or alarm_changed:
-                self._refresh_views()
+            # Also when nothing moved for a while: ages grow and a silent collector must turn
+            # values stale on screen.
+            quiet = time.monotonic() - self._last_views > QUIET_REFRESH_S
+            if changed or alarm_changed or quiet:
+                self._refresh_views(force_floor=quiet)
             if alarm_changed:
                 self.alarms.refresh()
                 if self.wall is not None:
@@ -215,13 +220,14 @@ class MainWindow(QMainWindow):
             self.tr("Reading %1 failed: %2").replace("%1", key).replace("%2", message), 10000
         )
 
-    def _refresh_views(self) -> None:
+    def _refresh_views(self, force_floor: bool = False) -> None:
+        self._last_views = time.monotonic()
         self.tree.refresh()
         if self.tabs.currentIndex() == TAB_RACK:
             self.rack.refresh()
             if self.rack.has_plot:
                 self.rack.plot.on_change()
-        elif time.monotonic() - self._last_floor > 10:
+        elif force_floor or time.monotonic() - self._last_floor > 10:
             self._last_floor = time.monotonic()
             self.floor.refresh()
 
@@ -402,16 +408,20 @@ class MainWindow(QMainWindow):
         st = s.value("window/state")
         if isinstance(st, QByteArray):
             self.restoreState(st)
+        span = s.value("plot/span")
+        if span:
+            self.rack.initial_span = int(str(span))
         tab = int(str(s.value("view/tab", TAB_FLOOR)))
         rack = s.value("view/rack")
         if tab == TAB_RACK and rack:
             self.open_rack(int(str(rack)))
+        site = s.value("view/site")
+        if site:
+            # Shown once the inventory (and so the site list) has loaded.
+            self.floor.site_id = int(str(site))
         measure = s.value("view/measure")
         if measure:
             self.floor.set_measure(str(measure))
-        span = s.value("plot/span")
-        if span:
-            self.rack.initial_span = int(str(span))
 
     def save_settings(self) -> None:
         s = self.settings

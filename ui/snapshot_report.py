@@ -451,7 +451,10 @@ def report_html(data: SnapshotData, info: ReportInfo, images: dict[str, tuple[in
             f"{info.exported_by} on {utc(info.exported_ts)} UTC "
             f"({local(info.exported_ts, tz)} {abbrev})",
         ),
-        ("Source", f"RackWatch {info.app_version}; {info.database}"),
+        (
+            "Source",
+            f"RackWatch {info.app_version}" + (f"; {info.database}" if info.database else ""),
+        ),
         (
             "Data",
             f"{info.sample_rows:,} samples in data/samples.csv; every file's SHA-256 in "
@@ -514,16 +517,19 @@ def report_html(data: SnapshotData, info: ReportInfo, images: dict[str, tuple[in
         )
         for ev in data.events[:400]:
             al = by_id.get(ev.alarm_id)
-            sev = _sev(al.severity) + " " if al else ""
             if ev.user == "system":
-                # The note of a system event is the condition as it stood at that moment.
+                # The note of a system event is the condition as it stood at that moment
+                # (the alarm's own severity and message may have moved on since).
                 detail, note = ev.note or (al.message if al else ""), ""
             else:
                 detail, note = (al.message if al else f"alarm {ev.alarm_id}"), ev.note or ""
+            verb = verbs.get(ev.action, ev.action)
+            if ev.action in ("raise", "escalate", "clear") and al is not None:
+                verb = f"{verb} ({al.rule.replace('_', ' ')})"
             out.append(
                 f"<tr><td>{_e(local(ev.ts, tz, '%m-%d %H:%M:%S'))}</td>"
-                f"<td>{_e(verbs.get(ev.action, ev.action))}</td><td>{_e(ev.user)}</td>"
-                f"<td>{sev}{_e(detail)}</td><td>{_e(note)}</td></tr>"
+                f"<td>{_e(verb)}</td><td>{_e(ev.user)}</td>"
+                f"<td>{_e(detail)}</td><td>{_e(note)}</td></tr>"
             )
         out.append("</table>")
         if len(data.events) > 400:

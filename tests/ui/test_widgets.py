@@ -211,3 +211,26 @@ def test_new_critical_alarm_is_announced_once(
     wait_idle(ctx)
     assert win.announced == 1
     win.close()
+
+
+def test_last_view_is_restored(
+    ctx: Any, hall: Hall, qtbot: Any, wait_idle: Callable[[Any], None]
+) -> None:
+    from ui.main_window import TAB_RACK, MainWindow
+
+    first = MainWindow(ctx, restore=True)
+    qtbot.addWidget(first)
+    first.show()
+    first.start()
+    rid = hall.rack_ids[hall.hot_rack]
+    first.open_rack(rid)
+    first.rack.plot.set_span(86_400)
+    first.close()  # saves the layout and the view
+    wait_idle(ctx)
+    second = MainWindow(ctx, restore=True)
+    qtbot.addWidget(second)
+    assert second.tabs.currentIndex() == TAB_RACK
+    assert second.rack.rack_id == rid
+    assert second.rack.plot.span == 86_400
+    wait_idle(ctx)
+    second.close()
