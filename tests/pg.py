@@ -7,6 +7,7 @@ import itertools
 import os
 import pwd
 import secrets
+import shlex
 import shutil
 import subprocess
 import tempfile
@@ -68,6 +69,7 @@ class PgCluster:
         self._names = itertools.count(1)
         self._lock = threading.Lock()
         self._template: str | None = None
+        self._watchdog: subprocess.Popen[bytes] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -136,11 +138,32 @@ class PgCluster:
                 last_error = exc
                 continue
             if wait_tcp(self.port, timeout=30):
+                self._start_watchdog()
                 return
             last_error = RuntimeError(f"postgres did not listen on 127.0.0.1:{self.port}")
         raise RuntimeError(f"could not start the test PostgreSQL cluster: {last_error}")
 
+    def _start_watchdog(self) -> None:
+        # If this process is killed (a CI timeout, SIGKILL) no finaliser runs; the watchdog
+        # then stops the server and removes the directory, so no postgres is left behind.
+        pg_ctl = " ".join(shlex.quote(a) for a in self._cmd("pg_ctl", "-D", str(self.data)))
+        script = (
+            f"while kill -0 {os.getpid()} 2>/dev/null; do sleep 1; done; "
+            f"{pg_ctl} -m immediate stop >/dev/null 2>&1; rm -rf {shlex.quote(str(self.root))}"
+        )
+        self._watchdog = subprocess.Popen(
+            ["sh", "-c", script],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
     def stop(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.kill()
+            self._watchdog.wait()
+            self._watchdog = None
         try:
             if (self.data / "postmaster.pid").exists():
                 self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
