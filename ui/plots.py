@@ -9,14 +9,16 @@ from typing import Any, cast
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtCore import QPointF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QListWidget,
+    QListWidgetItem,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -32,6 +34,13 @@ from ui.spans import DEFAULT_SPAN, PRESETS
 MAX_POINTS = 2000
 # Bands make a plot unreadable beyond a handful of curves (and cost paint time).
 BAND_LIMIT = 8
+
+
+def _swatch(color: QColor) -> QIcon:
+    pm = QPixmap(24, 24)
+    pm.setDevicePixelRatio(2.0)
+    pm.fill(color)
+    return QIcon(pm)
 
 
 def threshold_levels(rows: tuple[SeriesRow, ...]) -> list[tuple[str, float]]:
@@ -151,9 +160,16 @@ class PlotPanel(QWidget):
         self.item.showGrid(x=True, y=True, alpha=0.25)
         self.item.setClipToView(True)
         self.item.setDownsampling(auto=True, mode="peak")
-        self.legend = self.item.addLegend(
-            offset=(-8, 4), colCount=4, labelTextSize="8pt", brush=pg.mkBrush(128, 128, 128, 40)
-        )
+        # The legend is a list beside the plot (pyqtgraph's in-plot legend covers the curves
+        # once there are a dozen); unticking a series hides its curve.
+        self.legend = QListWidget(self)
+        self.legend.setObjectName("plotLegend")
+        self.legend.setMaximumWidth(230)
+        self.legend.setMinimumWidth(150)
+        self.legend.setUniformItemSizes(True)
+        self.legend.setIconSize(QSize(10, 10))
+        self.legend.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.legend.itemChanged.connect(self._legend_toggled)
         self.vline = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#888888", width=1))
         self.vline.setZValue(50)
         self.item.addItem(self.vline, ignoreBounds=True)
@@ -171,7 +187,11 @@ class PlotPanel(QWidget):
         lay.setSpacing(2)
         lay.addLayout(bar)
         lay.addWidget(self.readout)
-        lay.addWidget(self.widget, 1)
+        row = QHBoxLayout()
+        row.setSpacing(4)
+        row.addWidget(self.widget, 1)
+        row.addWidget(self.legend)
+        lay.addLayout(row, 1)
         lay.addWidget(self.status)
         ctx.loader.loaded.connect(self._loaded)
 
@@ -351,6 +371,7 @@ class PlotPanel(QWidget):
         self._bands.clear()
         self._lines.clear()
         self._arrays.clear()
+        self.legend.blockSignals(True)
         self.legend.clear()
         colors = theme.plot_colors(len(data.rows))
         self._prefix = fmt.common_prefix([r.device_name for r in data.rows])
@@ -385,8 +406,17 @@ class PlotPanel(QWidget):
             )
             item.addItem(curve)
             self._curves[row.id] = curve
+            entry = QListWidgetItem(_swatch(color), self._label(row, len(data.rows)))
+            entry.setData(Qt.ItemDataRole.UserRole, row.id)
+            entry.setFlags(entry.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            entry.setCheckState(Qt.CheckState.Checked)
+            entry.setToolTip(f"{row.device_name} · {row.label}")
+            self.legend.addItem(entry)
             self._arrays[row.id] = (x, y)
-        levels = threshold_levels(data.rows)
+        self.legend.blockSignals(False)
+        # Limits are drawn only when every curve shares them (inlet limits are not CPU limits).
+        same_kind = len({(r.metric, r.role) for r in data.rows}) == 1
+        levels = threshold_levels(data.rows) if same_kind else []
         for kind, value in levels:
             ln = pg.InfiniteLine(
                 pos=value,
@@ -448,8 +478,19 @@ class PlotPanel(QWidget):
             if ch.lower() in ("", "total") or row.role == "inlet":
                 ch = ""
             return f"{name} {ch}".strip()
-        label = fmt.series_label(row.metric, row.channel, row.role)
+        rows = self.data.rows if self.data is not None else (row,)
+        if n > 1 and len({r.metric for r in rows}) == 1:
+            # One metric: the channel says it all ("CPU1 Temp (cpu)").
+            label = f"{row.channel} ({row.role})" if row.role else row.channel
+            label = label.strip() or fmt.series_label(row.metric, row.channel, row.role)
+        else:
+            label = fmt.series_label(row.metric, row.channel, row.role)
         return label if n > 1 else f"{name} {label}"
+
+    def _legend_toggled(self, entry: QListWidgetItem) -> None:
+        curve = self._curves.get(int(entry.data(Qt.ItemDataRole.UserRole)))
+        if curve is not None:
+            curve.setVisible(entry.checkState() == Qt.CheckState.Checked)
 
     def _append(self, hist: dict[int, History], now: int) -> None:
         assert self.data is not None
@@ -501,7 +542,8 @@ class PlotPanel(QWidget):
             shown = 0
             for row, color in zip(self.data.rows, colors, strict=True):
                 arr = self._arrays.get(row.id)
-                if arr is None or not len(arr[0]):
+                curve = self._curves.get(row.id)
+                if arr is None or not len(arr[0]) or curve is None or not curve.isVisible():
                     continue
                 i = int(np.clip(np.searchsorted(arr[0], x), 0, len(arr[0]) - 1))
                 if i > 0 and abs(arr[0][i - 1] - x) < abs(arr[0][i] - x):
