@@ -36,7 +36,7 @@ _COPY_STAGE = "COPY sample_stage (series_id, ts, value) FROM STDIN (FORMAT BINAR
 _MERGE_STAGE = (
     "WITH moved AS (DELETE FROM sample_stage RETURNING series_id, ts, value) "
     "INSERT INTO sample (series_id, ts, value) SELECT series_id, ts, value FROM moved "
-    "ON CONFLICT (series_id, ts) DO NOTHING"
+    "ON CONFLICT (series_id, ts) DO NOTHING RETURNING series_id, ts"
 )
 _COPY_TYPES = ("int4", "int8", "float8")
 _BOUND_RE = re.compile(r"FROM \('?(-?\d+)'?\) TO \('?(-?\d+)'?\)")
@@ -200,7 +200,11 @@ def _no_partition(exc: Exception) -> bool:
     return bool(diag and (diag.message_primary or "").startswith("no partition of relation"))
 
 
-def insert_samples(cursor: Any, rows: Sequence[tuple[int, int, float]]) -> int:
+def insert_samples(
+    cursor: Any,
+    rows: Sequence[tuple[int, int, float]],
+    inserted_keys: set[tuple[int, int]] | None = None,
+) -> int:
     """Insert (series_id, ts, value) rows; duplicates of stored (series_id, ts) are skipped.
 
     Runs inside the caller's transaction. The fast path is one binary COPY straight into
@@ -209,7 +213,8 @@ def insert_samples(cursor: Any, rows: Sequence[tuple[int, int, float]]) -> int:
     the savepoint is rolled back and the rows go through a temp stage and INSERT ... ON
     CONFLICT DO NOTHING, so duplicates never fail the batch. A partition dropped behind our
     cache by another process's retention is re-created and the batch retried once.
-    Returns the number of rows inserted.
+    Returns the number of rows inserted; when some were duplicates, inserted_keys (if given)
+    receives the (series_id, ts) of the new ones, so the writer folds only those into rollups.
     """
     from psycopg import errors
 
@@ -226,7 +231,10 @@ def insert_samples(cursor: Any, rows: Sequence[tuple[int, int, float]]) -> int:
                 cursor.execute(_STAGE_DDL)
                 _copy_rows(cursor, _COPY_STAGE, rows)
                 cursor.execute(_MERGE_STAGE)
-                inserted = int(cursor.rowcount)
+                keys = {(int(r[0]), int(r[1])) for r in cursor.fetchall()}
+                if inserted_keys is not None:
+                    inserted_keys.update(keys)
+                inserted = len(keys)
             else:
                 _copy_rows(cursor, _COPY_SAMPLE, rows)
                 inserted = len(rows)

@@ -162,6 +162,15 @@ class _Accumulators:
         return rows
 
 
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    rows: list[Row]
+    latest: list[Row]
+    sid: IntArray
+    ts: IntArray
+    val: FloatArray
+
+
 class SampleWriter:
     """Writes batches of samples in one transaction each, keeping rollups and `latest` current.
 
@@ -218,6 +227,12 @@ class SampleWriter:
         val = arr[:, 2]
         order = np.lexsort((ts, sid))
         sid, ts, val = sid[order], ts[order], val[order]
+        same = (sid[1:] == sid[:-1]) & (ts[1:] == ts[:-1])
+        if same.any():
+            # The same (series, ts) twice in one batch: the later value wins, as on re-poll.
+            keep = np.ones(len(sid), dtype=bool)
+            keep[:-1] = ~same
+            sid, ts, val = sid[keep], ts[keep], val[keep]
         sorted_rows = list(zip(sid.tolist(), ts.tolist(), val.tolist(), strict=True))
         last = np.ones(len(sid), dtype=bool)
         last[:-1] = sid[1:] != sid[:-1]
@@ -225,27 +240,21 @@ class SampleWriter:
             latest = sorted_rows
         else:
             latest = [sorted_rows[i] for i in np.flatnonzero(last).tolist()]
-        closed: list[RollupRow] = []
-        if self.rollups:
-            for acc in self._acc:
-                closed.extend(acc.add(sid, ts, val))
+        batch = _Batch(sorted_rows, latest, sid, ts, val)
         try:
-            seq = self._commit(sorted_rows, latest, closed, tolerant=False)
+            seq = self._commit(batch, tolerant=False)
         except self._integrity_error:
             # A duplicate (series_id, ts) is rare; only then pay for conflict handling.
             self.stats.duplicate_batches += 1
-            seq = self._commit(sorted_rows, latest, closed, tolerant=True)
+            seq = self._commit(batch, tolerant=True)
         st = self.stats
         st.batches += 1
         st.rows += len(sorted_rows)
-        st.rollup_rows += len(closed)
         st.last_seq = seq
         st.seconds += time.perf_counter() - started
         return seq
 
-    def _commit(
-        self, rows: list[Row], latest: list[Row], closed: list[RollupRow], *, tolerant: bool
-    ) -> int:
+    def _commit(self, batch: _Batch, *, tolerant: bool) -> int:
         raw = self.engine.raw_connection()
         try:
             cur = raw.cursor()
@@ -254,10 +263,25 @@ class SampleWriter:
             if row is None:
                 raise RuntimeError("counter 'change' missing: run `app.py db upgrade`")
             seq = int(row[0])
-            self._insert_samples(cur, rows, tolerant)
-            cur.executemany(self._sql_latest(seq), latest)
-            if closed:
-                cur.executemany(self._sql_rollup, closed)
+            inserted = self._insert_samples(cur, batch.rows, tolerant)
+            cur.executemany(self._sql_latest(seq), batch.latest)
+            if self.rollups:
+                sid, ts, val = batch.sid, batch.ts, batch.val
+                if inserted is not None:
+                    # Only samples the database did not already hold count in the rollups.
+                    keep = np.fromiter(
+                        ((s, t) in inserted for s, t, _v in batch.rows),
+                        dtype=bool,
+                        count=len(batch.rows),
+                    )
+                    sid, ts, val = sid[keep], ts[keep], val[keep]
+                closed: list[RollupRow] = []
+                if len(sid):
+                    for acc in self._acc:
+                        closed.extend(acc.add(sid, ts, val))
+                if closed:
+                    cur.executemany(self._sql_rollup, closed)
+                self.stats.rollup_rows += len(closed)
             raw.commit()
             return seq
         except BaseException:
@@ -266,14 +290,32 @@ class SampleWriter:
         finally:
             raw.close()
 
-    def _insert_samples(self, cur: Any, rows: list[Row], tolerant: bool) -> None:
+    def _insert_samples(
+        self, cur: Any, rows: list[Row], tolerant: bool
+    ) -> set[tuple[int, int]] | None:
+        """Insert rows; None if all were new, else the keys of those that were."""
         if self._pg:
-            pg_store.insert_samples(cur, rows)
-            return
-        sql = self._sql_sample
-        if tolerant:
-            sql += " ON CONFLICT (series_id, ts) DO NOTHING"
-        cur.executemany(sql, rows)
+            keys: set[tuple[int, int]] = set()
+            count = pg_store.insert_samples(cur, rows, keys)
+            return None if count == len(rows) else keys
+        if not tolerant:
+            cur.executemany(self._sql_sample, rows)
+            return None
+        cur.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS rw_batch_keys (series_id INTEGER, ts INTEGER, "
+            "PRIMARY KEY (series_id, ts)) WITHOUT ROWID"
+        )
+        cur.execute("DELETE FROM rw_batch_keys")
+        cur.executemany("INSERT INTO rw_batch_keys VALUES (?, ?)", [(s, t) for s, t, _v in rows])
+        cur.execute(
+            "SELECT k.series_id, k.ts FROM rw_batch_keys k JOIN sample s "
+            "ON s.series_id = k.series_id AND s.ts = k.ts"
+        )
+        stored = {(int(a), int(b)) for a, b in cur.fetchall()}
+        cur.execute("DELETE FROM rw_batch_keys")
+        new = [r for r in rows if (r[0], r[1]) not in stored]
+        cur.executemany(self._sql_sample, new)
+        return {(r[0], r[1]) for r in new}
 
     def flush(self) -> int:
         """Merge every open bucket into the rollup table (on shutdown); returns rows merged."""
@@ -392,8 +434,10 @@ def history(
     where = f"series_id IN ({id_list})"
     if source == "raw":
         span = f"ts >= {start} AND ts <= {end}"
-        count = int(_fetch(engine, f"SELECT count(*) FROM sample WHERE {where} AND {span}")[0][0])
-        if count <= max_points * len(ids):
+        counts = _fetch(
+            engine, f"SELECT count(*) FROM sample WHERE {where} AND {span} GROUP BY series_id"
+        )
+        if max((int(c[0]) for c in counts), default=0) <= max_points:
             sql = (
                 f"SELECT series_id, ts, value, value, value FROM sample WHERE {where} AND {span} "
                 "ORDER BY series_id, ts"

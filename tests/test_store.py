@@ -135,11 +135,6 @@ def test_duplicate_samples_are_ignored_without_failing_the_batch(
     assert change_seq(db_engine) == seq
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SampleWriter folds every row of a batch into the rollups before it knows which "
-    "rows the database skipped as duplicates, so re-sent samples are counted twice",
-)
 def test_resent_samples_are_not_counted_twice_in_rollups(
     db_engine: Engine, writer: SampleWriter
 ) -> None:
@@ -201,11 +196,6 @@ def three_days(db_engine: Engine) -> dict[int, list[Row]]:
             2000,
             "raw",
             44,  # 2,880 raw points: bucketed on the fly, 44 s wide
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="history() compares the total raw count with max_points x number of "
-                "series (here 3 with an empty one), so each real series returns 2,881 points",
-            ),
         ),
         (3 * DAY, 864, "rollup_300", 300),  # 5-min rollups as stored
         (3 * DAY, 500, "rollup_300", 600),  # 5-min rollups merged in pairs
