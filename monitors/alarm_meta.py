@@ -65,12 +65,23 @@ class SeriesMeta:
 
     @property
     def label(self) -> str:
-        what = self.metric.removesuffix("_c").removesuffix("_pct").removesuffix("_a")
-        what = {"temperature": "temperature", "humidity": "humidity", "current": "current"}.get(
-            what, self.metric
-        )
-        parts = [self.role or "", what, self.channel]
-        return " ".join(p for p in parts if p).strip()
+        """'inlet temperature probe 1', 'voltage L1', 'fan speed FAN1'."""
+        what = METRIC_WORDS.get(self.metric, self.metric.replace("_", " "))
+        return " ".join(p for p in (self.role or "", what, self.channel) if p).strip()
+
+
+METRIC_WORDS = {
+    "temperature_c": "temperature",
+    "humidity_pct": "humidity",
+    "current_a": "current",
+    "power_w": "power",
+    "apparent_power_va": "apparent power",
+    "voltage_v": "voltage",
+    "frequency_hz": "frequency",
+    "fan_rpm": "fan speed",
+    "energy_kwh": "energy",
+    "power_factor": "power factor",
+}
 
 
 def _stricter_high(a: float | None, b: float | None) -> float | None:
@@ -274,7 +285,17 @@ class AlarmMeta:
         dev_limits: tuple[float | None, float | None, float | None, float | None],
     ) -> tuple[int, Levels, str]:
         rules = self.rules
-        wl, wh, cl, ch = dev_limits if rules.device_limits_enabled else (None,) * 4
+        wl, wh, cl, ch = (None,) * 4
+        if rules.device_limits_enabled and s.metric in rules.device_limits_metrics:
+            wl, wh, cl, ch = (
+                None if v is None or (v == 0 and rules.device_limits_ignore_zero) else v
+                for v in dev_limits
+            )
+            # A high limit below a low one is a misread table, not a policy.
+            lows = [v for v in (wl, cl) if v is not None]
+            highs = [v for v in (wh, ch) if v is not None]
+            if lows and highs and min(highs) <= max(lows):
+                wl = wh = cl = ch = None
         has_dev = any(v is not None for v in (wl, wh, cl, ch))
         base: Levels | None = None
         code = R_NONE

@@ -74,6 +74,8 @@ class Rules:
     humidity: Levels
     device_limits_enabled: bool
     device_limits_hysteresis_pct: float
+    device_limits_metrics: frozenset[str]
+    device_limits_ignore_zero: bool
     rack_power: PctRule
     phase_current: PctRule
     redundancy: PctRule
@@ -235,6 +237,12 @@ class _Reader:
             raise RulesError(f"{self.where}: {name}: need 0 < warning_pct <= critical_pct")
         return rule
 
+    def names(self, sec: Mapping[str, Any], path: str, key: str) -> list[str]:
+        v = sec.get(key, [])
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+            raise RulesError(f"{self.where}: {path}.{key} must be a list of names")
+        return list(v)
+
     def patterns(self, sec: Mapping[str, Any], key: str) -> tuple[re.Pattern[str], ...]:
         v = sec.get(key, [])
         if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
@@ -302,6 +310,8 @@ def parse_rules(data: Mapping[str, Any], *, where: str, sources: tuple[str, ...]
         humidity=humidity,
         device_limits_enabled=r.flag(dl, "device_limits", "enabled", True),
         device_limits_hysteresis_pct=r.req(dl, "device_limits", "hysteresis_pct", 2.0),
+        device_limits_metrics=frozenset(r.names(dl, "device_limits", "metrics")),
+        device_limits_ignore_zero=r.flag(dl, "device_limits", "ignore_zero", True),
         rack_power=r.pct("rack_power"),
         phase_current=r.pct("phase_current"),
         redundancy=r.pct("redundancy"),

@@ -346,3 +346,23 @@ def test_lifecycle_on_each_backend(db_url: str) -> None:
         ]
     finally:
         rig.close()
+
+
+def test_unset_device_limits_reported_as_zero_are_ignored(rig: Rig) -> None:
+    # Seen on a real PDU profile: every threshold column read as 0 ("not set").
+    t = T0
+    for _ in range(4):
+        rig.poll(
+            t,
+            "R01-PDUA",
+            [
+                Reading("power_w", "outlet 1", 135.0, "W", warn_high=0.0, crit_high=0.0),
+                Reading("energy_kwh", "inlet I1", 18_000.0, "kWh", crit_high=10.0),
+                Reading("frequency_hz", "inlet I1", 50.0, "Hz", warn_low=0.0, crit_high=0.0),
+                Reading("voltage_v", "L1", 262.0, "V", warn_high=250.0, crit_high=260.0),
+            ],
+        )
+        t += STEP
+    [a] = rig.alarms_rows()
+    assert a.rule == "device_limit" and a.severity == "critical"
+    assert "voltage L1 262 V above critical limit 260 V" in a.message
