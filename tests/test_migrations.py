@@ -92,6 +92,13 @@ def test_sample_and_rollup_are_partitioned_on_postgresql(empty_db_url: str) -> N
         return
     parts = _partitioned(empty_db_url)
     assert parts == {"sample": "r", "rollup": "l", "rollup_300": "r", "rollup_3600": "r"}
+    eng = make_engine(empty_db_url)
+    with eng.connect() as conn:
+        options = conn.execute(
+            text("SELECT reloptions FROM pg_class WHERE relname = 'latest'")
+        ).scalar()
+    eng.dispose()
+    assert "fillfactor=50" in (options or [])
 
 
 def test_downgrade_to_base_and_upgrade_again(empty_db_url: str) -> None:
