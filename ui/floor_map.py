@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import time
+from typing import Any
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
@@ -33,6 +35,8 @@ from ui import fmt, theme
 from ui.context import Context
 
 MEASURES = ("inlet", "power", "state")
+# Below this tile size (px) racks are drawn as plain cells: a 14,000-rack site paints in time.
+SMALL_TILE = 16.0
 
 
 def tile_color(tile: RackTile, measure: str) -> QColor:
@@ -78,6 +82,15 @@ class FloorMapWidget(QWidget):
         self.measure = "inlet"
         self.scale = scale
         self._rects: list[tuple[QRectF, RackTile]] = []
+        self._layout_key: tuple[Any, ...] | None = None
+        self._layout_value: tuple[list[tuple[QRectF, RackTile]], QRectF, float] = (
+            [],
+            QRectF(),
+            0.0,
+        )
+        self._color_key: tuple[Any, ...] | None = None
+        self._row_labels: list[tuple[QRectF, str]] = []
+        self._color_list: list[QColor] = []
         self.setMouseTracking(True)
         self.setMinimumSize(320, 200)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -86,7 +99,11 @@ class FloorMapWidget(QWidget):
         return QSize(900, 520)
 
     def set_data(self, data: FloorMap) -> None:
+        same_site = self.data is not None and self.data.site.id == data.site.id
         self.data = data
+        self._color_key = None
+        if not same_site:
+            self._layout_key = None
         self.update()
 
     def set_measure(self, measure: str) -> None:
@@ -100,6 +117,22 @@ class FloorMapWidget(QWidget):
         return self._layout()[0]
 
     def _layout(self) -> tuple[list[tuple[QRectF, RackTile]], QRectF, float]:
+        # Geometry depends on the racks, not on their values: a refresh of the same site
+        # re-pairs the cached rectangles with the new tiles (same order) instead of recomputing.
+        data = self.data
+        site = data.site.id if data is not None else None
+        ntiles = len(data.tiles) if data is not None else 0
+        key = (self.width(), self.height(), site, ntiles, self.scale)
+        if self._layout_key != key:
+            self._layout_value = self._compute_layout()
+            self._layout_key = key
+        rects, area, size = self._layout_value
+        if data is not None and rects and rects[0][1] is not data.tiles[0]:
+            rects = [(r, t) for (r, _old), t in zip(rects, data.tiles, strict=True)]
+            self._layout_value = (rects, area, size)
+        return rects, area, size
+
+    def _compute_layout(self) -> tuple[list[tuple[QRectF, RackTile]], QRectF, float]:
         data = self.data
         if data is None or not data.tiles:
             return [], QRectF(), 0.0
@@ -109,7 +142,7 @@ class FloorMapWidget(QWidget):
         row_font.setPointSizeF(14.0 * self.scale)
         longest = max(data.rows, key=len, default="")
         label_w = QFontMetrics(row_font).horizontalAdvance(longest) + 12.0
-        area = QRectF(8 + label_w, 8, self.width() - 24 - label_w - legend_w, self.height() - 16)
+        total = QRectF(8, 8, self.width() - 24 - legend_w, self.height() - 16)
         rows = list(data.rows)
         by_row: dict[str, list[RackTile]] = {r: [] for r in rows}
         for t in data.tiles:
@@ -129,17 +162,38 @@ class FloorMapWidget(QWidget):
         nrows = len(rows)
         # Every second gap is a wider aisle, the way cold/hot aisles alternate on a floor.
         gap = 0.35
-        cell_w = area.width() / cols
-        cell_h = area.height() / (nrows + gap * (nrows - 1) + 0.0001)
+        # Many rows are wrapped into side-by-side blocks: pick the block count that gives the
+        # largest racks (a 700-row site would otherwise be a thin column).
+        best_k, size = 1, 0.0
+        for k in range(1, nrows + 1):
+            per = math.ceil(nrows / k)
+            width_k = (total.width() - k * label_w) / (k * cols + 0.6 * (k - 1))
+            height_k = total.height() / (per * 1.3 + gap * 1.3 * (per - 1) + 0.0001)
+            cand = min(width_k, height_k)
+            if cand > size:
+                best_k, size = k, cand
+            if per == 1:
+                break
         # Capped, so a site of four racks does not show four posters.
-        size = min(cell_w, cell_h / 1.3, 120.0 * self.scale)
+        size = max(1.0, min(size, 120.0 * self.scale))
+        per = math.ceil(nrows / best_k)
         tile_w, tile_h = size * 0.92, size * 1.3 * 0.92
-        total_w = cols * size
-        x0 = area.left() + max(0.0, (area.width() - total_w) / 2)
+        block_w = label_w + cols * size
+        used_w = best_k * block_w + (best_k - 1) * 0.6 * size
+        x_start = total.left() + max(0.0, (total.width() - used_w) / 2)
+        self._row_labels = []
         out = []
         for ri, col, t in placed:
-            y = area.top() + ri * size * 1.3 * (1 + gap)
-            out.append((QRectF(x0 + col * size, y, tile_w, tile_h), t))
+            block, ri_in = divmod(ri, per)
+            bx = x_start + block * (block_w + 0.6 * size)
+            y = total.top() + ri_in * size * 1.3 * (1 + gap)
+            out.append((QRectF(bx + label_w + col * size, y, tile_w, tile_h), t))
+        for ri, r in enumerate(rows):
+            block, ri_in = divmod(ri, per)
+            bx = x_start + block * (block_w + 0.6 * size)
+            y = total.top() + ri_in * size * 1.3 * (1 + gap)
+            self._row_labels.append((QRectF(bx, y - 2, label_w - 6, tile_h + 4), r))
+        area = QRectF(x_start, total.top(), used_w, total.height())
         return out, area, size
 
     def paintEvent(self, _event: QPaintEvent) -> None:
@@ -158,6 +212,14 @@ class FloorMapWidget(QWidget):
             p.setPen(text)
             p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.tr("This site has no racks"))
             return
+        colors = self._colors()
+        if size < SMALL_TILE:
+            self._paint_small(p, rects, colors, area, size)
+            self._legend(
+                p,
+                QRectF(self.width() - 110 * self.scale, 12, 100 * self.scale, self.height() - 24),
+            )
+            return
         name_font = QFont(self.font())
         name_font.setPointSizeF(max(6.0, min(11.0 * self.scale, size * 0.16)))
         value_font = QFont(self.font())
@@ -166,18 +228,11 @@ class FloorMapWidget(QWidget):
         row_font = QFont(self.font())
         row_font.setBold(True)
         row_font.setPointSizeF(max(7.0, min(14.0 * self.scale, size * 0.25)))
-        seen_rows: set[float] = set()
-        for rect, t in rects:
-            if rect.top() not in seen_rows:
-                seen_rows.add(rect.top())
-                p.setFont(row_font)
-                p.setPen(text)
-                p.drawText(
-                    QRectF(0, rect.top(), area.left() - 6, rect.height()),
-                    Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                    t.rack.row,
-                )
-            fill = tile_color(t, self.measure)
+        p.setFont(row_font)
+        p.setPen(text)
+        for rect, label in self._row_labels:
+            p.drawText(rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label)
+        for (rect, t), fill in zip(rects, colors, strict=True):
             s = t.summary
             state = s.state if s else "unknown"
             border = fill.darker(160)
@@ -218,6 +273,41 @@ class FloorMapWidget(QWidget):
         self._legend(
             p, QRectF(self.width() - 110 * self.scale, 12, 100 * self.scale, self.height() - 24)
         )
+
+    def _colors(self) -> list[QColor]:
+        key = (id(self.data), self.measure)
+        if self._color_key != key:
+            tiles = self.data.tiles if self.data is not None else ()
+            self._color_list = [tile_color(t, self.measure) for t in tiles]
+            self._color_key = key
+        return self._color_list
+
+    def _paint_small(
+        self,
+        p: QPainter,
+        rects: list[tuple[QRectF, RackTile]],
+        colors: list[QColor],
+        area: QRectF,
+        size: float,
+    ) -> None:
+        """Thousands of racks: plain filled cells, alarm states as a frame, no text per tile."""
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        frames = {st: theme.state_color(st) for st in ("critical", "warning", "unreachable")}
+        for (rect, t), fill in zip(rects, colors, strict=True):
+            s = t.summary
+            frame = frames.get(s.state) if s is not None else None
+            if frame is not None:
+                p.fillRect(rect.adjusted(-1, -1, 1, 1), frame)
+                p.fillRect(rect.adjusted(1, 1, -1, -1), fill)
+            else:
+                p.fillRect(rect, fill)
+        if size * 1.3 >= 9:
+            f = QFont(self.font())
+            f.setPointSizeF(max(6.0, size * 0.6))
+            p.setFont(f)
+            p.setPen(self.palette().text().color())
+            for rect, label in self._row_labels:
+                p.drawText(rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label)
 
     def _legend(self, p: QPainter, r: QRectF) -> None:
         text = self.palette().text().color()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 from PySide6.QtCore import Qt
@@ -60,11 +61,22 @@ def _scale(stops: tuple[tuple[float, str], ...], value: float) -> QColor:
 
 
 def temperature_color(celsius: float) -> QColor:
-    return _scale(_TEMP_STOPS, celsius)
+    return QColor(_temperature_rgb(round(celsius, 1)))
 
 
 def percent_color(pct: float) -> QColor:
-    return _scale(_PCT_STOPS, pct)
+    return QColor(_percent_rgb(round(pct)))
+
+
+# Memoised on rounded values: a 14,000-rack floor map asks for a colour per rack per refresh.
+@functools.lru_cache(maxsize=4096)
+def _temperature_rgb(celsius: float) -> int:
+    return _scale(_TEMP_STOPS, celsius).rgb()
+
+
+@functools.lru_cache(maxsize=1024)
+def _percent_rgb(pct: float) -> int:
+    return _scale(_PCT_STOPS, pct).rgb()
 
 
 def temperature_stops() -> tuple[tuple[float, str], ...]:
