@@ -22,6 +22,8 @@ from models.queries import Inventory, Summary
 from ui.context import Context
 from ui.tree_model import COL_NAME, DEVICE, RACK, SITE, SiteTreeModel
 
+SITE_STATE_EVERY_S = 15.0
+SITE_MEASURE_EVERY_S = 60.0
 _Sums = tuple[dict[int, Summary], dict[int, Summary], dict[int, Summary], int]
 # A filter with at most this many racks is shown expanded.
 EXPAND_LIMIT = 60
@@ -75,11 +77,12 @@ class SiteTree(QWidget):
         self.view.activated.connect(self._activated)
         self.view.clicked.connect(self._activated)
         self.ctx.loader.loaded.connect(self._loaded)
+        self.ctx.loader.failed.connect(self._failed)
         self.refreshes = 0
         self.last_refresh_ms = 0.0
         self._pending_rows: list[QPersistentModelIndex] = []
         self._site_due = 0.0
-        self._site_reads = 0
+        self._measure_due = 0.0
 
     # -- loading --------------------------------------------------------------------------
 
@@ -107,8 +110,15 @@ class SiteTree(QWidget):
             self.last_refresh_ms = (time.perf_counter() - t0) * 1000
             self.refreshes += 1
         elif key == "tree.sites":
-            sites, now = cast(tuple[dict[int, Summary], int], result)
+            sites, now, full, took = cast(tuple[dict[int, Summary], int, bool, float], result)
             self.model.apply(sites, {}, {}, now, [])
+            self._site_due = time.monotonic() + max(SITE_STATE_EVERY_S, 10 * took)
+            if full:
+                self._measure_due = time.monotonic() + max(SITE_MEASURE_EVERY_S, 10 * took)
+
+    def _failed(self, key: str, _message: str) -> None:
+        if key == "tree.sites":
+            self._site_due = time.monotonic() + SITE_STATE_EVERY_S
 
     def refresh(self) -> None:
         """Timer entry: visible rows every call, site roll-ups less often (they scan all)."""
@@ -120,15 +130,17 @@ class SiteTree(QWidget):
 
     def refresh_sites(self) -> None:
         engine = self.ctx.engine
-        self._site_due = time.monotonic() + 15.0
-
-        # States and alarms every time; inlet/power/age (a scan of every latest value) on every
-        # fourth call, carried over in between.
-        self._site_reads += 1
-        full = self._site_reads % 4 == 1
+        if self.ctx.loader.busy("tree.sites"):
+            return
+        # States and alarms often; inlet/power/age (a scan of every latest value of the whole
+        # inventory) seldom, carried over in between. Both intervals stretch with the time the
+        # read took, so 2,000,000 devices do not keep a core busy.
+        full = time.monotonic() >= self._measure_due
+        self._site_due = float("inf")  # set again when this read returns
         previous = dict(self.model.site_sum)
 
-        def read() -> tuple[dict[int, Summary], int]:
+        def read() -> tuple[dict[int, Summary], int, bool, float]:
+            started = time.perf_counter()
             now = int(time.time())
             fresh = queries.summaries(engine, "site", now=now, measures=full)
             if not full:
@@ -138,7 +150,7 @@ class SiteTree(QWidget):
                         fresh[sid] = dataclasses.replace(
                             s, inlet_c=old.inlet_c, power_w=old.power_w, newest_ts=old.newest_ts
                         )
-            return fresh, now
+            return fresh, now, full, time.perf_counter() - started
 
         self.ctx.loader.submit("tree.sites", read)
 
