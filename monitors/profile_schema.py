@@ -35,6 +35,7 @@ _METRIC_KEYS = {
     "role",
     "roles",
     "thresholds",
+    "thresholds_enabled",
     "maps",
     "note",
 }
@@ -95,6 +96,8 @@ class MetricSpec:
     roles: tuple[tuple[re.Pattern[str], str], ...] = ()
     thresholds: dict[str, str | float] = field(default_factory=dict)
     thresholds_scaled: bool = True
+    # (lookup, {threshold key: BITS position}): a limit counts only when its bit is set.
+    thresholds_enabled: tuple[str, dict[str, int]] | None = None
     maps: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
@@ -258,6 +261,22 @@ def _parse_metric(path: Path, where: str, raw: Any) -> MetricSpec:
             thresholds[key] = value
         else:
             thresholds[key] = _num(path, f"{where}.thresholds.{key}", value)
+    enabled: tuple[str, dict[str, int]] | None = None
+    if "thresholds_enabled" in raw:
+        te = raw["thresholds_enabled"]
+        ok = isinstance(te, dict) and set(te) == {"lookup", "bits"} and isinstance(te["bits"], dict)
+        if not ok or te["lookup"] not in lookups:
+            raise _err(
+                path,
+                f"{where}.thresholds_enabled",
+                "expected {lookup: NAME, bits: {crit_high: N, ...}} with a known lookup",
+            )
+        bits: dict[str, int] = {}
+        for key, pos in te["bits"].items():
+            if key not in _THRESHOLD_KEYS or not isinstance(pos, int) or pos < 0:
+                raise _err(path, f"{where}.thresholds_enabled.bits.{key}", "bad key or position")
+            bits[str(key)] = pos
+        enabled = (str(te["lookup"]), bits)
     divisor = _num(path, f"{where}.divisor", raw.get("divisor", 1))
     if divisor == 0:
         raise _err(path, f"{where}.divisor", "must not be 0")
@@ -295,6 +314,7 @@ def _parse_metric(path: Path, where: str, raw: Any) -> MetricSpec:
         roles=tuple(roles),
         thresholds=thresholds,
         thresholds_scaled=scaled,
+        thresholds_enabled=enabled,
         maps=maps,
     )
 

@@ -13,7 +13,7 @@ from monitors.profile_plan import Decoded, PlanItem, PollPlan, parse_number
 from monitors.profile_schema import MatchRule, MetricSpec, Profile, ProfileError, load_profile
 from monitors.readings import DeviceIdentity
 from monitors.snmp_client import SnmpClient
-from monitors.snmp_values import SnmpValue, oid_str
+from monitors.snmp_values import SnmpValue, octet_bytes, oid_str
 from monitors.targets import SnmpTarget
 
 __all__ = [
@@ -226,6 +226,24 @@ def _role(spec: MetricSpec, label: str) -> str | None:
     return "other" if spec.metric == "temperature_c" else None
 
 
+def _enabled_limits(spec: MetricSpec, got: dict[str, SnmpValue]) -> set[str] | None:
+    """Threshold keys the device has switched on (None: the profile has no such flags).
+
+    Devices such as Raritan keep values for disabled thresholds; using them would raise
+    alarms the operator turned off. A missing flags object means nothing is enabled.
+    """
+    if spec.thresholds_enabled is None:
+        return None
+    lookup, bits = spec.thresholds_enabled
+    data = octet_bytes(got.get(lookup)) if got.get(lookup) is not None else b""
+    on: set[str] = set()
+    for key, pos in bits.items():
+        byte = pos // 8
+        if byte < len(data) and data[byte] & (0x80 >> (pos % 8)):
+            on.add(key)
+    return on
+
+
 def _wanted(rows: list[_Row]) -> list[str]:
     """OIDs discovery must GET: every lookup, and values the walk did not already return."""
     wanted: list[str] = []
@@ -277,7 +295,11 @@ def build_plan(
             label = row.index or spec.metric
         fahrenheit = _is_fahrenheit(spec, got)
         limits: dict[str, float | None] = {}
+        enabled = _enabled_limits(spec, got)
         for key, src in spec.thresholds.items():
+            if enabled is not None and key not in enabled:
+                limits[key] = None
+                continue
             lim = parse_number(got.get(src)) if isinstance(src, str) else float(src)
             if lim is not None:
                 if spec.thresholds_scaled:

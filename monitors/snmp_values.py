@@ -31,10 +31,28 @@ def oid_tuple(oid: str) -> tuple[int, ...]:
     return parts
 
 
+class OctetText(str):
+    """Text of an OCTET STRING that keeps its bytes, for BITS values such as enabled flags."""
+
+    raw: bytes
+
+    def __new__(cls, data: bytes) -> OctetText:
+        # Agents pad strings with NULs and mix encodings; decoding must never fail.
+        obj = super().__new__(cls, data.rstrip(b"\x00").decode("utf-8", "replace"))
+        obj.raw = data
+        return obj
+
+
+def octet_bytes(value: object) -> bytes:
+    """The bytes of an OCTET STRING value (its text encoded again when the bytes are gone)."""
+    raw = getattr(value, "raw", None)
+    if isinstance(raw, bytes):
+        return raw
+    return b"" if value is None else str(value).encode("utf-8", "replace")
+
+
 def _text(value: Any) -> str:
-    data = bytes(value)
-    # Agents pad strings with NULs and mix encodings; decoding must never fail.
-    return data.rstrip(b"\x00").decode("utf-8", "replace")
+    return OctetText(bytes(value))
 
 
 def _ip(value: Any) -> str:

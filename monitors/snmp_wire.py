@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from monitors.snmp_values import SnmpValue
+from monitors.snmp_values import OctetText, SnmpValue
 
 _INTEGER = 0x02
 _OCTET_STRING = 0x04
@@ -127,8 +127,7 @@ def _value(tag: int, body: bytes) -> SnmpValue:
     if tag in _UNSIGNED:
         return int.from_bytes(body, "big", signed=False)
     if tag == _OCTET_STRING:
-        # Same rule as snmp_values: strip NUL padding, never fail on odd encodings.
-        return body.rstrip(b"\x00").decode("utf-8", "replace")
+        return OctetText(body)
     if tag in _EXCEPTIONS:
         return None
     if tag == _IP_ADDRESS:
