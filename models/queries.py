@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import array
 import re
-import sys
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -84,6 +84,49 @@ class RackInfo:
     rated_power_w: float | None
 
 
+class Names(Sequence[str]):
+    """Device names kept in one string with offsets: 2,000,000 str objects would cost ~130 MB
+    of object headers alone. Indexing slices the name out."""
+
+    __slots__ = ("_ends", "_starts", "_text")
+
+    def __init__(self, text: str, starts: IntArray, ends: IntArray) -> None:
+        self._text, self._starts, self._ends = text, starts, ends
+
+    def __len__(self) -> int:
+        return len(self._starts)
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[str]: ...
+    def __getitem__(self, i: int | slice) -> str | list[str]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        return self._text[int(self._starts[i]) : int(self._ends[i])]
+
+
+class Kinds(Sequence[str]):
+    """Device kinds as one byte per device plus the list of distinct kinds."""
+
+    __slots__ = ("_codes", "_names")
+
+    def __init__(self, codes: npt.NDArray[np.uint8], names: tuple[str, ...]) -> None:
+        self._codes, self._names = codes, names
+
+    def __len__(self) -> int:
+        return len(self._codes)
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[str]: ...
+    def __getitem__(self, i: int | slice) -> str | list[str]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        return self._names[int(self._codes[i])]
+
+
 @dataclass(frozen=True)
 class Inventory:
     """Sites, racks and devices in tree order, held column-wise so 2M devices stay compact.
@@ -100,8 +143,8 @@ class Inventory:
     device_ids: IntArray
     device_rack: IntArray
     device_u: IntArray  # -1 when the device has no U position
-    device_names: tuple[str, ...]
-    device_kinds: tuple[str, ...]
+    device_names: Names
+    device_kinds: Kinds
     # "name\taddress\tserial\tmodel\n" per device, lower-cased, in device order.
     search_text: str
     search_offsets: IntArray
@@ -163,7 +206,12 @@ def limit_page_cache(engine: Engine, mebibytes: int = 16) -> None:
 
 
 def load_inventory(engine: Engine) -> Inventory:
-    """Read every site, rack and device once; the GUI keeps this and refreshes only states."""
+    """Read every site, rack and device once; the GUI keeps this and refreshes only states.
+
+    Devices stream from the database already in tree order (racks ranked through a temporary
+    table) and go straight into compact columns and text blocks, so 2,000,000 devices never
+    exist as row objects at once.
+    """
     with engine.connect() as conn:
         sites = tuple(
             SiteInfo(r[0], r[1], r[2], r[3] or "UTC")
@@ -197,54 +245,19 @@ def load_inventory(engine: Engine) -> Inventory:
             racks.extend(by_site[s.id])
             rack_site.extend([i] * len(by_site[s.id]))
             site_rack_start.append(len(racks))
-        rack_pos = {(r.site_id, r.id): i for i, r in enumerate(racks)}
-        # Streamed into columns through the driver's cursor: holding 2,000,000 row tuples (or
-        # SQLAlchemy Rows) at once would cost hundreds of MB that the allocator keeps.
-        col_rack: list[int] = []
-        col_id: list[int] = []
-        col_u: list[int] = []
-        col_name: list[str] = []
-        col_kind: list[str] = []
-        col_line: list[str] = []
-        cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cur.execute(
-                "SELECT id, site_id, rack_id, name, kind, u_position, address, serial, model "
-                "FROM device ORDER BY site_id, rack_id, u_position DESC, name"
-            )
-            while True:
-                chunk = cur.fetchmany(20_000)
-                if not chunk:
-                    break
-                for d in chunk:
-                    ri = rack_pos.get((d[1], d[2] or 0))
-                    if ri is None:
-                        continue
-                    col_rack.append(ri)
-                    col_id.append(d[0])
-                    col_u.append(-1 if d[5] is None else d[5])
-                    col_name.append(d[3])
-                    col_kind.append(d[4])
-                    col_line.append(f"{d[3]}\t{d[6] or ''}\t{d[7] or ''}\t{d[8] or ''}".lower())
-        finally:
-            cur.close()
-    n = len(col_id)
-    # Stable: keeps the U order from SQL within a rack while putting racks in tree order.
-    order = np.argsort(np.asarray(col_rack, dtype=np.int64), kind="stable")
-    device_rack = np.asarray(col_rack, dtype=np.int64)[order]
-    device_ids = np.asarray(col_id, dtype=np.int64)[order]
-    device_u = np.asarray(col_u, dtype=np.int64)[order]
-    del col_rack, col_id, col_u
-    names = tuple(col_name[i] for i in order)
-    del col_name
-    kinds = tuple(sys.intern(col_kind[i]) for i in order)
-    del col_kind
-    lines = [col_line[i] for i in order]
-    del col_line
-    lengths = np.fromiter((len(x) + 1 for x in lines), dtype=np.int64, count=n)
-    offsets = np.concatenate(([0], np.cumsum(lengths)[:-1])) if n else np.empty(0, np.int64)
+        cols = _stream_devices(conn, racks)
+    n = len(cols.ids)
+    device_rack = np.frombuffer(cols.rack, dtype=np.int64).copy() if n else np.empty(0, np.int64)
+    device_ids = np.frombuffer(cols.ids, dtype=np.int64).copy() if n else np.empty(0, np.int64)
+    device_u = np.frombuffer(cols.u, dtype=np.int64).copy() if n else np.empty(0, np.int64)
+    line_len = np.frombuffer(cols.line_len, dtype=np.int64) if n else np.empty(0, np.int64)
+    name_len = np.frombuffer(cols.name_len, dtype=np.int64) if n else np.empty(0, np.int64)
+    offsets = np.concatenate(([0], np.cumsum(line_len + 1)[:-1])) if n else np.empty(0, np.int64)
+    name_ends = np.cumsum(name_len) if n else np.empty(0, np.int64)
+    name_starts = name_ends - name_len
     rack_device_start = np.searchsorted(device_rack, np.arange(len(racks) + 1), side="left")
-    arrays = [
+    kind_codes = np.frombuffer(cols.kind, dtype=np.uint8).copy() if n else np.empty(0, np.uint8)
+    arrays: list[Any] = [
         np.asarray(site_rack_start, dtype=np.int64),
         np.asarray(rack_site, dtype=np.int64),
         rack_device_start.astype(np.int64),
@@ -252,6 +265,9 @@ def load_inventory(engine: Engine) -> Inventory:
         device_rack,
         device_u,
         offsets.astype(np.int64),
+        name_starts.astype(np.int64),
+        name_ends.astype(np.int64),
+        kind_codes,
     ]
     for a in arrays:
         a.setflags(write=False)
@@ -264,11 +280,80 @@ def load_inventory(engine: Engine) -> Inventory:
         device_ids=arrays[3],
         device_rack=arrays[4],
         device_u=arrays[5],
-        device_names=names,
-        device_kinds=kinds,
-        search_text="\n".join(lines) + "\n" if lines else "",
+        device_names=Names("".join(cols.name_parts), arrays[7], arrays[8]),
+        device_kinds=Kinds(arrays[9], tuple(cols.kind_names)),
+        search_text="".join(cols.line_parts),
         search_offsets=arrays[6],
     )
+
+
+@dataclass
+class _Columns:
+    rack: array.array[int] = field(default_factory=lambda: array.array("q"))
+    ids: array.array[int] = field(default_factory=lambda: array.array("q"))
+    u: array.array[int] = field(default_factory=lambda: array.array("q"))
+    name_len: array.array[int] = field(default_factory=lambda: array.array("q"))
+    line_len: array.array[int] = field(default_factory=lambda: array.array("q"))
+    kind: array.array[int] = field(default_factory=lambda: array.array("B"))
+    kind_names: list[str] = field(default_factory=list)
+    name_parts: list[str] = field(default_factory=list)
+    line_parts: list[str] = field(default_factory=list)
+
+
+_ORDER_TABLE = "rackwatch_rack_order"
+
+
+def _stream_devices(conn: Connection, racks: list[RackInfo]) -> _Columns:
+    cols = _Columns()
+    kind_code: dict[str, int] = {}
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    cur = raw.cursor()
+    ph = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    try:
+        cur.execute(f"DROP TABLE IF EXISTS {_ORDER_TABLE}")
+        cur.execute(
+            f"CREATE TEMPORARY TABLE {_ORDER_TABLE} (site_id INTEGER NOT NULL, "
+            "rack_id INTEGER NOT NULL, pos INTEGER NOT NULL, PRIMARY KEY (site_id, rack_id))"
+        )
+        cur.executemany(
+            f"INSERT INTO {_ORDER_TABLE} (site_id, rack_id, pos) VALUES ({ph}, {ph}, {ph})",
+            [(r.site_id, r.id, i) for i, r in enumerate(racks)],
+        )
+        cur.execute(
+            "SELECT o.pos, d.id, d.u_position, d.name, d.kind, d.address, d.serial, d.model "
+            f"FROM device d JOIN {_ORDER_TABLE} o "
+            "ON o.site_id = d.site_id AND o.rack_id = COALESCE(d.rack_id, 0) "
+            "ORDER BY o.pos, d.u_position DESC, d.name"
+        )
+        while True:
+            chunk = cur.fetchmany(20_000)
+            if not chunk:
+                break
+            names: list[str] = []
+            lines: list[str] = []
+            for pos, ident, u, name, kind, address, serial, model in chunk:
+                cols.rack.append(pos)
+                cols.ids.append(ident)
+                cols.u.append(-1 if u is None else u)
+                code = kind_code.get(kind)
+                if code is None:
+                    code = kind_code[kind] = len(kind_code)
+                    cols.kind_names.append(kind)
+                cols.kind.append(code)
+                line = f"{name}\t{address or ''}\t{serial or ''}\t{model or ''}".lower()
+                names.append(name)
+                lines.append(line)
+                cols.name_len.append(len(name))
+                cols.line_len.append(len(line))
+            # One string per chunk: large blocks go back to the system when freed.
+            cols.name_parts.append("".join(names))
+            cols.line_parts.append("\n".join(lines) + "\n")
+        cur.execute(f"DROP TABLE IF EXISTS {_ORDER_TABLE}")
+        raw.commit()
+    finally:
+        cur.close()
+    return cols
 
 
 def _natural(name: str) -> tuple[Any, ...]:

@@ -206,7 +206,7 @@ def populate(
                         series(did, "fan_rpm", "FAN1", None, "RPM", 9000.0, 800.0, 50.0)
                         u += h
     _write_history(engine, series_meta, now, hours, step_s, rnd)
-    _states_and_alarms(engine, hall, rnd)
+    _states_and_alarms(engine, hall, rnd, servers_per_rack)
     return hall
 
 
@@ -236,11 +236,14 @@ def _write_history(
     writer.flush()
 
 
-def _states_and_alarms(engine: Engine, hall: Hall, rnd: random.Random) -> None:
+def _states_and_alarms(
+    engine: Engine, hall: Hall, rnd: random.Random, servers_per_rack: int
+) -> None:
     now = hall.now
     with engine.begin() as conn:
         names = sorted(hall.device_ids)
-        down = next(n for n in names if n.endswith("SRV05") and not n.startswith(hall.hot_rack))
+        last = f"SRV{min(5, servers_per_rack):02d}"
+        down = next(n for n in names if n.endswith(last) and not n.startswith(hall.hot_rack))
         hall.down_device = down
         for n in names:
             did = hall.device_ids[n]
