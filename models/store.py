@@ -264,7 +264,10 @@ class SampleWriter:
                 raise RuntimeError("counter 'change' missing: run `app.py db upgrade`")
             seq = int(row[0])
             inserted = self._insert_samples(cur, batch.rows, tolerant)
-            cur.executemany(self._sql_latest(seq), batch.latest)
+            if self._pg:
+                pg_store.upsert_latest(cur, batch.latest, seq)
+            else:
+                cur.executemany(self._sql_latest(seq), batch.latest)
             if self.rollups:
                 sid, ts, val = batch.sid, batch.ts, batch.val
                 if inserted is not None:
@@ -280,7 +283,7 @@ class SampleWriter:
                     for acc in self._acc:
                         closed.extend(acc.add(sid, ts, val))
                 if closed:
-                    cur.executemany(self._sql_rollup, closed)
+                    self._merge_rollups(cur, closed)
                 self.stats.rollup_rows += len(closed)
             raw.commit()
             return seq
@@ -289,6 +292,12 @@ class SampleWriter:
             raise
         finally:
             raw.close()
+
+    def _merge_rollups(self, cur: Any, rows: list[RollupRow]) -> None:
+        if self._pg:
+            pg_store.upsert_rollups(cur, rows)
+        else:
+            cur.executemany(self._sql_rollup, rows)
 
     def _insert_samples(
         self, cur: Any, rows: list[Row], tolerant: bool
@@ -327,7 +336,7 @@ class SampleWriter:
         raw = self.engine.raw_connection()
         try:
             cur = raw.cursor()
-            cur.executemany(self._sql_rollup, pending)
+            self._merge_rollups(cur, pending)
             raw.commit()
         finally:
             raw.close()
