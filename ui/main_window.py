@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDockWidget,
     QHeaderView,
+    QInputDialog,
     QMainWindow,
     QMessageBox,
     QTableWidget,
@@ -252,6 +253,21 @@ class MainWindow(QMainWindow):
             self.wall.showFullScreen()
         return self.wall
 
+    def _ask_wall_cycle(self) -> None:
+        current = int(str(self.settings.value("wall/cycle_s", 20)))
+        value, ok = QInputDialog.getInt(
+            self,
+            self.tr("Wall mode"),
+            self.tr("Show each site for (seconds):"),
+            current,
+            3,
+            3600,
+        )
+        if ok:
+            self.settings.setValue("wall/cycle_s", value)
+            if self.wall is not None:
+                self.wall.cycle.setInterval(value * 1000)
+
     def _wall_rack(self, rack_id: int) -> None:
         self.toggle_wall()
         self.open_rack(rack_id, reveal=True)
@@ -296,6 +312,7 @@ class MainWindow(QMainWindow):
         )
         self._action(m, self.tr("&Find device…"), self.tree.focus_filter, "Ctrl+F")
         self._action(m, self.tr("&Wall mode"), self.toggle_wall, "F11")
+        self._action(m, self.tr("Wall mode &cycle interval…"), self._ask_wall_cycle)
         m.addSeparator()
         m.addAction(self.tree_dock.toggleViewAction())
         m.addAction(self.alarm_dock.toggleViewAction())

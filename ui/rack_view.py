@@ -606,6 +606,7 @@ class RackView(QWidget):
         self.rack_id = rack_id
         if changed:
             self.device_id = device_id
+            self.elevation.selected = device_id
             self.loaded_rack = None
             self.plot.show_rack(rack_id)
         elif device_id is not None:

@@ -418,6 +418,44 @@ def _sev(sev: str) -> str:
     return f'<span class="{cls}">{_e(sev)}</span>'
 
 
+def summary_text(data: SnapshotData) -> str:
+    """Two or three sentences a manager reads first."""
+    tz = data.site.tz
+    if not data.alarms:
+        return (
+            f"No alarm was active in {data.scope} between {local(data.start, tz)} and "
+            f"{local(data.end, tz)}."
+        )
+    dev_rack = {d.id: d.rack_id for d in data.devices}
+    racks = {r.id: r.name for r in data.racks}
+    hit = sorted(
+        {
+            racks[r]
+            for a in data.alarms
+            for r in [a.rack_id if a.rack_id is not None else dev_rack.get(a.device_id or -1)]
+            if r in racks
+        }
+    )
+    crit = [a for a in data.alarms if a.severity == "critical"]
+    first = min(data.alarms, key=lambda a: a.raised_ts)
+    parts = [
+        f"{len(data.alarms)} alarm(s) ({len(crit)} critical) on {len(hit)} rack(s)"
+        + (f": {', '.join(hit[:8])}{' …' if len(hit) > 8 else ''}" if hit else "")
+        + "."
+    ]
+    parts.append(f"The first, at {local(first.raised_ts, tz, '%H:%M')}: {first.message}.")
+    if crit:
+        c = min(crit, key=lambda a: a.raised_ts)
+        parts.append(f"First critical at {local(c.raised_ts, tz, '%H:%M')}: {c.message}.")
+    acked = [a for a in data.alarms if a.ack_by]
+    still = [a for a in data.alarms if a.cleared_ts is None]
+    parts.append(f"{len(acked)} acknowledged; {len(still)} still open at the end of the window.")
+    peak = max(data.rack_inlet_max.items(), key=lambda kv: kv[1], default=None)
+    if peak is not None and peak[0] in racks:
+        parts.append(f"Hottest inlet: {peak[1]:.1f} °C in rack {racks[peak[0]]}.")
+    return " ".join(parts)
+
+
 def report_html(data: SnapshotData, info: ReportInfo, images: dict[str, tuple[int, int]]) -> str:
     tz = data.site.tz
     abbrev = datetime.fromtimestamp(data.start, zone(tz)).strftime("%Z")
@@ -466,14 +504,16 @@ def report_html(data: SnapshotData, info: ReportInfo, images: dict[str, tuple[in
         out.append(f'<tr><td class="k" width="22%">{_e(k)}</td><td>{_e(v)}</td></tr>')
     out.append("</table>")
 
+    out.append("<h2>Summary</h2>")
+    out.append(f"<p>{_e(summary_text(data))}</p>")
     out.append("<h2>Alarms</h2>")
     if not data.alarms:
         out.append("<p>No alarm was active in this scope during the window.</p>")
     else:
         out.append(
-            '<table class="grid" width="100%" cellspacing="0"><tr><th>Raised</th><th>Severity'
-            "</th><th>Where</th><th>Condition</th><th>Cleared / state</th>"
-            "<th>Acknowledged</th></tr>"
+            '<table class="grid" width="100%" cellspacing="0"><tr><th width="10%">Raised</th>'
+            '<th width="9%">Severity</th><th width="17%">Where</th><th width="36%">Condition'
+            '</th><th width="12%">Cleared / state</th><th width="16%">Acknowledged</th></tr>'
         )
         for a in data.alarms:
             dev = devs.get(a.device_id or -1)
@@ -489,9 +529,13 @@ def report_html(data: SnapshotData, info: ReportInfo, images: dict[str, tuple[in
                 if a.ack_by and a.ack_ts
                 else '<span class="muted">—</span>'
             )
+            # Messages start with "RACK / DEVICE: "; the Where column already says so.
+            cond = (
+                a.message.split(": ", 1)[1] if where and a.message.startswith(where) else a.message
+            )
             out.append(
                 f"<tr><td>{_e(local(a.raised_ts, tz, '%m-%d %H:%M'))}</td><td>{_sev(a.severity)}"
-                f"</td><td>{_e(where or data.site.code)}</td><td>{_e(a.message)}</td>"
+                f"</td><td>{_e(where or data.site.code)}</td><td>{_e(cond)}</td>"
                 f"<td>{_e(end)}</td><td>{ack}</td></tr>"
             )
         out.append("</table>")
