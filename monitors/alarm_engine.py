@@ -50,6 +50,7 @@ class EngineStats:
     cleared: int = 0
     suppressed: int = 0
     reloads: int = 0
+    duplicates: int = 0
 
 
 @dataclass(slots=True)
@@ -243,6 +244,13 @@ class AlarmEngine:
             sid, ts, val = sid[known], ts[known], val[known]
             order = np.lexsort((ts, sid))
             sid, ts, val = sid[order], ts[order], val[order]
+            # Two readings for one (series, ts) (a device listing a sensor twice): the store
+            # keeps the first, so judge the same value it keeps.
+            dup = np.zeros(len(sid), dtype=bool)
+            dup[1:] = (sid[1:] == sid[:-1]) & (ts[1:] == ts[:-1])
+            if dup.any():
+                self.stats.duplicates += int(dup.sum())
+                sid, ts, val = sid[~dup], ts[~dup], val[~dup]
             self._grow_series(len(self.meta.known))
             if len(sid):
                 first = np.ones(len(sid), dtype=bool)
