@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from PySide6.QtGui import QGuiApplication, QImage
+from PySide6.QtWidgets import QApplication
 from sqlalchemy import Engine
 
 from models.snapshot_data import (
@@ -80,7 +81,9 @@ def ensure_gui_app() -> QGuiApplication:
     if app is None:
         if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        app = QGuiApplication(sys.argv[:1])
+        # A QApplication, not a bare QGuiApplication: widgets created later in the same
+        # process (the GUI, pytest-qt) abort the process under a QGuiApplication.
+        app = QApplication(sys.argv[:1])
     assert isinstance(app, QGuiApplication)
     return app
 
