@@ -110,6 +110,7 @@ class AlarmEngine:
         housekeeping_s: float = 10.0,
         reload_min_s: float = 5.0,
         full_reload_s: float = 600.0,
+        foreign_refresh_s: float = 10.0,
     ) -> None:
         self.engine = engine
         self.rules = rules or load_rules()
@@ -135,6 +136,8 @@ class AlarmEngine:
         self.housekeeping_s = housekeeping_s
         self.reload_min_s = reload_min_s
         self.full_reload_s = full_reload_s
+        self.foreign_refresh_s = foreign_refresh_s
+        self._last_foreign = -math.inf
         self._started = False
         self._last_housekeeping = -math.inf
         self._last_reload = -math.inf
@@ -211,8 +214,9 @@ class AlarmEngine:
             extra = max(size, old * 2, 1024) - old
             self.dev_ok_ts = np.concatenate((self.dev_ok_ts, np.zeros(extra, dtype=np.int64)))
             self.dev_polled = np.concatenate((self.dev_polled, np.zeros(extra, dtype=bool)))
-        self.unreach_lv.grow(size)
-        self.stale_lv.grow(size)
+        # Trackers span the same ids as the arrays above, which _stale indexes together.
+        self.unreach_lv.grow(len(self.dev_ok_ts))
+        self.stale_lv.grow(len(self.dev_ok_ts))
 
     # -- the hook ----------------------------------------------------------------------------
 
@@ -263,6 +267,10 @@ class AlarmEngine:
         if results:
             self._devices(results, pending)
         if len(sid):
+            mono = time.monotonic()
+            if mono - self._last_foreign >= self.foreign_refresh_s:
+                self._last_foreign = mono
+                self._refresh_foreign()
             self._racks(np.unique(sid), t, pending)
         if self.rules.stale_enabled and t - self._last_stale >= 5:
             self._last_stale = t
@@ -502,11 +510,12 @@ class AlarmEngine:
         if not len(seen) or not len(self.dev_polled):
             return
         dev = meta.device_of[seen]
-        ok = (dev >= 0) & (dev < len(self.dev_polled))
+        # Only devices this collector polls (others' values may come in through `latest`).
+        ok = self._polled(dev)
         seen, dev = seen[ok], dev[ok]
         reachable = self.unreach_lv.level[dev] == 0
         limit = meta.interval[seen] * self.rules.stale_intervals
-        stale = reachable & self.dev_polled[dev] & ((t - self.last_ts[seen]) > limit)
+        stale = reachable & ((t - self.last_ts[seen]) > limit)
         counts = np.bincount(dev[stale], minlength=len(self.dev_polled))
         polled = np.flatnonzero(self.dev_polled)
         cand = np.where(counts[polled] > 0, SEVERITY_LEVEL[self.rules.stale_severity], 0).astype(
@@ -547,6 +556,54 @@ class AlarmEngine:
         old = (t - self.last_ts[sids]) > limit
         return np.where(old | np.isnan(v), 0.0, v)
 
+    def _polled(self, devices: IntArray) -> npt.NDArray[np.bool_]:
+        """Whether this collector polls each device (it has delivered results for it)."""
+        ok = (devices >= 0) & (devices < len(self.dev_polled))
+        out = np.zeros(len(devices), dtype=bool)
+        out[ok] = self.dev_polled[devices[ok]]
+        return out
+
+    def _owned(self, racks: IntArray) -> IntArray:
+        return racks[self._polled(self.meta.rack_owner[racks])]
+
+    def _refresh_foreign(self) -> None:
+        """Values of rack contributors another shard polls, from `latest`, for racks we judge."""
+        meta = self.meta
+        if not len(meta.rack_owner):
+            return
+        sids = np.concatenate((meta.rp_sid, meta.ph_sid))
+        racks = np.concatenate((meta.rp_rack, meta.ph_group // 3))
+        if not len(sids):
+            return
+        foreign = ~self._polled(meta.device_of[sids]) & self._polled(meta.rack_owner[racks])
+        want = np.unique(sids[foreign]).tolist()
+        if not want:
+            return
+        got: list[tuple[int, int, float]] = []
+        try:
+            with self.engine.connect() as conn:
+                for i in range(0, len(want), 900):
+                    chunk = ",".join(str(int(x)) for x in want[i : i + 900])
+                    got.extend(
+                        (int(r[0]), int(r[1]), float(r[2]))
+                        for r in conn.execute(
+                            text(
+                                "SELECT series_id, ts, value FROM latest "
+                                + f"WHERE series_id IN ({chunk})"
+                            )
+                        )
+                    )
+        except Exception:
+            log.exception("reading other shards' rack values failed")
+            return
+        if got:
+            arr = np.array(got, dtype=np.float64)
+            s_ = arr[:, 0].astype(np.int64)
+            ts = arr[:, 1].astype(np.int64)
+            newer = ts > self.last_ts[s_]
+            self.last_ts[s_[newer]] = ts[newer]
+            self.last_val[s_[newer]] = arr[newer, 2]
+
     def _racks(self, batch_sids: IntArray, t: int, pending: list[_Pending]) -> None:
         meta = self.meta
         nr = len(meta.rack_list)
@@ -563,6 +620,7 @@ class AlarmEngine:
             touched_ph = np.unique(meta.ph_group[np.isin(meta.ph_sid, batch_sids)] // 3)
         else:
             touched_ph = np.zeros(0, dtype=np.int64)
+        touched, touched_ph = self._owned(touched), self._owned(touched_ph)
         pv = self._fresh_values(meta.rp_sid, t)
         power = np.bincount(meta.rp_rack, weights=pv, minlength=nr).astype(np.float64)
         if rules.rack_power.enabled and len(touched):

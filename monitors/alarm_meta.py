@@ -133,6 +133,7 @@ class AlarmMeta:
         self.ph_sid: IntArray = np.zeros(0, dtype=np.int64)  # PDU phase currents
         self.ph_group: IntArray = np.zeros(0, dtype=np.int64)  # rack index * 3 + phase - 1
         self.ph_feed: IntArray = np.zeros(0, dtype=np.int64)
+        self.rack_owner: IntArray = np.zeros(0, dtype=np.int64)  # lowest contributing device
         self.rated: FloatArray = np.zeros(0)
         self.min_breaker: FloatArray = np.zeros(0)  # NaN unless the rack has feeds A and B
         self.min_feed_w: FloatArray = np.zeros(0)
@@ -409,6 +410,16 @@ class AlarmMeta:
             parr[:, 1].copy(),
             parr[:, 2].copy(),
         )
+        # With sharded collectors each rack is judged by exactly one shard: the one polling
+        # the rack's lowest-id contributing device.
+        nr = len(self.rack_list)
+        owner = np.full(nr, np.iinfo(np.int64).max, dtype=np.int64)
+        sids = np.concatenate((self.rp_sid, self.ph_sid))
+        racks = np.concatenate((self.rp_rack, self.ph_group // 3))
+        if len(sids):
+            np.minimum.at(owner, racks, self.device_of[sids])
+        owner[owner == np.iinfo(np.int64).max] = -1
+        self.rack_owner = owner
 
     def describe_device(self, device_id: int) -> str:
         dev = self.devices.get(device_id)

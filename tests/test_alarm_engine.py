@@ -366,3 +366,35 @@ def test_unset_device_limits_reported_as_zero_are_ignored(rig: Rig) -> None:
     [a] = rig.alarms_rows()
     assert a.rule == "device_limit" and a.severity == "critical"
     assert "voltage L1 262 V above critical limit 260 V" in a.message
+
+
+def test_sharded_collectors_judge_each_rack_once_with_both_feeds(rig: Rig) -> None:
+    from models.device_specs import load_device_specs
+    from monitors.collector import ResultWriter
+
+    # Shard 0 polls PDU A, the probe and the server; shard 1 polls PDU B only.
+    rules = rig.alarms.rules
+    shard0 = AlarmEngine(rig.engine, rules, housekeeping_s=0.0, foreign_refresh_s=0.0)
+    shard1 = AlarmEngine(rig.engine, rules, housekeeping_s=0.0, foreign_refresh_s=0.0)
+    rig.writer.hooks[:] = [shard0]
+    specs = {d.id: d for d in load_device_specs(rig.engine)}
+    other = ResultWriter(rig.engine, specs, [shard1])
+    t = T0
+    for _ in range(4):
+        b = rig.result(
+            t,
+            "R01-PDUB",
+            [Reading("current_a", f"L{i}", a, "A") for i, a in ((1, 6.0), (2, 14.0), (3, 6.0))],
+        )
+        other._write([b])
+        a = rig.result(
+            t,
+            "R01-PDUA",
+            [Reading("current_a", f"L{i}", a, "A") for i, a in ((1, 6.0), (2, 14.0), (3, 6.0))],
+        )
+        rig.send([a])
+        t += STEP
+    other.writer.flush()
+    [alarm] = _by_rule(rig, "redundancy")
+    assert "A+B current 28 A on phase L2" in alarm.message
+    assert shard0.stats.raised == 1 and shard1.stats.raised == 0
