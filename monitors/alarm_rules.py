@@ -259,7 +259,7 @@ class _Reader:
 def parse_rules(data: Mapping[str, Any], *, where: str, sources: tuple[str, ...] = ()) -> Rules:
     r = _Reader(data, where)
     d = r.section("defaults")
-    raise_after = r.count(d, "defaults", "raise_after", 3)
+    raise_after = r.count(d, "defaults", "raise_after", 2)
     clear_after = r.count(d, "defaults", "clear_after", 3)
 
     t = r.section("temperature")

@@ -47,8 +47,8 @@ def _by_rule(rig: Rig, rule: str) -> list[object]:
 
 
 def test_rising_inlet_raises_warning_then_escalates_to_critical(rig: Rig) -> None:
-    # Two samples above 27 are not enough; the third raises (raise_after = 3).
-    t = _run(rig, [24.0, 27.5, 27.8])
+    # One sample above 27 is not enough; the second in a row raises (raise_after = 2).
+    t = _run(rig, [24.0, 27.5, 26.9, 27.8])
     assert _by_rule(rig, "temperature") == []
     t = _run(rig, [28.0], t)
     [a] = _by_rule(rig, "temperature")
@@ -62,7 +62,7 @@ def test_rising_inlet_raises_warning_then_escalates_to_critical(rig: Rig) -> Non
 
 
 def test_flapping_around_threshold_never_raises(rig: Rig) -> None:
-    _run(rig, [26.8, 27.3, 26.9, 27.4, 26.7, 27.6, 27.1, 26.9, 27.2, 26.95] * 3)
+    _run(rig, [26.8, 27.3, 26.9, 27.4, 26.7, 27.6, 26.85, 27.9, 26.4, 27.2] * 3)
     assert _by_rule(rig, "temperature") == []
 
 
