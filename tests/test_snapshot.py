@@ -308,3 +308,13 @@ def test_peaks_from_rollups_equal_raw_samples(incident: Rig) -> None:
     for sid, (mean, peak) in raw.items():
         assert got[sid][0] == pytest.approx(mean, rel=1e-9)
         assert got[sid][1] == peak
+
+
+def test_overlapping_alarm_spans_shade_once_per_severity() -> None:
+    from ui.snapshot_export import merged_spans
+
+    spans = merged_spans(
+        [(10, 50, "warning"), (20, 60, "warning"), (100, 120, "warning"), (30, 40, "critical")]
+    )
+    assert [(s.start, s.end) for s in spans] == [(10, 60), (100, 120), (30, 40)]
+    assert spans[-1].colour == "#c62828"

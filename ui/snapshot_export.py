@@ -220,6 +220,24 @@ def export_snapshot(
     return result
 
 
+def merged_spans(spans: list[tuple[int, int, str]]) -> list[Span]:
+    """One shaded band per stretch of time and severity (thirty overlapping alarms would
+    otherwise stack thirty translucent layers); critical is drawn over warning."""
+    out: list[Span] = []
+    for sev in ("warning", "critical"):
+        cur: list[int] | None = None
+        for a, b, _ in sorted(x for x in spans if x[2] == sev):
+            if cur is not None and a <= cur[1]:
+                cur[1] = max(cur[1], b)
+                continue
+            if cur is not None:
+                out.append(Span(cur[0], cur[1], SEVERITY_COLOUR[sev]))
+            cur = [a, b]
+        if cur is not None:
+            out.append(Span(cur[0], cur[1], SEVERITY_COLOUR[sev]))
+    return out
+
+
 def _images(
     engine: Engine, data: SnapshotData, cancelled: Callable[[], bool], say: Progress
 ) -> dict[str, QImage]:
@@ -234,11 +252,13 @@ def _images(
         if rack is None:
             continue
         mine = {d.id for d in data.devices if d.rack_id == rid}
-        spans = [
-            Span(a.raised_ts, a.cleared_ts or data.end, SEVERITY_COLOUR.get(a.severity, "#888"))
-            for a in data.alarms
-            if a.rack_id == rid or (a.device_id in mine)
-        ]
+        spans = merged_spans(
+            [
+                (a.raised_ts, a.cleared_ts or data.end, a.severity)
+                for a in data.alarms
+                if a.rack_id == rid or (a.device_id in mine)
+            ]
+        )
         temps = rack_plot_series(engine, data, rid, "temperature")
         images[f"plots/{rack.name}-temperature.png"] = render_plot(
             temps,

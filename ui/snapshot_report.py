@@ -556,8 +556,9 @@ def report_html(data: SnapshotData, info: ReportInfo, images: dict[str, tuple[in
             "unshelve": "unshelved",
         }
         out.append(
-            '<table class="grid" width="100%" cellspacing="0"><tr><th>Time</th><th>Event</th>'
-            "<th>By</th><th>Condition at that time</th><th>Operator note</th></tr>"
+            '<table class="grid" width="100%" cellspacing="0"><tr><th width="13%">Time</th>'
+            '<th width="13%">Event</th><th width="10%">By</th><th width="46%">Condition at '
+            'that time</th><th width="18%">Operator note</th></tr>'
         )
         for ev in data.events[:400]:
             al = by_id.get(ev.alarm_id)
