@@ -341,7 +341,9 @@ def main() -> int:
     ap.add_argument("--racks", type=int, default=200)
     ap.add_argument("--servers", type=int, default=10, help="servers per rack")
     ap.add_argument("--interval", type=int, default=60, help="backfill interval, seconds")
-    ap.add_argument("--engine-racks", type=int, default=7000, help="racks for the engine tick (86 series each)")
+    ap.add_argument(
+        "--engine-racks", type=int, default=7000, help="racks for the engine tick (86 series each)"
+    )
     ap.add_argument("--part", choices=("snapshot", "engine", "all"), default="all")
     ap.add_argument("--rebuild", action="store_true", help="rebuild the cached site database")
     ap.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "rackwatch-bench"))
