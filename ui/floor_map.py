@@ -181,17 +181,20 @@ class FloorMapWidget(QWidget):
         block_w = label_w + cols * size
         used_w = best_k * block_w + (best_k - 1) * 0.6 * size
         x_start = total.left() + max(0.0, (total.width() - used_w) / 2)
+        used_h = per * size * 1.3 + (per - 1) * size * 1.3 * gap
+        # On the wall the map sits in the middle of the screen; on a desk it starts at the top.
+        y_start = total.top() + (max(0.0, (total.height() - used_h) / 2) if self.scale > 1 else 0.0)
         self._row_labels = []
         out = []
         for ri, col, t in placed:
             block, ri_in = divmod(ri, per)
             bx = x_start + block * (block_w + 0.6 * size)
-            y = total.top() + ri_in * size * 1.3 * (1 + gap)
+            y = y_start + ri_in * size * 1.3 * (1 + gap)
             out.append((QRectF(bx + label_w + col * size, y, tile_w, tile_h), t))
         for ri, r in enumerate(rows):
             block, ri_in = divmod(ri, per)
             bx = x_start + block * (block_w + 0.6 * size)
-            y = total.top() + ri_in * size * 1.3 * (1 + gap)
+            y = y_start + ri_in * size * 1.3 * (1 + gap)
             self._row_labels.append((QRectF(bx, y - 2, label_w - 6, tile_h + 4), r))
         area = QRectF(x_start, total.top(), used_w, total.height())
         return out, area, size

@@ -417,6 +417,8 @@ class PlotPanel(QWidget):
         # Limits are drawn only when every curve shares them (inlet limits are not CPU limits).
         same_kind = len({(r.metric, r.role) for r in data.rows}) == 1
         levels = threshold_levels(data.rows) if same_kind else []
+        finite = [float(np.nanmean(a[1])) for a in self._arrays.values() if len(a[1])]
+        mid = float(np.mean(finite)) if finite else 0.0
         for kind, value in levels:
             ln = pg.InfiniteLine(
                 pos=value,
@@ -426,7 +428,8 @@ class PlotPanel(QWidget):
                 label=f"{kind} {value:g}",
                 labelOpts={
                     "position": 0.06,
-                    "anchors": [(0, 1), (0, 1)],
+                    # Text below an upper limit and above a lower one, inside the plot.
+                    "anchors": [(0, 0), (0, 0)] if value >= mid else [(0, 1), (0, 1)],
                     "color": theme.SEVERITY_COLORS[kind],
                 },
             )

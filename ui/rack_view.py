@@ -475,10 +475,15 @@ def _limits(low: float | None, high: float | None) -> str:
     if low is None and high is None:
         return ""
     if low is None:
-        return f"> {high:g}"
+        return f"> {_short(high)}"
     if high is None:
-        return f"< {low:g}"
-    return f"{low:g} … {high:g}"
+        return f"< {_short(low)}"
+    return f"{_short(low)} … {_short(high)}"
+
+
+def _short(value: float | None) -> str:
+    # Converted limits such as 80.6 °F come out as 27.2222 °C: two decimals are plenty.
+    return "" if value is None else f"{value:.2f}".rstrip("0").rstrip(".")
 
 
 class RackView(QWidget):
@@ -694,7 +699,8 @@ class RackView(QWidget):
             self.sensor_model.set_rows(rows, now, queries.STALE_INTERVALS * interval)
             self.sensors.resizeColumnsToContents()
             self.sensors.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-            self.sensor_title.setText(self.tr("Sensors of %1").replace("%1", name or str(did)))
+            name = name or (rows[0].device_name if rows else str(did))
+            self.sensor_title.setText(self.tr("Sensors of %1").replace("%1", name))
             self.loaded_device = did
             self.plot.set_device(did, name, rows)
 

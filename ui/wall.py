@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QFontMetrics, QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from models import queries
@@ -132,16 +132,22 @@ class WallView(QWidget):
             )
             return
         shown = (crit or active)[:3]
-        text = "   ▲   ".join(f"{a.site_code} {a.rack_name}: {a.message}" for a in shown)
         more = len(active) - len(shown)
-        if more > 0:
-            text += "   " + self.tr("(+%1 more)").replace("%1", str(more))
         head = (
             self.tr("%n critical", "", len(crit))
             if crit
             else self.tr("%n warning", "", len(active))
         )
-        self.banner.setText(f"{head}:  {text}")
+        if more > 0:
+            head += "  " + self.tr("(+%1 more alarms)").replace("%1", str(more))
+        # One line per alarm, elided to the banner's width: the wall is read from afar.
+        fm = QFontMetrics(self.banner.font())
+        width = max(200, self.width() - 80)
+        lines = [head] + [
+            fm.elidedText(f"▲ {a.site_code}  {a.message}", Qt.TextElideMode.ElideRight, width)
+            for a in shown
+        ]
+        self.banner.setText("\n".join(lines))
         color = theme.STATE_COLORS["critical" if crit else "warning"]
         self.banner.setStyleSheet(f"background:{color}; color:white; border-radius:6px;")
 
