@@ -431,7 +431,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
             "close the window or press Ctrl+C to stop everything",
             flush=True,
         )
-        if args.no_gui:
+        headless = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+        if headless and not args.no_gui:
+            print(
+                "no display: the lab and the collector keep running without a window; "
+                f"open one elsewhere with: app.py gui --db {url}",
+                flush=True,
+            )
+        if args.no_gui or headless:
             stop = time.monotonic() + (args.duration or float("inf"))
             signal.signal(signal.SIGTERM, lambda *_a: (_ for _ in ()).throw(KeyboardInterrupt()))
             while time.monotonic() < stop:

@@ -7,7 +7,9 @@ import ctypes
 import json
 import logging
 import os
+import random
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -26,6 +28,19 @@ def _die_with_parent() -> None:
     """Runs in the child before exec: the kernel sends SIGTERM if the demo dies, so no orphans."""
     with contextlib.suppress(Exception):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def free_lab_net(port: int = 20_000) -> int:
+    """A second octet N whose 127.N.0.1 ports are free, so the demo never collides with a lab."""
+    for net in random.sample(range(2, 255), 40):
+        try:
+            for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+                with socket.socket(socket.AF_INET, kind) as s:
+                    s.bind((f"127.{net}.0.1", port))
+        except OSError:
+            continue
+        return net
+    raise DemoError("no free 127.N.0.0/16 network for the lab")
 
 
 class DemoError(RuntimeError):
@@ -91,6 +106,8 @@ class DemoStack:
             "lab",
             [
                 "lab",
+                "--net",
+                str(free_lab_net()),
                 "--out",
                 str(self.lab_dir),
                 "--sites",
