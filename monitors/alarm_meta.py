@@ -249,6 +249,8 @@ class AlarmMeta:
             sid, dev_id = int(r[0]), int(r[1])
             metric, channel, role, unit = str(r[2]), str(r[3] or ""), r[4], str(r[5] or "")
             wl, wh, cl, ch = (None if v is None else float(v) for v in r[6:10])
+            if metric == "temperature_c":
+                role = rules.temperature_role(role, channel)
             meta = SeriesMeta(sid, dev_id, metric, channel, role if role else None, unit)
             self.series[sid] = meta
             dev = self.devices.get(dev_id)

@@ -87,10 +87,21 @@ class Rules:
     stale_intervals: int
     stale_severity: str
     forecast: ForecastRule
+    role_from_channel: tuple[tuple[re.Pattern[str], str], ...]
     total_channel: tuple[re.Pattern[str], ...]
     phase_channel: tuple[re.Pattern[str], ...]
     not_phase_channel: tuple[re.Pattern[str], ...]
     sources: tuple[str, ...] = field(default=())
+
+    def temperature_role(self, role: str | None, channel: str) -> str | None:
+        """The role the rules use: the device's, unless it is missing or 'ambient' and the
+        channel label says which air it measures."""
+        if role not in (None, "", "ambient"):
+            return role
+        for pattern, mapped in self.role_from_channel:
+            if pattern.search(channel):
+                return mapped
+        return role or None
 
     def is_total_channel(self, channel: str) -> bool:
         c = channel.strip()
@@ -303,6 +314,21 @@ def parse_rules(data: Mapping[str, Any], *, where: str, sources: tuple[str, ...]
         tuple(targets),
     )
     ch = r.section("channels")
+    rfc_raw = data.get("role_from_channel", [])
+    if not isinstance(rfc_raw, list):
+        raise RulesError(f"{where}: role_from_channel must be a list of {{pattern, role}}")
+    role_from_channel = []
+    for i, item in enumerate(rfc_raw):
+        if not (
+            isinstance(item, Mapping)
+            and isinstance(item.get("pattern"), str)
+            and isinstance(item.get("role"), str)
+        ):
+            raise RulesError(f"{where}: role_from_channel[{i}] needs a pattern and a role")
+        try:
+            role_from_channel.append((re.compile(item["pattern"], re.I), item["role"]))
+        except re.error as exc:
+            raise RulesError(f"{where}: role_from_channel[{i}]: bad pattern: {exc}") from exc
     return Rules(
         raise_after=raise_after,
         clear_after=clear_after,
@@ -323,6 +349,7 @@ def parse_rules(data: Mapping[str, Any], *, where: str, sources: tuple[str, ...]
         stale_intervals=r.count(s, "stale", "intervals", 5),
         stale_severity=r.severity(s.get("severity", "warning"), "stale.severity"),
         forecast=forecast,
+        role_from_channel=tuple(role_from_channel),
         total_channel=r.patterns(ch, "total"),
         phase_channel=r.patterns(ch, "phase"),
         not_phase_channel=r.patterns(ch, "not_phase"),

@@ -1,0 +1,246 @@
+"""End to end in the lab: cooling failure -> collector + alarm engine -> alarms -> snapshot."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from models.alarms import acknowledge_alarm
+from models.db import make_engine
+from models.queries import open_alarms
+from models.snapshot_data import alarm_window, verify_snapshot
+from monitors.lab import LabHandle, start_lab
+from tests.daemons import REPO, require
+
+INTERVAL = 2  # seconds between polls of every device
+SPEED = 5.0  # lab physics runs this many times faster than the wall clock
+
+
+class FastClock:
+    """The lab's clock, running SPEED times faster than wall time from start() on."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+    def _run(self) -> None:
+        last = time.monotonic()
+        while not self._stop.wait(0.05):
+            now = time.monotonic()
+            self.offset += (SPEED - 1.0) * (now - last)
+            last = now
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(2)
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[tuple[LabHandle, FastClock]]:
+    clock = FastClock()
+    handle = start_lab(
+        tmp_path / "lab",
+        sites=1,
+        racks=2,
+        servers=3,
+        seed=11,
+        net=random.randint(100, 250),
+        port_base=random.randint(21_000, 60_000),
+        clock=clock,
+    )
+    try:
+        yield handle, clock
+    finally:
+        clock.stop()
+        handle.stop()
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "RACKWATCH_CREDENTIALS": "file",
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "QT_QPA_PLATFORM": "offscreen",
+    }
+
+
+def _app(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(REPO / "app.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=REPO,
+        env=env,
+        check=False,
+    )
+
+
+def _rows(url: str, sql: str, **params: Any) -> list[Any]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(text(sql), params))
+    finally:
+        engine.dispose()
+
+
+def test_cooling_failure_warns_early_then_critical_then_exports(
+    lab: tuple[LabHandle, FastClock], tmp_path: Path, sqlite_url: str
+) -> None:
+    require(shutil.which("pdftotext") is not None, "poppler-utils (pdftotext) not installed")
+    handle, clock = lab
+    env = _env(tmp_path)
+    out = handle.out_dir
+    for args in (
+        ("import", str(out / "inventory.yaml"), "--db", sqlite_url),
+        ("credentials", "import", str(out / "credentials.yaml")),
+    ):
+        res = _app(env, *args)
+        assert res.returncode == 0, f"{args[0]}: {res.stderr[-2000:]}"
+    engine = make_engine(sqlite_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE device SET poll_interval_s = :i"), {"i": INTERVAL})
+    engine.dispose()
+    collector = subprocess.Popen(
+        [
+            sys.executable,
+            str(REPO / "app.py"),
+            "collect",
+            "--db",
+            sqlite_url,
+            "--known-hosts",
+            str(out / "known_hosts"),
+            "--duration",
+            "150",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        # Some quiet polls first: nothing may be raised while the hall is normal.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not _rows(
+            sqlite_url, "SELECT 1 FROM sample GROUP BY series_id HAVING count(*) >= 4 LIMIT 1"
+        ):
+            time.sleep(1)
+        time.sleep(3 * INTERVAL)
+        assert _rows(sqlite_url, "SELECT rule, message FROM alarm WHERE rule != 'stale'") == []
+        srv = handle.topology.servers()[0]
+        site, row = srv.rack.site.code, srv.rack.row
+        injected = time.time()
+        clock.start()
+        handle.inject("cooling-failure", site=site, row=row)
+        crit: list[Any] = []
+        deadline = time.monotonic() + 100
+        while time.monotonic() < deadline and not crit:
+            time.sleep(1)
+            crit = _rows(
+                sqlite_url,
+                "SELECT id, series_id, rack_id FROM alarm WHERE rule = 'temperature' "
+                "AND severity = 'critical' AND message LIKE '%inlet%'",
+            )
+        assert crit, "no critical inlet alarm within 100 s of the injection"
+    finally:
+        collector.terminate()
+        log, _ = collector.communicate(timeout=60)
+    assert collector.returncode == 0, log[-3000:]
+
+    alarm_id, series_id, rack_id = crit[0]
+    # The early warning came first: a forecast on the same rack before the critical alarm.
+    [(crit_ts,)] = _rows(
+        sqlite_url,
+        "SELECT min(ts) FROM alarm_event WHERE alarm_id = :a AND action IN ('raise', 'escalate')"
+        " AND note LIKE '%critical%'",
+        a=alarm_id,
+    )
+    forecasts = _rows(
+        sqlite_url,
+        "SELECT raised_ts, message FROM alarm WHERE rule = 'forecast' AND rack_id = :r "
+        "ORDER BY raised_ts",
+        r=rack_id,
+    )
+    assert forecasts and forecasts[0][0] < crit_ts, forecasts
+    assert "will reach" in forecasts[0][1] and forecasts[0][0] >= injected - INTERVAL
+    # Latency in data time: raised on the second sample past 32 °C, one poll interval after
+    # the first (plus the scheduler's jitter).
+    [(first_over,)] = _rows(
+        sqlite_url,
+        "SELECT min(ts) FROM sample WHERE series_id = :s AND value > 32.0",
+        s=series_id,
+    )
+    assert first_over is not None and 0 <= crit_ts - first_over <= 1.5 * INTERVAL + 1
+
+    # The operator sees it in the dock's query and acknowledges it.
+    engine = make_engine(sqlite_url)
+    try:
+        dock = {a.id: a for a in open_alarms(engine)}
+        assert dock[alarm_id].severity == "critical"
+        acknowledge_alarm(engine, alarm_id, "operator.wang", "CRAC in the row tripped")
+        assert {a.id: a for a in open_alarms(engine)}[alarm_id].state == "acknowledged"
+        scope, start, end = alarm_window(engine, alarm_id)
+    finally:
+        engine.dispose()
+
+    # The shift lead exports the incident; it verifies and its PDF names rack and alarm.
+    from models.snapshot_data import iso_utc
+
+    snap = tmp_path / "incident.zip"
+    res = _app(
+        env,
+        "export",
+        "--db",
+        sqlite_url,
+        "--scope",
+        str(scope),
+        "--start",
+        iso_utc(start),
+        "--end",
+        iso_utc(end),
+        "-o",
+        str(snap),
+        "--user",
+        "shift.lead",
+    )
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert verify_snapshot(snap).ok
+    import zipfile
+
+    with zipfile.ZipFile(snap) as zf:
+        (tmp_path / "report.pdf").write_bytes(zf.read("report.pdf"))
+    pdf_text = " ".join(
+        subprocess.run(
+            ["pdftotext", str(tmp_path / "report.pdf"), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+    )
+    rack_name = str(scope).split("/")[-1]
+    assert f"Rack {rack_name}" in pdf_text
+    assert "above critical 32 °C" in pdf_text
+    assert "will reach" in pdf_text
+    assert "CRAC in the row tripped" in pdf_text
