@@ -331,14 +331,18 @@ class PlotPanel(QWidget):
         if self._loading_tail or not self.data.rows:
             return
         ids = [r.id for r in self.data.rows]
-        since = self.data.end
+        # From the oldest "last point" of the curves, not from the last read time: a sample
+        # stamped in the same second as that read but written just after must not be lost.
+        lasts = [float(a[0][-1]) for a in self._arrays.values() if len(a[0])]
+        # A curve that went silent long ago must not drag the read back over hours.
+        since = max(int(min(lasts)), self.data.end - 600) if lasts else self.data.end
         engine = self.ctx.engine
         token = self._token
         self._loading_tail = True
 
         def read() -> tuple[Any, dict[int, History], int]:
             now = int(time.time())
-            return token, history(engine, ids, since + 1, now, MAX_POINTS), now
+            return token, history(engine, ids, since + 1, now + 1, MAX_POINTS), now
 
         self.ctx.loader.submit("plot.tail", read)
 
@@ -501,8 +505,11 @@ class PlotPanel(QWidget):
             if not len(h) or sid not in self._curves:
                 continue
             x0, y0 = self._arrays[sid]
-            x = np.concatenate((x0, h.ts.astype(np.float64)))
-            y = np.concatenate((y0, h.avg))
+            newer = h.ts > (x0[-1] if len(x0) else -1)
+            if not newer.any():
+                continue
+            x = np.concatenate((x0, h.ts[newer].astype(np.float64)))
+            y = np.concatenate((y0, h.avg[newer]))
             self._arrays[sid] = (x, y)
             self._curves[sid].setData(x, y)
         self.data = PlotData(self.data.token, self.data.rows, self.data.hist, self.data.start, now)

@@ -65,3 +65,32 @@ def test_device_plot_bands_from_rollups_and_no_foreign_limits(
     assert panel._lines == []
     assert "min–max band" in panel.status.text()
     wait_idle(ctx)
+
+
+def test_live_follow_appends_new_samples(
+    ctx: Any, hall: Hall, qtbot: Any, wait_idle: Callable[[Any], None]
+) -> None:
+    import time
+
+    from models.store import SampleWriter
+    from ui.plots import PlotPanel
+
+    panel = PlotPanel(ctx)
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.show_rack(hall.rack_ids[hall.hot_rack])
+    _wait_plot(panel, qtbot)
+    data = panel.data
+    assert data is not None
+    sid = data.rows[0].id
+    before = len(panel._arrays[sid][0])
+    ts = data.end + 1
+    # The tail is read up to "now": the new sample must not lie in the future.
+    qtbot.waitUntil(lambda: time.time() >= ts, timeout=5_000)
+    writer = SampleWriter(ctx.engine)
+    writer.write([(sid, ts, 40.5)])
+    writer.flush()
+    panel.on_change()
+    qtbot.waitUntil(lambda: len(panel._arrays[sid][0]) == before + 1, timeout=20_000)
+    assert panel._arrays[sid][1][-1] == 40.5
+    wait_idle(ctx)
