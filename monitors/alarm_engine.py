@@ -131,6 +131,7 @@ class AlarmEngine:
         self.dev_polled: npt.NDArray[np.bool_] = np.zeros(0, dtype=bool)
         self.open: dict[str, OpenAlarm] = {}
         self.suppressed: dict[str, AlarmChange] = {}
+        self._retry: list[AlarmChange] = []
         self.windows = _Windows()
         self.stats = EngineStats()
         self.housekeeping_s = housekeeping_s
@@ -766,7 +767,7 @@ class AlarmEngine:
         return p.site_id, p.rack_id, p.device_id
 
     def _persist(self, pending: list[_Pending], t: int) -> list[AlarmChange]:
-        if not pending:
+        if not pending and not self._retry:
             return []
         out: list[AlarmChange] = []
         for p in pending:
@@ -784,7 +785,7 @@ class AlarmEngine:
             )
             if p.new == 0:
                 self.suppressed.pop(p.key, None)
-                if p.key in self.open:
+                if p.key in self.open or any(c.key == p.key for c in self._retry):
                     out.append(change)
                 continue
             if p.key not in self.open and self.windows.covers(t, p.site_id, p.rack_id, p.device_id):
@@ -798,15 +799,19 @@ class AlarmEngine:
         return out
 
     def _write(self, changes: list[AlarmChange], t: int) -> None:
+        if self._retry:
+            changes = self._retry + changes
         if not changes:
             return
         try:
             result = apply_changes(self.engine, changes, t)
         except Exception:
-            # The database may be busy or gone; the levels stay, and the next transition
-            # or a restart (which reloads open alarms) brings the table back in line.
-            log.exception("writing %d alarm changes failed", len(changes))
+            # The database may be busy or gone: keep the changes (in order) and try again
+            # with the next batch, so no transition is lost while the levels move on.
+            log.exception("writing %d alarm changes failed; will retry", len(changes))
+            self._retry = changes[-10_000:]
             return
+        self._retry = []
         for key, alarm in result.items():
             if alarm is None:
                 if self.open.pop(key, None) is not None:

@@ -398,3 +398,17 @@ def test_sharded_collectors_judge_each_rack_once_with_both_feeds(rig: Rig) -> No
     [alarm] = _by_rule(rig, "redundancy")
     assert "A+B current 28 A on phase L2" in alarm.message
     assert shard0.stats.raised == 1 and shard1.stats.raised == 0
+
+
+def test_alarm_writes_that_fail_are_retried_in_order(rig: Rig) -> None:
+    # A real failure: the audit table is briefly missing, so the whole transaction fails.
+    with rig.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE alarm_event RENAME TO alarm_event_away"))
+    t = _run(rig, [33.0] * 3)
+    with rig.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM alarm")).scalar() == 0
+    with rig.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE alarm_event_away RENAME TO alarm_event"))
+    _run(rig, [33.0], t)  # no new transition, but the pending raise goes out now
+    [a] = _by_rule(rig, "temperature")
+    assert a.severity == "critical" and [e.action for e in rig.events(a.id)] == ["raise"]
