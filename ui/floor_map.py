@@ -66,7 +66,7 @@ def tile_value(tile: RackTile, measure: str) -> str:
     return {
         "ok": "",
         "unknown": "?",
-        "stale": "⏱",
+        "stale": "~",
         "warning": "!",
         "unreachable": "✕",
         "critical": "!!",

@@ -187,7 +187,7 @@ class RackElevation(QWidget):
         if state == "unreachable":
             right = "✕ " + self.tr("unreachable")
         elif state == "stale":
-            right = "⏱ " + self.tr("stale")
+            right = self.tr("stale")
         inner = rect.adjusted(6, 0, -6, 0)
         p.drawText(inner, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
         p.drawText(inner, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, right)
@@ -242,10 +242,17 @@ class PduPanel(QWidget):
         super().__init__(parent)
         self.pdus: tuple[PduLoad, ...] = ()
         self._label_w = 44.0
+        self.now = 0
+        self.stale: dict[int, bool] = {}
         self.setMinimumHeight(120)
 
-    def set_pdus(self, pdus: tuple[PduLoad, ...]) -> None:
+    def set_pdus(
+        self, pdus: tuple[PduLoad, ...], now: int = 0, stale: dict[int, bool] | None = None
+    ) -> None:
+        """stale: PDU device id -> True when its values are too old or it is unreachable."""
         self.pdus = pdus
+        self.now = now
+        self.stale = stale or {}
         self.setMinimumHeight(self._needed_height())
         self.updateGeometry()
         self.update()
@@ -283,6 +290,8 @@ class PduPanel(QWidget):
             head = pdu.name
             if pdu.feed:
                 head += "  " + self.tr("feed %1").replace("%1", pdu.feed)
+            if self.stale.get(pdu.device_id):
+                head += "  — " + self.tr("values are stale")
             p.drawText(
                 QRectF(8, y, w, 20),
                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
@@ -299,7 +308,15 @@ class PduPanel(QWidget):
             )
             y += 26
             for ph in pdu.phases or ():
-                self._bar(p, QRectF(8, y, w, 18), ph.label, ph.value, ph.limit, "A")
+                self._bar(
+                    p,
+                    QRectF(8, y, w, 18),
+                    ph.label,
+                    ph.value,
+                    ph.limit,
+                    "A",
+                    stale=self.stale.get(pdu.device_id, False),
+                )
                 y += 22
             if pdu.outlets:
                 self._outlets(p, QRectF(8, y + 4, w, 50), pdu)
@@ -314,8 +331,12 @@ class PduPanel(QWidget):
         value: float | None,
         limit: float | None,
         unit: str,
+        stale: bool = False,
     ) -> None:
         text = self.palette().text().color()
+        if stale:
+            # Old numbers must not look current: grey bars, and the value says so.
+            text = QColor("#8a8f98")
         label_w = self._label_w
         value_w = 140.0
         bar = QRectF(r.left() + label_w, r.top() + 2, r.width() - label_w - value_w, r.height() - 4)
@@ -330,7 +351,7 @@ class PduPanel(QWidget):
         if value is not None and limit:
             pct = value / limit * 100.0
             fill = QRectF(bar.left(), bar.top(), bar.width() * min(1.0, pct / 100.0), bar.height())
-            p.setBrush(theme.percent_color(pct))
+            p.setBrush(QColor("#9aa1ab") if stale else theme.percent_color(pct))
             p.drawRoundedRect(fill, 3, 3)
             # The 80 % continuous-load limit.
             x = bar.left() + bar.width() * 0.8
@@ -340,7 +361,8 @@ class PduPanel(QWidget):
             p.drawText(
                 QRectF(bar.right() + 6, r.top(), value_w - 6, r.height()),
                 Qt.AlignmentFlag.AlignVCenter,
-                f"{value:.1f} / {limit:g} {unit}  ({pct:.0f} %)",
+                f"{value:.1f} / {limit:g} {unit}  ({pct:.0f} %)"
+                + (" " + self.tr("stale") if stale else ""),
             )
         else:
             p.setPen(text)
@@ -657,7 +679,12 @@ class RackView(QWidget):
             self.contents = contents
             self.plot.set_zone(contents.site.tz)
             self.elevation.set_contents(contents, now)
-            self.pdus.set_pdus(pdus)
+            states = {d.id: d.status.state if d.status else "unknown" for d in contents.devices}
+            self.pdus.set_pdus(
+                pdus,
+                now,
+                {p.device_id: states.get(p.device_id) in ("stale", "unreachable") for p in pdus},
+            )
             r, s = contents.rack, contents.site
             self.title.setText(f"{r.name}")
             sm = contents.summary
