@@ -10,14 +10,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
-# QSettings of the tests must never touch the user's real configuration.
-os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="rackwatch-test-config-")
 
 import pytest
 from sqlalchemy import Engine, text
 
 from models.db import make_engine, upgrade
 from tests.ui.dataset import Hall, populate
+
+_SETTINGS_DIR = tempfile.mkdtemp(prefix="rackwatch-test-settings-")
 
 
 @pytest.fixture(scope="session")
@@ -71,13 +71,16 @@ def hall_engine(hall_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def ctx(qapp: object, hall_engine: Engine, hall_url: str) -> Iterator[object]:
-    from PySide6.QtCore import QCoreApplication, QThreadPool
+    from PySide6.QtCore import QCoreApplication, QSettings, QThreadPool
 
     from ui.context import Context
     from ui.workers import Loader
 
     QCoreApplication.setOrganizationName("RackWatchTest")
     QCoreApplication.setApplicationName("RackWatchTest")
+    # QSettings of the tests must never touch the user's real configuration.
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, _SETTINGS_DIR)
     c = Context(engine=hall_engine, url=hall_url, loader=Loader(), user="tester")
     yield c
     QThreadPool.globalInstance().waitForDone(10_000)
