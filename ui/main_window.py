@@ -253,6 +253,31 @@ class MainWindow(QMainWindow):
             self.wall.showFullScreen()
         return self.wall
 
+    def snapshot_scope(self) -> tuple[str, int | None]:
+        """What an export covers: the selected alarm, else the open rack, else the shown site."""
+        alarm = self.alarms.selected_alarm()
+        if alarm is not None:
+            return "", alarm.id
+        if self.tabs.currentIndex() == TAB_RACK and self.rack.contents is not None:
+            c = self.rack.contents
+            return f"rack:{c.site.code}/{c.rack.name}", None
+        if self.inventory is not None and self.floor.site_id is not None:
+            si = self.inventory.site_index(self.floor.site_id)
+            if si is not None:
+                return f"site:{self.inventory.sites[si].code}", None
+        return "", None
+
+    def export_snapshot(self) -> None:
+        # Imported here: the report renderer is only needed when someone exports.
+        from ui.snapshot_dialog import SnapshotDialog
+
+        scope, alarm_id = self.snapshot_scope()
+        if alarm_id is not None:
+            dlg = SnapshotDialog.for_alarm(self.ctx.url, alarm_id, parent=self, user=self.ctx.user)
+        else:
+            dlg = SnapshotDialog(self.ctx.url, scope=scope, user=self.ctx.user, parent=self)
+        dlg.exec()
+
     def _ask_wall_cycle(self) -> None:
         current = int(str(self.settings.value("wall/cycle_s", 20)))
         value, ok = QInputDialog.getInt(
@@ -301,6 +326,7 @@ class MainWindow(QMainWindow):
         mb = self.menuBar()
         m = mb.addMenu(self.tr("&File"))
         self._action(m, self.tr("&Refresh now"), self.refresh_now, "F5")
+        self._action(m, self.tr("&Export incident snapshot…"), self.export_snapshot, "Ctrl+E")
         m.addSeparator()
         self._action(m, self.tr("&Quit"), self.close, "Ctrl+Q")
         m = mb.addMenu(self.tr("&View"))

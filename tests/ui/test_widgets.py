@@ -234,3 +234,27 @@ def test_last_view_is_restored(
     assert second.rack.plot.span == 86_400
     wait_idle(ctx)
     second.close()
+
+
+def test_snapshot_export_scope_follows_what_is_shown(
+    ctx: Any, hall: Hall, qtbot: Any, wait_idle: Callable[[Any], None]
+) -> None:
+    from ui.main_window import MainWindow
+    from ui.snapshot_dialog import SnapshotDialog
+
+    win = MainWindow(ctx, restore=False)
+    qtbot.addWidget(win)
+    win.show()
+    win.start()
+    qtbot.waitUntil(lambda: win.ready_for("site"), timeout=30_000)
+    assert win.snapshot_scope() == ("site:GY2", None)
+    win.open_rack(hall.rack_ids[hall.hot_rack])
+    qtbot.waitUntil(lambda: win.rack.ready, timeout=30_000)
+    assert win.snapshot_scope() == (f"rack:SH1/{hall.hot_rack}", None)
+    dlg = SnapshotDialog(ctx.url, scope=win.snapshot_scope()[0], user=ctx.user, parent=win)
+    assert dlg.scope_edit.text() == f"rack:SH1/{hall.hot_rack}"
+    dlg.close()
+    assert win.alarms.select_alarm(hall.alarm_ids[0])
+    assert win.snapshot_scope() == ("", hall.alarm_ids[0])
+    wait_idle(ctx)
+    win.close()
