@@ -6,6 +6,7 @@ import argparse
 import json
 import math
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -333,6 +334,9 @@ def bench_engine(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "tick_s": ticks,
         "tick_budget_s": 30,
         "samples_per_s": int(len(ids) / min(ticks)),
+        # Whole process (database build included); the engine's arrays and series
+        # metadata are most of what stays.
+        "peak_rss_mb": int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
 
 

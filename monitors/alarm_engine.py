@@ -365,7 +365,7 @@ class AlarmEngine:
             )
         else:
             side = "above" if high else "below"
-            src = " (device limit)" if meta.limit_source.get(sid) == "device" else ""
+            src = " (device limit)" if meta.device_limited[sid] else ""
             msg = (
                 f"{where}: {s.label} {_fmt(value)}{unit} {side} "
                 f"{SEVERITY_NAME[new]} {'limit ' if rule == 'device_limit' else ''}"

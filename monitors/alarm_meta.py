@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -122,7 +123,7 @@ class AlarmMeta:
         self.hyst: FloatArray = np.zeros(0)
         self.device_of: IntArray = np.zeros(0, dtype=np.int64)
         self.interval: FloatArray = np.zeros(0)
-        self.limit_source: dict[int, str] = {}
+        self.device_limited = np.zeros(0, dtype=bool)  # a level came from the device
         # Per device, its power and current series: (series id, channel).
         self._dev_power: dict[int, list[tuple[int, str]]] = {}
         self._dev_current: dict[int, list[tuple[int, str]]] = {}
@@ -147,8 +148,23 @@ class AlarmMeta:
         self.series.clear()
         self._dev_power.clear()
         self._dev_current.clear()
+        # Every per-series array starts over, or each periodic reload would append to them.
         self.known = np.zeros(0, dtype=bool)
-        self._add_series(self._query_series(None))
+        self.rule = np.zeros(0, dtype=np.int8)
+        self.warn_hi = self.crit_hi = self.warn_lo = self.crit_lo = np.zeros(0)
+        self.hyst = np.zeros(0)
+        self.device_limited = np.zeros(0, dtype=bool)
+        self.device_of = np.zeros(0, dtype=np.int64)
+        self.interval = np.zeros(0)
+        cols = (
+            "SELECT id, device_id, metric, channel, role, unit, warn_low, warn_high, "
+            "crit_low, crit_high FROM series ORDER BY id"
+        )
+        with self.engine.connect() as conn:
+            result = conn.execute(text(cols))
+            # In chunks, so 600,000 rows never sit in memory at once next to what they become.
+            while chunk := result.fetchmany(50_000):
+                self._add_series([tuple(r) for r in chunk])
         self._rebuild_groups()
 
     def load_new(self, series_ids: Iterable[int]) -> int:
@@ -212,19 +228,16 @@ class AlarmMeta:
                 if dev is not None:
                     self.interval[sid] = dev.interval_s
 
-    def _query_series(self, ids: list[int] | None) -> list[Any]:
+    def _query_series(self, ids: list[int]) -> list[Any]:
         cols = (
             "SELECT id, device_id, metric, channel, role, unit, warn_low, warn_high, "
             "crit_low, crit_high FROM series"
         )
         out: list[Any] = []
         with self.engine.connect() as conn:
-            if ids is None:
-                out.extend(tuple(r) for r in conn.execute(text(cols)))
-            else:
-                stmt = text(cols + " WHERE id IN :ids").bindparams(bindparam("ids", expanding=True))
-                for i in range(0, len(ids), 900):
-                    out.extend(tuple(r) for r in conn.execute(stmt, {"ids": ids[i : i + 900]}))
+            stmt = text(cols + " WHERE id IN :ids").bindparams(bindparam("ids", expanding=True))
+            for i in range(0, len(ids), 900):
+                out.extend(tuple(r) for r in conn.execute(stmt, {"ids": ids[i : i + 900]}))
         return out
 
     def _grow(self, size: int) -> None:
@@ -237,6 +250,7 @@ class AlarmMeta:
         for name in ("warn_hi", "crit_hi", "warn_lo", "crit_lo"):
             setattr(self, name, np.concatenate((getattr(self, name), np.full(extra, math.nan))))
         self.hyst = np.concatenate((self.hyst, np.zeros(extra)))
+        self.device_limited = np.concatenate((self.device_limited, np.zeros(extra, dtype=bool)))
         self.device_of = np.concatenate((self.device_of, np.full(extra, -1, dtype=np.int64)))
         self.interval = np.concatenate((self.interval, np.full(extra, 60.0)))
 
@@ -247,7 +261,9 @@ class AlarmMeta:
         rules = self.rules
         for r in rows:
             sid, dev_id = int(r[0]), int(r[1])
-            metric, channel, role, unit = str(r[2]), str(r[3] or ""), r[4], str(r[5] or "")
+            # Interned: labels repeat across devices, and 600,000 copies would cost ~100 MB.
+            metric, channel = sys.intern(str(r[2])), sys.intern(str(r[3] or ""))
+            role, unit = (sys.intern(str(r[4])) if r[4] else None), sys.intern(str(r[5] or ""))
             wl, wh, cl, ch = (None if v is None else float(v) for v in r[6:10])
             if metric == "temperature_c":
                 role = rules.temperature_role(role, channel)
@@ -273,7 +289,7 @@ class AlarmMeta:
             self.warn_lo[sid] = _nan(lv.low_warning)
             self.crit_lo[sid] = _nan(lv.low_critical)
             self.hyst[sid] = lv.hysteresis
-            self.limit_source[sid] = source
+            self.device_limited[sid] = source == "device"
             if rules.forecast.enabled and lv.critical is not None and sid not in self._forecast_set:
                 for tg in rules.forecast.targets:
                     if tg.metric == metric and (tg.role is None or tg.role == meta.role):

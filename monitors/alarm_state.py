@@ -8,6 +8,10 @@ import numpy.typing as npt
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 LevelArray = npt.NDArray[np.int8]
+CountArray = npt.NDArray[np.int32]
+# Trend samples are kept compact (int32 seconds from this base, float32 values): a forecast
+# slot per inlet sensor of a large site adds up.
+TS_BASE = 1_600_000_000
 
 NONE, WARNING, CRITICAL = 0, 1, 2
 SEVERITY_NAME = {WARNING: "warning", CRITICAL: "critical"}
@@ -28,9 +32,9 @@ class LevelTracker:
         self.raise_after = max(1, int(raise_after))
         self.clear_after = max(1, int(clear_after))
         self.level: LevelArray = np.zeros(0, dtype=np.int8)
-        self.run_up: IntArray = np.zeros(0, dtype=np.int64)
+        self.run_up: CountArray = np.zeros(0, dtype=np.int32)
         self.up_min: LevelArray = np.zeros(0, dtype=np.int8)
-        self.run_down: IntArray = np.zeros(0, dtype=np.int64)
+        self.run_down: CountArray = np.zeros(0, dtype=np.int32)
         self.down_max: LevelArray = np.zeros(0, dtype=np.int8)
         self.grow(size)
 
@@ -43,9 +47,9 @@ class LevelTracker:
             return
         extra = max(size, old * 2) - old
         self.level = np.concatenate((self.level, np.zeros(extra, dtype=np.int8)))
-        self.run_up = np.concatenate((self.run_up, np.zeros(extra, dtype=np.int64)))
+        self.run_up = np.concatenate((self.run_up, np.zeros(extra, dtype=np.int32)))
         self.up_min = np.concatenate((self.up_min, np.zeros(extra, dtype=np.int8)))
-        self.run_down = np.concatenate((self.run_down, np.zeros(extra, dtype=np.int64)))
+        self.run_down = np.concatenate((self.run_down, np.zeros(extra, dtype=np.int32)))
         self.down_max = np.concatenate((self.down_max, np.zeros(extra, dtype=np.int8)))
 
     def update(self, idx: IntArray, cand: LevelArray) -> tuple[IntArray, LevelArray, LevelArray]:
@@ -112,8 +116,8 @@ class TrendBuffer:
 
     def __init__(self, depth: int = 64) -> None:
         self.depth = depth
-        self.ts: IntArray = np.zeros((0, depth), dtype=np.int64)
-        self.val: FloatArray = np.zeros((0, depth))
+        self.ts: CountArray = np.zeros((0, depth), dtype=np.int32)
+        self.val: npt.NDArray[np.float32] = np.zeros((0, depth), dtype=np.float32)
         self.count: IntArray = np.zeros(0, dtype=np.int64)
         self.pos: IntArray = np.zeros(0, dtype=np.int64)
 
@@ -122,16 +126,16 @@ class TrendBuffer:
         if size <= old:
             return
         extra = max(size, old * 2) - old
-        self.ts = np.concatenate((self.ts, np.zeros((extra, self.depth), dtype=np.int64)))
-        self.val = np.concatenate((self.val, np.zeros((extra, self.depth))))
+        self.ts = np.concatenate((self.ts, np.zeros((extra, self.depth), dtype=np.int32)))
+        self.val = np.concatenate((self.val, np.zeros((extra, self.depth), dtype=np.float32)))
         self.count = np.concatenate((self.count, np.zeros(extra, dtype=np.int64)))
         self.pos = np.concatenate((self.pos, np.zeros(extra, dtype=np.int64)))
 
     def add(self, slot: IntArray, ts: IntArray, val: FloatArray) -> None:
         """Append one sample per slot (slots unique)."""
         p = self.pos[slot]
-        self.ts[slot, p] = ts
-        self.val[slot, p] = val
+        self.ts[slot, p] = (ts - TS_BASE).astype(np.int32)
+        self.val[slot, p] = val.astype(np.float32)
         self.pos[slot] = (p + 1) % self.depth
         self.count[slot] = np.minimum(self.count[slot] + 1, self.depth)
 
@@ -139,8 +143,8 @@ class TrendBuffer:
         self, slot: IntArray, now: IntArray, window_s: int
     ) -> tuple[FloatArray, FloatArray, IntArray]:
         """Per slot: fitted value at now, slope per second, points used (window before now)."""
-        ts = self.ts[slot]
-        val = self.val[slot]
+        ts = self.ts[slot].astype(np.int64) + TS_BASE
+        val = self.val[slot].astype(np.float64)
         filled = np.arange(self.depth)[None, :] < self.count[slot][:, None]
         rel = (ts - now[:, None]).astype(np.float64)
         mask = filled & (rel > -float(window_s)) & (rel <= 0)

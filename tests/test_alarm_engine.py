@@ -412,3 +412,15 @@ def test_alarm_writes_that_fail_are_retried_in_order(rig: Rig) -> None:
     _run(rig, [33.0], t)  # no new transition, but the pending raise goes out now
     [a] = _by_rule(rig, "temperature")
     assert a.severity == "critical" and [e.action for e in rig.events(a.id)] == ["raise"]
+
+
+def test_periodic_full_reload_keeps_state_and_size(rig: Rig) -> None:
+    rig.alarms = AlarmEngine(rig.engine, rig.alarms.rules, housekeeping_s=0.0, full_reload_s=0.0)
+    rig.writer.hooks[:] = [rig.alarms]
+    t = _run(rig, [24.0] * 3)
+    size = len(rig.alarms.meta.rule)
+    t = _run(rig, [33.0] * 3, t)
+    assert rig.alarms.stats.reloads >= 6
+    assert len(rig.alarms.meta.rule) == size  # reloading does not grow the arrays
+    [a] = _by_rule(rig, "temperature")
+    assert a.severity == "critical"
