@@ -56,6 +56,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
     import asyncio
 
     from models.db import has_schema, make_engine
+    from models.store import Retention
     from monitors.collector import Collector, CollectorOptions, supervise
 
     url = resolve_db_url(args.db)
@@ -78,6 +79,12 @@ def cmd_collect(args: argparse.Namespace) -> int:
             base += ["--duration", str(args.duration)]
         if args.known_hosts:
             base += ["--known-hosts", args.known_hosts]
+        base += [
+            "--max-in-flight", str(args.max_in_flight),
+            "--keep-raw-days", str(args.keep_raw_days),
+            "--keep-5m-days", str(args.keep_5m_days),
+            "--keep-1h-days", str(args.keep_1h_days),
+        ]  # fmt: skip
         return supervise([[*base, "--shard", f"{i}/{args.workers}"] for i in range(args.workers)])
     shard, shards = _parse_shard(args.shard)
     drivers = _build_drivers(args.known_hosts)
@@ -89,6 +96,11 @@ def cmd_collect(args: argparse.Namespace) -> int:
         duration_s=args.duration,
         max_in_flight=args.max_in_flight,
         hooks=_collector_hooks(url),
+        retention=Retention(
+            raw_s=int(args.keep_raw_days * 86_400),
+            rollup_5m_s=int(args.keep_5m_days * 86_400),
+            rollup_1h_s=int(args.keep_1h_days * 86_400),
+        ),
     )
     report = asyncio.run(Collector(options, drivers).run())
     print(
@@ -505,6 +517,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--shard", metavar="I/N", help=argparse.SUPPRESS)
     p.add_argument("--max-in-flight", type=int, default=48, help="concurrent polls per process")
     p.add_argument("--known-hosts", metavar="FILE", help="SSH known_hosts checked for servers")
+    p.add_argument("--keep-raw-days", type=float, default=14, help="raw samples kept (14)")
+    p.add_argument("--keep-5m-days", type=float, default=365, help="5-min rollups kept (365)")
+    p.add_argument("--keep-1h-days", type=float, default=1825, help="1-h rollups kept (1825)")
     p.set_defaults(func=cmd_collect)
 
     p = sub.add_parser("probe", help="identify one SNMP device and print what it reads")

@@ -21,7 +21,7 @@ from models.db import make_engine
 from models.device_specs import DeviceSpec, load_device_specs
 from models.schema import CollectorHeartbeat, PollRequest
 from models.series_registry import SeriesRegistry, SeriesSpec
-from models.store import SampleWriter
+from models.store import Retention, SampleWriter, apply_retention
 from monitors.readings import PollResult
 from monitors.scheduler import Driver, Scheduler
 
@@ -43,6 +43,8 @@ class CollectorOptions:
     requests_s: float = 1.0
     summary_s: float = 60.0
     collector_id: str = ""
+    retention: Retention = field(default_factory=Retention)
+    retention_every_s: float = 3600.0
     device_filter: Callable[[DeviceSpec], bool] | None = None
     hooks: list[ResultHook] = field(default_factory=list)
 
@@ -286,6 +288,23 @@ class Collector:
                 .values(done_ts=int(time.time()))
             )
 
+    async def _retention(self, stop: asyncio.Event) -> None:
+        """Shard 0 trims history to the configured retention, first soon after start."""
+        delay = min(60.0, self.opt.retention_every_s)
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+            if stop.is_set():
+                break
+            delay = self.opt.retention_every_s
+            try:
+                removed = await asyncio.to_thread(
+                    apply_retention, self.engine, int(time.time()), self.opt.retention
+                )
+                log.info("retention collector=%s removed=%s", self.collector_id, removed)
+            except Exception:
+                log.exception("retention failed; collection goes on")
+
     async def _summary(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
@@ -327,6 +346,8 @@ class Collector:
             asyncio.create_task(self._requests(stop, scheduler)),
             asyncio.create_task(self._summary(stop)),
         ]
+        if self.opt.shard == 0 and not self.opt.once:
+            helpers.append(asyncio.create_task(self._retention(stop)))
         if self.opt.duration_s is not None:
             loop.call_later(self.opt.duration_s, stop.set)
         try:

@@ -27,6 +27,7 @@ from models.schema import (
     Series,
     Site,
 )
+from models.store import SampleWriter
 from monitors.collector import Collector, CollectorOptions
 from monitors.credentials import CredentialError
 from monitors.drivers import SnmpDriver, SshDriver
@@ -431,3 +432,29 @@ def test_collect_workers_two_processes_share_the_devices(
         states = s.scalars(select(DeviceState.status)).all()
     assert sorted(beats) == [("0/2", 4), ("1/2", 4)]
     assert states == ["ok"] * 8
+
+
+def test_collector_applies_retention_while_it_runs(
+    engine: Engine, sqlite_url: str, snmpsim_captures: SnmpsimServer
+) -> None:
+    with Session(engine) as s:
+        site, rack = _site(s)
+        s.add(
+            _device(
+                site,
+                rack,
+                "pdu-apc",
+                address="127.0.0.1",
+                port=snmpsim_captures.port,
+                credential="apc",
+                poll_interval_s=5,
+            )
+        )
+        s.commit()
+    old = int(time.time()) - 20 * 86_400
+    SampleWriter(engine).write([(999, old + i * 60, 1.0) for i in range(100)])
+    opts = CollectorOptions(url=sqlite_url, duration_s=3, retention_every_s=0.5)
+    asyncio.run(Collector(opts, {"snmp": _snmp_creds({"apc": "apc_ap8853"})}).run())
+    keys = _sample_keys(sqlite_url)
+    assert not [k for k in keys if k[0] == 999], "raw samples older than 14 days must go"
+    assert keys, "fresh samples stay"
