@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import time
 from typing import Any, cast
 
@@ -32,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from models import queries
-from models.queries import AlarmRow
+from models.queries import AlarmEventRow, AlarmRow
 from ui import fmt, theme
 from ui.context import Context
 
@@ -243,6 +244,12 @@ class AlarmPanel(QWidget):
         lay.setSpacing(2)
         lay.addLayout(bar)
         lay.addWidget(self.view)
+        # The audit trail of the selected alarm: who did what, when, and why.
+        self.timeline = QLabel(self)
+        self.timeline.setObjectName("alarmTimeline")
+        self.timeline.setTextFormat(Qt.TextFormat.RichText)
+        self.timeline.setWordWrap(True)
+        lay.addWidget(self.timeline)
         self._all: tuple[AlarmRow, ...] = ()
         self.loaded = False
         self.seen_seq = -1
@@ -267,11 +274,19 @@ class AlarmPanel(QWidget):
             fresh = tuple(a for a in rows if a.id in crit - self._known_critical)
             self._known_critical |= crit
             self._apply(rows)
+            selected = self.selected_alarm()
+            if selected is not None:
+                self._load_events(selected.id)
             if self.loaded and fresh:
                 self.new_critical.emit(fresh)
             self.loaded = True
         elif key in ("alarm.ack", "alarm.shelve"):
             self.refresh()
+        elif key == "alarm.events":
+            alarm_id, events = cast(tuple[int, tuple[AlarmEventRow, ...]], result)
+            selected = self.selected_alarm()
+            if selected is not None and selected.id == alarm_id:
+                self.timeline.setText(self._timeline_text(events))
 
     def _failed(self, key: str, message: str) -> None:
         if key in ("alarm.ack", "alarm.shelve"):
@@ -330,9 +345,25 @@ class AlarmPanel(QWidget):
         self.view.setCurrentIndex(self.proxy.index(0, 0))
         return True
 
+    def _timeline_text(self, events: tuple[AlarmEventRow, ...]) -> str:
+        parts = []
+        for e in events:
+            who = "" if e.user == "system" else f" {self.tr('by')} <b>{html.escape(e.user)}</b>"
+            note = f": <i>{html.escape(e.note)}</i>" if e.note else ""
+            parts.append(f"{fmt.local_time(e.ts)} UTC {html.escape(e.action)}{who}{note}")
+        return self.tr("History: ") + " → ".join(parts) if parts else ""
+
+    def _load_events(self, alarm_id: int) -> None:
+        engine = self.ctx.engine
+        self.ctx.loader.submit(
+            "alarm.events", lambda: (alarm_id, queries.alarm_events(engine, alarm_id))
+        )
+
     def _current(self, current: QModelIndex, _prev: QModelIndex) -> None:
         self._update_buttons()
         a = self.selected_alarm()
+        if a is not None:
+            self._load_events(a.id)
         if a is not None and a.rack_id:
             self.rack_chosen.emit(a.rack_id, a.device_id or 0)
 

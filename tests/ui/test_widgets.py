@@ -124,6 +124,11 @@ def test_alarm_dock_acknowledge_and_shelve(
     qtbot.waitUntil(
         lambda: any(a.id == aid and a.state == "acknowledged" for a in panel.alarms), timeout=20_000
     )
+    # The dock shows the audit trail of the selected alarm.
+    qtbot.waitUntil(
+        lambda: "inlet blanking panel refitted" in panel.timeline.text(), timeout=20_000
+    )
+    assert "acknowledge" in panel.timeline.text() and "tester" in panel.timeline.text()
     events = queries.alarm_events(hall_engine, aid)
     assert (events[-1].action, events[-1].user, events[-1].note) == (
         "acknowledge",
