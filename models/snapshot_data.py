@@ -712,8 +712,12 @@ def sample_plan(data: SnapshotData) -> list[tuple[int, int]]:
     est = sum(span // interval[s.device_id] + 1 for s in data.series)
     if est <= RAW_ROW_BUDGET:
         return [(s.id, 0) for s in data.series]
-    affected = set(data.affected_rack_ids)
     dev_rack = {d.id: d.rack_id for d in data.devices}
+    # Racks with alarms stay raw; without alarms, the racks the report plots do.
+    alarmed = {
+        a.rack_id if a.rack_id is not None else dev_rack.get(a.device_id or -1) for a in data.alarms
+    }
+    affected = (alarmed & set(data.affected_rack_ids)) or set(data.affected_rack_ids)
     raw = {s.id for s in data.series if dev_rack.get(s.device_id) in affected}
     raw_est = sum(span // interval[s.device_id] + 1 for s in data.series if s.id in raw)
     rest = len(data.series) - len(raw)

@@ -318,3 +318,37 @@ def test_overlapping_alarm_spans_shade_once_per_severity() -> None:
     )
     assert [(s.start, s.end) for s in spans] == [(10, 60), (100, 120), (30, 40)]
     assert spans[-1].colour == "#c62828"
+
+
+def test_rollup_means_and_peaks_on_each_backend(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the row budget the quiet rack is exported as 5-minute means from the rollups."""
+    from models import snapshot_data
+    from ui.snapshot_export import ensure_gui_app, export_snapshot
+
+    ensure_gui_app()
+    monkeypatch.setattr(snapshot_data, "RAW_ROW_BUDGET", 2000)
+    rig = Rig(db_url, racks=2)
+    try:
+        t = T0
+        for i in range(160):  # 80 minutes
+            rig.rack_poll(t, "R01", inlet=33.0 if i >= 100 else 23.0)
+            rig.rack_poll(t, "R02", inlet=22.0 + (i % 10) * 0.1)
+            t += STEP
+        rig.writer.writer.flush()
+        res = export_snapshot(rig.engine, parse_scope("site:S1"), T0, t, tmp_path / "s.zip")
+        with zipfile.ZipFile(res.path) as zf:
+            rows = list(csv.reader(io.StringIO(zf.read("data/samples.csv").decode())))
+        r01 = [r for r in rows[1:] if r[2] == "R01"]
+        r02 = [r for r in rows[1:] if r[2] == "R02"]
+        assert {r[8] for r in r01} == {"0"} and len(r01) == 160 * 10
+        assert {r[8] for r in r02} == {"300"}
+        inlet = [r for r in r02 if r[4] == "temperature_c"]
+        # The first bucket holds the window's first 4 samples, the next a whole cycle.
+        assert float(inlet[0][6]) == pytest.approx(22.15, abs=0.001)
+        assert float(inlet[1][6]) == pytest.approx(22.45, abs=0.001)
+        assert inlet[0][0] == iso_utc(T0 - T0 % 300)
+        assert verify_snapshot(res.path).ok
+    finally:
+        rig.close()
