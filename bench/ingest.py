@@ -15,12 +15,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import text  # noqa: E402
-from sqlalchemy.orm import Session  # noqa: E402
+from sqlalchemy import text
+from sqlalchemy.orm import Session
 
-from models.db import make_engine, upgrade  # noqa: E402
-from models.schema import Sample  # noqa: E402
-from models.store import SampleWriter, history  # noqa: E402
+from models.db import make_engine, upgrade
+from models.schema import Sample
+from models.store import SampleWriter, history
 
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
 TICK = 30

@@ -228,7 +228,7 @@ def exporter(port: int, community: str, n: int) -> dict[str, float]:
         url = f"http://127.0.0.1:{http}/snmp?target=127.0.0.1:{port}&module=bench"
         body = urllib.request.urlopen(url, timeout=10).read().decode()
         if "m7" not in body:
-            return {"error": body[-300:]}  # type: ignore[dict-item]
+            return {"error": body[-300:]}
         c0, w0 = cpu_of(proc.pid), time.perf_counter()
         for _ in range(n):
             urllib.request.urlopen(url, timeout=10).read()
