@@ -329,6 +329,11 @@ class AlarmPanel(QWidget):
         for i, a in enumerate(self.model.rows):
             if a.id == alarm_id:
                 ix = self.proxy.mapFromSource(self.model.index(i, 0))
+                if emit and self.view.currentIndex().row() == ix.row():
+                    # Already current (a view sets its first row current on focus): choosing it
+                    # again must still open its rack.
+                    self._current(ix, ix)
+                    return True
                 if not emit:
                     self.view.selectionModel().blockSignals(True)
                 self.view.setCurrentIndex(ix)
