@@ -347,7 +347,11 @@ class AlarmPanel(QWidget):
         """Select the top row as shown (active critical first); False when the list is empty."""
         if self.proxy.rowCount() == 0:
             return False
-        self.view.setCurrentIndex(self.proxy.index(0, 0))
+        first = self.proxy.index(0, 0)
+        if self.view.currentIndex().row() == 0:
+            self._current(first, first)
+        else:
+            self.view.setCurrentIndex(first)
         return True
 
     def _timeline_text(self, events: tuple[AlarmEventRow, ...]) -> str:

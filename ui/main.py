@@ -149,7 +149,7 @@ def run(
         return int(rc)
     target_view = view or "site"
     result = {"rc": 1}
-    state = {"wall_opened": False, "settle": 0}
+    state = {"wall_opened": False, "alarm_opened": False, "settle": 0}
 
     def check() -> None:
         if target_view == "wall" and not state["wall_opened"] and win.inventory is not None:
@@ -157,11 +157,12 @@ def run(
             apply_view(win, "wall")
         if (
             target_view == "alarms"
+            and not state["alarm_opened"]
             and win.alarms.loaded
-            and win.alarms.selected_alarm() is None
             and win.alarms.alarms
         ):
             # Selecting the top alarm opens its rack, as a click would.
+            state["alarm_opened"] = True
             win.alarms.select_first()
         ready = win.ready_for(target_view) and not ctx.loader.busy()
         state["settle"] = state["settle"] + 1 if ready else 0
