@@ -126,6 +126,8 @@ class MainWindow(QMainWindow):
         self.floor.set_sites(inv.sites)
         if len(inv.sites) <= 20:
             self.tree.view.expandToDepth(0)
+        if self.floor.site_id is not None and self._pending_rack is None:
+            self.tree.reveal_site(self.floor.site_id)
         if self._pending_rack is not None:
             rid, did = self._pending_rack
             self._pending_rack = None
@@ -155,6 +157,7 @@ class MainWindow(QMainWindow):
     def open_site(self, site_id: int) -> None:
         self.tabs.setCurrentIndex(TAB_FLOOR)
         self.floor.show_site(site_id)
+        self.tree.reveal_site(site_id)
         self.settings.setValue("view/site", site_id)
 
     def _announce(self, alarms: tuple[queries.AlarmRow, ...]) -> None:

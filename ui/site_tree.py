@@ -230,6 +230,12 @@ class SiteTree(QWidget):
         elif kind == SITE:
             self.site_chosen.emit(ident)
 
+    def reveal_site(self, site_id: int) -> None:
+        ix = self.model.site_row(site_id)
+        if ix.isValid():
+            self.view.setCurrentIndex(ix)
+            self.view.scrollTo(ix, QAbstractItemView.ScrollHint.PositionAtTop)
+
     def reveal_rack(self, rack_id: int) -> None:
         ix = self.model.rack_row(rack_id)
         if ix.isValid():
