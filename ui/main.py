@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -144,6 +145,13 @@ def run(
     if not screenshot:
         if quit_after_s:
             QTimer.singleShot(int(quit_after_s * 1000), win.close)
+        # Ctrl+C and SIGTERM close the window like the close button (the demo then stops its
+        # children); the timer lets Python run its signal handlers while Qt's loop waits.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_a: win.close())
+        wake = QTimer()
+        wake.timeout.connect(lambda: None)
+        wake.start(250)
         rc = app.exec()
         engine.dispose()
         return int(rc)
