@@ -9,6 +9,7 @@ from models.inventory_format import (
     CREDENTIAL_RE,
     DEFAULT_POLL_INTERVAL_S,
     DEFAULT_PORTS,
+    DEVICE_KEY_ORDER,
     DEVICE_KEYS,
     MAX_RACK_HEIGHT_U,
     POLL_INTERVAL_RANGE,
@@ -19,24 +20,7 @@ from models.inventory_format import (
 )
 from models.vocabulary import DEVICE_KINDS, FEEDS, PROTOCOLS
 
-CSV_COLUMNS = (
-    "site",
-    "rack",
-    "name",
-    "kind",
-    "u",
-    "height_u",
-    "feed",
-    "model",
-    "serial",
-    "address",
-    "port",
-    "protocol",
-    "profile",
-    "credential",
-    "poll_interval_s",
-    "enabled",
-)
+CSV_COLUMNS = ("site", "rack", *DEVICE_KEY_ORDER)
 assert set(CSV_COLUMNS) == DEVICE_KEYS | {"site", "rack"}
 REQUIRED_COLUMNS = ("site", "name", "kind")
 # Spreadsheets in many locales export with semicolons; both are accepted.

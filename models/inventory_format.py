@@ -23,24 +23,24 @@ RACK_KEYS: Final = frozenset(
     ("name", "row", "position", "height_u", "rated_power_w", "feeds", "defaults", "devices")
 )
 FEED_KEYS: Final = frozenset(("breaker_a", "phases", "voltage_v"))
-DEVICE_KEYS: Final = frozenset(
-    (
-        "name",
-        "kind",
-        "u",
-        "height_u",
-        "feed",
-        "model",
-        "serial",
-        "address",
-        "port",
-        "protocol",
-        "profile",
-        "credential",
-        "poll_interval_s",
-        "enabled",
-    )
+# Device keys in the order files are written and CSV columns are laid out.
+DEVICE_KEY_ORDER: Final = (
+    "name",
+    "kind",
+    "u",
+    "height_u",
+    "feed",
+    "model",
+    "serial",
+    "address",
+    "port",
+    "protocol",
+    "profile",
+    "credential",
+    "poll_interval_s",
+    "enabled",
 )
+DEVICE_KEYS: Final = frozenset(DEVICE_KEY_ORDER)
 DEFAULT_KEYS: Final = frozenset(("protocol", "credential", "profile", "poll_interval_s", "enabled"))
 
 DEFAULT_PORTS: Final = {"snmp": 161, "ssh": 22}

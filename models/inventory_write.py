@@ -9,27 +9,14 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
+from models.inventory_format import DEVICE_KEY_ORDER
+
 _PLAIN = re.compile(r"[A-Za-z_/][A-Za-z0-9_ ./+()'-]*")
 # Spellings that other YAML readers turn into booleans or null: always quoted.
 _RESERVED = frozenset(("null", "~", "true", "false", "yes", "no", "on", "off", "y", "n"))
 SITE_ORDER = ("code", "name", "timezone", "defaults")
 RACK_ORDER = ("name", "row", "position", "height_u", "rated_power_w")
-DEVICE_ORDER = (
-    "name",
-    "kind",
-    "u",
-    "height_u",
-    "feed",
-    "model",
-    "serial",
-    "address",
-    "port",
-    "protocol",
-    "profile",
-    "credential",
-    "poll_interval_s",
-    "enabled",
-)
+DEVICE_ORDER = DEVICE_KEY_ORDER
 
 
 def scalar(value: Any) -> str:
