@@ -415,6 +415,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
 # -- demo -------------------------------------------------------------------------------------
 
 
+def _raise_interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     import signal
     import time
@@ -452,7 +456,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
             )
         if args.no_gui or headless:
             stop = time.monotonic() + (args.duration or float("inf"))
-            signal.signal(signal.SIGTERM, lambda *_a: (_ for _ in ()).throw(KeyboardInterrupt()))
+            # Also when started in the background, where the shell leaves SIGINT ignored.
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, _raise_interrupt)
             while time.monotonic() < stop:
                 time.sleep(0.5)
             return 0
