@@ -447,7 +447,7 @@ def test_collector_applies_retention_while_it_runs(
                 address="127.0.0.1",
                 port=snmpsim_captures.port,
                 credential="apc",
-                poll_interval_s=5,
+                poll_interval_s=1,
             )
         )
         s.commit()
