@@ -62,6 +62,25 @@ def _device(site: Site, rack: Rack, name: str, **kw: object) -> Device:
     return Device(**values)
 
 
+def _apc_pdus(engine: Engine, port: int, count: int, interval_s: int = 60) -> None:
+    """count APC PDUs in one rack, all answered by the AP8853 capture."""
+    with Session(engine) as s:
+        site, rack = _site(s)
+        for i in range(count):
+            s.add(
+                _device(
+                    site,
+                    rack,
+                    f"pdu-{i}",
+                    address="127.0.0.1",
+                    port=port,
+                    credential="apc",
+                    poll_interval_s=interval_s,
+                )
+            )
+        s.commit()
+
+
 def _snmp_creds(communities: dict[str, str]) -> SnmpDriver:
     def resolve(name: str | None) -> SnmpCredential:
         if name not in communities:
@@ -262,20 +281,7 @@ def test_poll_now_request_repolls_before_the_interval(
 def test_shards_split_devices_without_overlap(
     engine: Engine, sqlite_url: str, snmpsim_captures: SnmpsimServer, shards: int
 ) -> None:
-    with Session(engine) as s:
-        site, rack = _site(s)
-        for i in range(6):
-            s.add(
-                _device(
-                    site,
-                    rack,
-                    f"pdu-{i}",
-                    address="127.0.0.1",
-                    port=snmpsim_captures.port,
-                    credential="apc",
-                )
-            )
-        s.commit()
+    _apc_pdus(engine, snmpsim_captures.port, 6)
     seen: list[set[int]] = []
     for shard in range(shards):
         opts = CollectorOptions(url=sqlite_url, shard=shard, shards=shards, once=True)
@@ -320,21 +326,7 @@ def _sample_keys(url: str) -> set[tuple[int, int]]:
 def test_sigkill_mid_batch_keeps_database_intact_and_collection_resumes(
     engine: Engine, sqlite_url: str, snmpsim_captures: SnmpsimServer, tmp_path: Path
 ) -> None:
-    with Session(engine) as s:
-        site, rack = _site(s)
-        for i in range(20):
-            s.add(
-                _device(
-                    site,
-                    rack,
-                    f"pdu-{i}",
-                    address="127.0.0.1",
-                    port=snmpsim_captures.port,
-                    credential="apc",
-                    poll_interval_s=1,
-                )
-            )
-        s.commit()
+    _apc_pdus(engine, snmpsim_captures.port, 20, interval_s=1)
     engine.dispose()
     env = _collector_env(tmp_path, "apc_ap8853")
     cmd = [sys.executable, str(REPO / "app.py"), "collect", "--db", sqlite_url]
@@ -394,20 +386,7 @@ def test_apc_rpdu2_power_factor_and_apparent_power(snmpsim_captures: SnmpsimServ
 def test_collect_workers_two_processes_share_the_devices(
     engine: Engine, sqlite_url: str, snmpsim_captures: SnmpsimServer, tmp_path: Path
 ) -> None:
-    with Session(engine) as s:
-        site, rack = _site(s)
-        for i in range(8):
-            s.add(
-                _device(
-                    site,
-                    rack,
-                    f"pdu-{i}",
-                    address="127.0.0.1",
-                    port=snmpsim_captures.port,
-                    credential="apc",
-                )
-            )
-        s.commit()
+    _apc_pdus(engine, snmpsim_captures.port, 8)
     engine.dispose()
     env = _collector_env(tmp_path, "apc_ap8853")
     done = subprocess.run(
