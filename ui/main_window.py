@@ -36,7 +36,10 @@ from ui.status import StatusPanel
 from ui.wall import WallView
 
 log = logging.getLogger(__name__)
-PULSE_MS = 2000
+# The cursor read is two indexed lookups; once a second keeps a new alarm within a second of
+# the database. Views re-read at most every VIEWS_MIN_S however often data lands.
+PULSE_MS = 1000
+VIEWS_MIN_S = 2.0
 HEALTH_EVERY_S = 15.0
 QUIET_REFRESH_S = 10.0
 TAB_FLOOR, TAB_RACK = 0, 1
@@ -60,7 +63,8 @@ class MainWindow(QMainWindow):
         self._last_floor = 0.0
         self._health_due = 0.0
         self.announced = 0
-        self._last_views = time.monotonic()
+        self._last_views = 0.0  # the first pulse refreshes every view at once
+        self._views_pending = False
         self._pending_rack: tuple[int, int | None] | None = None
 
         self.tree = SiteTree(ctx, self)
@@ -210,6 +214,10 @@ class MainWindow(QMainWindow):
             # values stale on screen.
             quiet = time.monotonic() - self._last_views > QUIET_REFRESH_S
             if changed or alarm_changed or quiet:
+                self._views_pending = True
+            due = time.monotonic() - self._last_views >= VIEWS_MIN_S
+            if self._views_pending and (due or quiet):
+                self._views_pending = False
                 self._refresh_views(force_floor=quiet)
             if alarm_changed:
                 self.alarms.refresh()
