@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,20 +12,18 @@ from sqlalchemy import Connection, Engine, bindparam, text
 # Re-exported so every writer of operator actions lives behind one import; the GUI's versions
 # in models.queries record the audit event and move the alarm's seq like ours do.
 from models.queries import acknowledge_alarm, shelve_alarm
+from models.store import next_change_seq
 
 __all__ = [
     "OPEN_STATES",
     "SCOPES",
     "AlarmChange",
-    "AlarmEvent",
     "MaintenanceEntry",
     "OpenAlarm",
     "acknowledge_alarm",
     "add_maintenance",
-    "alarm_counter",
     "apply_changes",
     "end_maintenance",
-    "maintenance_active",
     "maintenance_windows",
     "new_critical_since",
     "open_alarms_by_key",
@@ -62,40 +60,13 @@ class OpenAlarm:
     state: str
 
 
-@dataclass(frozen=True, slots=True)
-class AlarmEvent:
-    alarm_id: int
-    ts: int
-    action: str
-    from_state: str | None
-    to_state: str
-    user: str
-    note: str | None
-
-
 def _now(now: int | None) -> int:
     return int(time.time()) if now is None else int(now)
 
 
 def _bump(conn: Connection) -> int:
-    """Advance the 'alarm' counter and the change sequence; returns the new change value.
-
-    alarm.seq takes the change sequence (as the GUI's acknowledge does) so that max(alarm.seq)
-    only ever grows whoever wrote last; the 'alarm' counter tells followers something moved.
-    """
-    conn.execute(text("UPDATE counter SET value = value + 1 WHERE name = 'alarm'"))
-    row = conn.execute(
-        text("UPDATE counter SET value = value + 1 WHERE name = 'change' RETURNING value")
-    ).first()
-    if row is None:
-        raise RuntimeError("counter 'change' missing: run `app.py db upgrade`")
-    return int(row[0])
-
-
-def alarm_counter(engine: Engine) -> int:
-    with engine.connect() as conn:
-        v = conn.execute(text("SELECT value FROM counter WHERE name = 'alarm'")).scalar()
-    return int(v or 0)
+    """alarm.seq takes the change sequence, so max(alarm.seq) is the cursor GUIs follow."""
+    return next_change_seq(conn)
 
 
 def open_alarms_by_key(engine: Engine) -> dict[str, OpenAlarm]:
@@ -282,23 +253,6 @@ def new_critical_since(engine: Engine, seq: int) -> tuple[list[NewCritical], int
     return [NewCritical(int(r[0]), r[1], r[2], int(r[3]), int(r[4])) for r in rows], int(top or 0)
 
 
-def alarm_events(engine: Engine, alarm_ids: Iterable[int]) -> list[AlarmEvent]:
-    ids = sorted({int(a) for a in alarm_ids})
-    out: list[AlarmEvent] = []
-    with engine.connect() as conn:
-        for i in range(0, len(ids), 500):
-            rows = conn.execute(
-                text(
-                    'SELECT alarm_id, ts, action, from_state, to_state, "user", note '
-                    "FROM alarm_event WHERE alarm_id IN :a ORDER BY ts, id"
-                ).bindparams(bindparam("a", expanding=True)),
-                {"a": ids[i : i + 500]},
-            )
-            out.extend(AlarmEvent(int(r[0]), int(r[1]), r[2], r[3], r[4], r[5], r[6]) for r in rows)
-    out.sort(key=lambda e: (e.ts, e.alarm_id))
-    return out
-
-
 # -- maintenance windows -------------------------------------------------------------------------
 
 
@@ -349,19 +303,6 @@ def end_maintenance(engine: Engine, window_id: int, now: int | None = None) -> N
             {"t": t, "w": window_id},
         )
         _bump(conn)
-
-
-def maintenance_active(engine: Engine, now: int | None = None) -> list[MaintenanceEntry]:
-    t = _now(now)
-    with engine.connect() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT id, scope, target_id, start_ts, end_ts, created_by, note "
-                "FROM maintenance_window WHERE start_ts <= :t AND end_ts > :t"
-            ),
-            {"t": t},
-        ).all()
-    return [MaintenanceEntry(*r) for r in rows]
 
 
 def maintenance_windows(engine: Engine, now: int | None = None) -> list[MaintenanceEntry]:

@@ -13,6 +13,8 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Connection, Engine, bindparam, event, text
 
+from models.store import next_change_seq, placeholder
+
 # Worst-last ranking of the states shown everywhere; a parent shows its worst child.
 STATES: tuple[str, ...] = ("ok", "unknown", "stale", "warning", "unreachable", "critical")
 STATE_RANK: dict[str, int] = {s: i for i, s in enumerate(STATES)}
@@ -309,7 +311,7 @@ def _stream_devices(conn: Connection, racks: list[RackInfo]) -> _Columns:
     raw = conn.connection.dbapi_connection
     assert raw is not None
     cur = raw.cursor()
-    ph = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    ph = placeholder(conn.engine)
     try:
         cur.execute(f"DROP TABLE IF EXISTS {_ORDER_TABLE}")
         cur.execute(
@@ -970,22 +972,6 @@ def open_alarms(
     return tuple(AlarmRow(*r) for r in rows)
 
 
-def alarm_seq(engine: Engine) -> int:
-    """Highest alarm change number; the dock re-reads when it moves."""
-    with engine.connect() as conn:
-        return int(conn.execute(text("SELECT COALESCE(max(seq), 0) FROM alarm")).scalar() or 0)
-
-
-def _bump_change(conn: Connection) -> int:
-    row = conn.execute(
-        text("UPDATE counter SET value = value + 1 WHERE name = 'change' RETURNING value")
-    ).first()
-    if row is None:
-        conn.execute(text("INSERT INTO counter (name, value) VALUES ('change', 1)"))
-        return 1
-    return int(row[0])
-
-
 def _transition(
     engine: Engine,
     alarm_id: int,
@@ -1004,7 +990,7 @@ def _transition(
             raise LookupError(f"alarm {alarm_id} does not exist")
         if row[0] not in allowed_from:
             raise ValueError(f"alarm {alarm_id} is {row[0]}; cannot {action} it")
-        seq = _bump_change(conn)
+        seq = next_change_seq(conn)
         assign = ", ".join(f"{k} = :{k}" for k in sets)
         conn.execute(
             text(

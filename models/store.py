@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from models import pg_store
 
@@ -46,8 +46,20 @@ class WriterStats:
     seconds: float = 0.0
 
 
-def _placeholder(engine: Engine) -> str:
+def placeholder(engine: Engine) -> str:
+    """The DBAPI parameter marker of engine's driver (raw cursors skip SQLAlchemy's binding)."""
     return "?" if engine.dialect.paramstyle == "qmark" else "%s"
+
+
+NEXT_CHANGE_SQL = "UPDATE counter SET value = value + 1 WHERE name = 'change' RETURNING value"
+
+
+def next_change_seq(conn: Connection) -> int:
+    """Advance the change sequence inside conn's transaction; readers follow it."""
+    row = conn.execute(text(NEXT_CHANGE_SQL)).first()
+    if row is None:
+        raise RuntimeError("counter 'change' missing: run `app.py db upgrade`")
+    return int(row[0])
 
 
 RollupRow = tuple[int, int, int, float, float, float, int]
@@ -188,7 +200,7 @@ class SampleWriter:
         self.stats = WriterStats()
         self._acc = [_Accumulators(res) for res in ROLLUP_RESOLUTIONS]
         self._integrity_error: type[BaseException] = engine.dialect.loaded_dbapi.IntegrityError
-        p = _placeholder(engine)
+        p = placeholder(engine)
         self._p = p
         self._sql_sample = f"INSERT INTO sample (series_id, ts, value) VALUES ({p}, {p}, {p})"
         least, greatest = (
@@ -201,7 +213,6 @@ class SampleWriter:
             f"min = {least}(rollup.min, excluded.min), max = {greatest}(rollup.max, excluded.max), "
             "sum = rollup.sum + excluded.sum, count = rollup.count + excluded.count"
         )
-        self._sql_seq = "UPDATE counter SET value = value + 1 WHERE name = 'change' RETURNING value"
         # PostgreSQL: COPY into daily partitions (models/pg_store.py), duplicates handled there.
         self._pg = engine.dialect.name == "postgresql"
 
@@ -258,7 +269,7 @@ class SampleWriter:
         raw = self.engine.raw_connection()
         try:
             cur = raw.cursor()
-            cur.execute(self._sql_seq)
+            cur.execute(NEXT_CHANGE_SQL)
             row = cur.fetchone()
             if row is None:
                 raise RuntimeError("counter 'change' missing: run `app.py db upgrade`")

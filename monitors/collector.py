@@ -21,7 +21,7 @@ from models.db import make_engine
 from models.device_specs import DeviceSpec, load_device_specs
 from models.schema import CollectorHeartbeat, PollRequest
 from models.series_registry import SeriesRegistry, SeriesSpec
-from models.store import Retention, SampleWriter, apply_retention
+from models.store import Retention, SampleWriter, apply_retention, placeholder
 from monitors.readings import PollResult
 from monitors.scheduler import Driver, Scheduler
 
@@ -74,8 +74,7 @@ class ResultWriter(threading.Thread):
         self.registry = SeriesRegistry(engine)
         self.report = CollectorReport(devices=len(devices))
         self.failed: BaseException | None = None
-        placeholder = "?" if engine.dialect.paramstyle == "qmark" else "%s"
-        p = placeholder
+        p = placeholder(engine)
         self._sql_state = (
             "INSERT INTO device_state (device_id, status, detected_profile, last_poll_ts, "
             "last_ok_ts, consecutive_failures, error, seq) "

@@ -159,8 +159,3 @@ class Rig:
             params["a"] = alarm_id
         with self.engine.connect() as conn:
             return list(conn.execute(text(sql + " ORDER BY id"), params))
-
-    def counter(self, name: str) -> int:
-        with self.engine.connect() as conn:
-            v = conn.execute(text("SELECT value FROM counter WHERE name = :n"), {"n": name})
-            return int(v.scalar() or 0)
