@@ -599,6 +599,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if args.command == "collect":
+        # A headless collector on a server keeps its log where platformdirs says logs go.
+        from logging.handlers import RotatingFileHandler
+
+        from models.paths import log_dir
+
+        handler = RotatingFileHandler(
+            log_dir() / "collector.log", maxBytes=10_000_000, backupCount=5
+        )
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logging.getLogger().addHandler(handler)
     func: Handler = args.func
     return func(args)
 

@@ -20,8 +20,3 @@ TEMPERATURE_ROLES = ("inlet", "outlet", "ambient", "cpu", "memory", "disk", "psu
 DEVICE_KINDS = ("pdu", "server", "sensor", "switch")
 PROTOCOLS = ("snmp", "ssh", "none")
 FEEDS = ("A", "B")
-
-
-def unit_for(metric: str) -> str:
-    """Return the SI unit of a metric, raising KeyError for names outside the vocabulary."""
-    return METRIC_UNITS[metric]

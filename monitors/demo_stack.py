@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import json
 import logging
 import os
 import random
@@ -179,12 +178,6 @@ class DemoStack:
         doc = yaml.safe_load((self.lab_dir / "inventory.yaml").read_text(encoding="utf-8"))
         site = doc["sites"][0]
         return str(site.get("code", "")), str(site["racks"][0].get("row", ""))
-
-    def status(self) -> dict[str, object]:
-        state = self.lab_dir / "lab.json"
-        with contextlib.suppress(OSError, ValueError):
-            return dict(json.loads(state.read_text()))
-        return {}
 
     def stop(self, grace_s: float = 15.0) -> None:
         for proc in reversed(self.children):

@@ -359,6 +359,9 @@ def test_sigkill_mid_batch_keeps_database_intact_and_collection_resumes(
     with Session(make_engine(sqlite_url)) as s:
         beats = s.scalars(select(CollectorHeartbeat.collector_id)).all()
     assert len(beats) == 2
+    # The headless collector logs under the platform's log directory ($RACKWATCH_LOG_DIR).
+    log = (tmp_path / "logs" / "collector.log").read_text()
+    assert "stopped: polls_ok=" in log
 
 
 def test_apc_rpdu2_power_factor_and_apparent_power(snmpsim_captures: SnmpsimServer) -> None:
