@@ -86,7 +86,25 @@ class RackInfo:
     rated_power_w: float | None
 
 
-class Names(Sequence[str]):
+class _Column(Sequence[str]):
+    """A read-only column of text backed by compact arrays; subclasses say how to read one."""
+
+    __slots__ = ()
+
+    def _item(self, i: int) -> str:
+        raise NotImplementedError
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[str]: ...
+    def __getitem__(self, i: int | slice) -> str | list[str]:
+        if isinstance(i, slice):
+            return [self._item(j) for j in range(*i.indices(len(self)))]
+        return self._item(i)
+
+
+class Names(_Column):
     """Device names kept in one string with offsets: 2,000,000 str objects would cost ~130 MB
     of object headers alone. Indexing slices the name out."""
 
@@ -98,17 +116,11 @@ class Names(Sequence[str]):
     def __len__(self) -> int:
         return len(self._starts)
 
-    @overload
-    def __getitem__(self, i: int) -> str: ...
-    @overload
-    def __getitem__(self, i: slice) -> list[str]: ...
-    def __getitem__(self, i: int | slice) -> str | list[str]:
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
+    def _item(self, i: int) -> str:
         return self._text[int(self._starts[i]) : int(self._ends[i])]
 
 
-class Kinds(Sequence[str]):
+class Kinds(_Column):
     """Device kinds as one byte per device plus the list of distinct kinds."""
 
     __slots__ = ("_codes", "_names")
@@ -119,13 +131,7 @@ class Kinds(Sequence[str]):
     def __len__(self) -> int:
         return len(self._codes)
 
-    @overload
-    def __getitem__(self, i: int) -> str: ...
-    @overload
-    def __getitem__(self, i: slice) -> list[str]: ...
-    def __getitem__(self, i: int | slice) -> str | list[str]:
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
+    def _item(self, i: int) -> str:
         return self._names[int(self._codes[i])]
 
 

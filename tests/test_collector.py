@@ -419,20 +419,7 @@ def test_collect_workers_two_processes_share_the_devices(
 def test_collector_applies_retention_while_it_runs(
     engine: Engine, sqlite_url: str, snmpsim_captures: SnmpsimServer
 ) -> None:
-    with Session(engine) as s:
-        site, rack = _site(s)
-        s.add(
-            _device(
-                site,
-                rack,
-                "pdu-apc",
-                address="127.0.0.1",
-                port=snmpsim_captures.port,
-                credential="apc",
-                poll_interval_s=1,
-            )
-        )
-        s.commit()
+    _apc_pdus(engine, snmpsim_captures.port, 1, interval_s=1)
     old = int(time.time()) - 20 * 86_400
     SampleWriter(engine).write([(999, old + i * 60, 1.0) for i in range(100)])
     opts = CollectorOptions(url=sqlite_url, duration_s=3, retention_every_s=0.5)
