@@ -7,7 +7,6 @@ import time
 from typing import Any, cast
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QPersistentModelIndex,
     QSortFilterProxyModel,
@@ -36,6 +35,7 @@ from models import queries
 from models.queries import AlarmEventRow, AlarmRow
 from ui import fmt, theme
 from ui.context import Context
+from ui.table_model import RowTableModel
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 SHELVE_CHOICES = (
@@ -47,7 +47,7 @@ SHELVE_CHOICES = (
 )
 
 
-class AlarmModel(QAbstractTableModel):
+class AlarmModel(RowTableModel):
     COLS = ("severity", "state", "age", "site", "rack", "device", "message", "ack")
 
     def __init__(self, parent: Any = None) -> None:
@@ -77,19 +77,6 @@ class AlarmModel(QAbstractTableModel):
         self.now = now
         if self.rows:
             self.dataChanged.emit(self.index(0, 2), self.index(len(self.rows) - 1, 2))
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.headers[section]
-        return None
 
     def state_text(self, a: AlarmRow) -> str:
         if a.state == "shelved":

@@ -6,7 +6,6 @@ import time
 from typing import TYPE_CHECKING, Any, cast
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QPersistentModelIndex,
     QPointF,
@@ -36,6 +35,7 @@ from models.queries import DeviceSlot, PduLoad, RackContents, SeriesRow
 from ui import fmt, theme
 from ui.context import Context
 from ui.spans import DEFAULT_SPAN
+from ui.table_model import RowTableModel
 
 if TYPE_CHECKING:
     from ui.plots import PlotPanel
@@ -400,7 +400,7 @@ class PduPanel(QWidget):
             p.drawText(QRectF(x, r.bottom() - 13, bw, 13), Qt.AlignmentFlag.AlignCenter, num)
 
 
-class SensorModel(QAbstractTableModel):
+class SensorModel(RowTableModel):
     """Every series of the selected device: value, unit, age, thresholds, state."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -422,19 +422,6 @@ class SensorModel(QAbstractTableModel):
         self.beginResetModel()
         self.rows, self.now, self.stale_after = rows, now, stale_after
         self.endResetModel()
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.headers)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.headers[section]
-        return None
 
     def state(self, r: SeriesRow) -> str:
         if r.status in ("stale", "unreachable"):
