@@ -105,41 +105,33 @@ def _rows(url: str, sql: str, **params: Any) -> list[Any]:
         engine.dispose()
 
 
+def start_collecting(handle: LabHandle, tmp_path: Path, url: str) -> subprocess.Popen[str]:
+    """Import the lab into url, poll every INTERVAL s, and start `app.py collect` on it."""
+    env = _env(tmp_path)
+    out = handle.out_dir
+    for args in (
+        ("import", str(out / "inventory.yaml"), "--db", url),
+        ("credentials", "import", str(out / "credentials.yaml")),
+    ):
+        res = _app(env, *args)
+        assert res.returncode == 0, f"{args[0]}: {res.stderr[-2000:]}"
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE device SET poll_interval_s = :i"), {"i": INTERVAL})
+    engine.dispose()
+    return subprocess.Popen(
+        [sys.executable, str(REPO / "app.py"), "collect", "--db", url,
+         "--known-hosts", str(out / "known_hosts"), "--duration", "150"],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+
+
 def test_cooling_failure_warns_early_then_critical_then_exports(
     lab: tuple[LabHandle, FastClock], tmp_path: Path, sqlite_url: str
 ) -> None:
     require(shutil.which("pdftotext") is not None, "poppler-utils (pdftotext) not installed")
     handle, clock = lab
-    env = _env(tmp_path)
-    out = handle.out_dir
-    for args in (
-        ("import", str(out / "inventory.yaml"), "--db", sqlite_url),
-        ("credentials", "import", str(out / "credentials.yaml")),
-    ):
-        res = _app(env, *args)
-        assert res.returncode == 0, f"{args[0]}: {res.stderr[-2000:]}"
-    engine = make_engine(sqlite_url)
-    with engine.begin() as conn:
-        conn.execute(text("UPDATE device SET poll_interval_s = :i"), {"i": INTERVAL})
-    engine.dispose()
-    collector = subprocess.Popen(
-        [
-            sys.executable,
-            str(REPO / "app.py"),
-            "collect",
-            "--db",
-            sqlite_url,
-            "--known-hosts",
-            str(out / "known_hosts"),
-            "--duration",
-            "150",
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    collector = start_collecting(handle, tmp_path, sqlite_url)
     try:
         # Some quiet polls first: nothing may be raised while the hall is normal.
         deadline = time.monotonic() + 60
@@ -210,7 +202,7 @@ def test_cooling_failure_warns_early_then_critical_then_exports(
 
     snap = tmp_path / "incident.zip"
     res = _app(
-        env,
+        _env(tmp_path),
         "export",
         "--db",
         sqlite_url,

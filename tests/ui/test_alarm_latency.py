@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
-
 from models.db import make_engine
 from monitors.lab import LabHandle
-from tests.daemons import REPO
-from tests.test_alarm_lab import INTERVAL, FastClock, _app, _env, _rows, lab
+from tests.test_alarm_lab import INTERVAL, FastClock, _rows, lab, start_collecting
 
 __all__ = ["lab"]
 
@@ -31,22 +26,8 @@ def test_critical_alarm_reaches_the_dock_within_one_interval_plus_2s(
     from ui.workers import Loader
 
     handle, clock = lab
-    env = _env(tmp_path)
-    out = handle.out_dir
-    for args in (
-        ("import", str(out / "inventory.yaml"), "--db", sqlite_url),
-        ("credentials", "import", str(out / "credentials.yaml")),
-    ):
-        res = _app(env, *args)
-        assert res.returncode == 0, f"{args[0]}: {res.stderr[-2000:]}"
+    collector = start_collecting(handle, tmp_path, sqlite_url)
     engine = make_engine(sqlite_url)
-    with engine.begin() as conn:
-        conn.execute(text("UPDATE device SET poll_interval_s = :i"), {"i": INTERVAL})
-    collector = subprocess.Popen(
-        [sys.executable, str(REPO / "app.py"), "collect", "--db", sqlite_url,
-         "--known-hosts", str(out / "known_hosts"), "--duration", "150"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
     QCoreApplication.setOrganizationName("RackWatchTest")
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
