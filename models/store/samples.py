@@ -213,7 +213,7 @@ class SampleWriter:
             f"min = {least}(rollup.min, excluded.min), max = {greatest}(rollup.max, excluded.max), "
             "sum = rollup.sum + excluded.sum, count = rollup.count + excluded.count"
         )
-        # PostgreSQL: COPY into daily partitions (models/store/postgres.py), duplicates handled there.
+        # PostgreSQL: COPY into daily partitions (models/store/postgres.py) handles duplicates.
         self._pg = engine.dialect.name == "postgresql"
 
     def _sql_latest(self, seq: int) -> str:

@@ -33,13 +33,14 @@ def upgrade() -> None:
         "UPDATE series SET " + ", ".join(f"device_{n} = {n}" for n in _LIMITS) + ", "
         "interval_s = (SELECT d.poll_interval_s FROM device d WHERE d.id = series.device_id)"
     )
-    # The label fallback every reader used before the collector decided it (see models/series_meaning).
+    # The label fallback readers used before the collector decided it (models/series_meaning).
     op.execute(
         "UPDATE series SET channel_class = CASE "
         "WHEN lower(channel) LIKE 'outlet%' THEN 'outlet' "
         "WHEN lower(channel) IN ('', 'total', 'input', 'inlet', 'system', 'pdu', 'device') "
         "OR lower(channel) LIKE 'inlet%' OR lower(channel) LIKE 'cord%' THEN 'total' "
-        "WHEN lower(channel) LIKE 'phase%' OR lower(channel) LIKE '%l1%' OR lower(channel) LIKE '%l2%' "
+        "WHEN lower(channel) LIKE 'phase%' OR lower(channel) LIKE '%l1%' "
+        "OR lower(channel) LIKE '%l2%' "
         "OR lower(channel) LIKE '%l3%' THEN 'phase' "
         "WHEN lower(channel) LIKE 'branch%' OR lower(channel) LIKE 'bank%' "
         "OR lower(channel) LIKE 'breaker%' OR lower(channel) LIKE 'circuit%' THEN 'branch' "

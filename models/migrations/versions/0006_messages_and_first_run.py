@@ -1,4 +1,4 @@
-"""messages and first run: alarm message templates and arguments, inventory audit (newcomer issue 14)
+"""messages and first run: alarm message templates, inventory audit (newcomer issue 14)
 
 Revision ID: 0006
 Revises: 0005
