@@ -1,4 +1,4 @@
-"""Logs device failures like Home Assistant's coordinator: once when they start, once on recovery."""
+"""Logs device failures like Home Assistant's coordinator: once at the start, once on recovery."""
 
 from __future__ import annotations
 
