@@ -106,6 +106,24 @@ class Device(Base):
     )
 
 
+class DevicePsu(Base):
+    """Which PDU outlet feeds PSU `psu` (1-based) of a device, as the inventory says (issue 16).
+
+    The PDU is the device's rack PDU on `feed`, or the one named `pdu_name` when the rack has
+    several on that feed; resolved when read, so the import order of devices does not matter.
+    """
+
+    __tablename__ = "device_psu"
+
+    device_id: Mapped[int] = mapped_column(
+        ForeignKey("device.id", ondelete="CASCADE"), primary_key=True
+    )
+    psu: Mapped[int] = mapped_column(Integer, primary_key=True)
+    feed: Mapped[str] = mapped_column(String(1))
+    outlet: Mapped[int] = mapped_column(Integer)
+    pdu_name: Mapped[str | None] = mapped_column(String(200))
+
+
 class DeviceState(Base):
     """Reachability of one device as the collector last saw it."""
 

@@ -10,14 +10,21 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
 
-from models.inventory.format import DEFAULT_RACK_HEIGHT_U, DEFAULT_TZ, FeedRec, Inventory
+from models.inventory.format import (
+    DEFAULT_RACK_HEIGHT_U,
+    DEFAULT_TZ,
+    FeedRec,
+    Inventory,
+    PsuRec,
+)
 from models.inventory.problems import Problem
-from models.schema import Device, Rack, RackFeed, Site
+from models.schema import Device, DevicePsu, Rack, RackFeed, Site
 
 SITE_T = cast(Table, Site.__table__)
 RACK_T = cast(Table, Rack.__table__)
 FEED_T = cast(Table, RackFeed.__table__)
 DEVICE_T = cast(Table, Device.__table__)
+PSU_T = cast(Table, DevicePsu.__table__)
 
 # Device columns compared to decide "unchanged" (everything the inventory sets but the keys).
 DEVICE_FIELDS = (
@@ -104,6 +111,8 @@ class _Plan:
     device_updates: list[dict[str, Any]] = field(default_factory=list)
     device_deletes: list[int] = field(default_factory=list)
     rack_deletes: list[int] = field(default_factory=list)
+    # (site code, device name, its complete PSU outlet list) for devices whose file says it.
+    psu_sets: list[tuple[str, str, list[PsuRec]]] = field(default_factory=list)
 
 
 def import_plan(conn: Connection, inv: Inventory, *, prune: bool, dry_run: bool) -> _Plan:
@@ -240,6 +249,17 @@ def import_plan(conn: Connection, inv: Inventory, *, prune: bool, dry_run: bool)
         for row in conn.execute(select(*cols).where(DEVICE_T.c.site_id.in_(chunk))):
             db_devices[code_of[row.site_id], row.name] = row
 
+    db_psus: dict[int, list[tuple[str, int, str | None]]] = defaultdict(list)
+    if any(d.psu is not None for d in inv.devices):
+        for chunk in _chunks(site_ids, IN_CHUNK):
+            for prow in conn.execute(
+                select(PSU_T.c.device_id, PSU_T.c.feed, PSU_T.c.outlet, PSU_T.c.pdu_name)
+                .join(DEVICE_T, DEVICE_T.c.id == PSU_T.c.device_id)
+                .where(DEVICE_T.c.site_id.in_(chunk))
+                .order_by(PSU_T.c.device_id, PSU_T.c.psu)
+            ):
+                db_psus[prow.device_id].append((prow.feed, prow.outlet, prow.pdu_name))
+
     seen_devices: set[tuple[str, str]] = set()
     for d in inv.devices:
         key = (d.site, d.name)
@@ -262,10 +282,16 @@ def import_plan(conn: Connection, inv: Inventory, *, prune: bool, dry_run: bool)
             d.enabled,
         )
         old = db_devices.get(key)
+        psu_changed = False
+        if d.psu is not None:
+            had = db_psus.get(old.id, []) if old is not None else []
+            psu_changed = had != [(p.feed, p.outlet, p.pdu) for p in d.psu]
+            if psu_changed:
+                plan.psu_sets.append((d.site, d.name, d.psu))
         if old is None:
             plan.device_inserts.append((d.site, d.name, wanted))
             report.devices.created += 1
-        elif tuple(old[3:]) != wanted:
+        elif tuple(old[3:]) != wanted or psu_changed:
             plan.device_updates.append(
                 {"b_id": old.id, **dict(zip(DEVICE_FIELDS, wanted, strict=True))}
             )
@@ -470,6 +496,42 @@ def apply_plan(conn: Connection, plan: _Plan) -> None:
         stmt = update(DEVICE_T).where(DEVICE_T.c.id == bindparam("b_id")).values(**device_params)
         for chunk in _chunks(plan.device_updates, CHUNK):
             conn.execute(stmt, chunk)
+    if plan.psu_sets:
+        _apply_psus(conn, plan.psu_sets)
+
+
+def _apply_psus(conn: Connection, sets: list[tuple[str, str, list[PsuRec]]]) -> None:
+    """Replace the PSU outlet rows of every device the file describes (the file is complete)."""
+    by_site: dict[str, list[tuple[str, list[PsuRec]]]] = defaultdict(list)
+    for site, name, psus in sets:
+        by_site[site].append((name, psus))
+    for code, items in by_site.items():
+        sid = conn.execute(select(SITE_T.c.id).where(SITE_T.c.code == code)).scalar()
+        if sid is None:
+            continue
+        ids = {
+            row.name: row.id
+            for row in conn.execute(
+                select(DEVICE_T.c.id, DEVICE_T.c.name).where(DEVICE_T.c.site_id == sid)
+            )
+        }
+        dev_ids = [ids[n] for n, _ in items if n in ids]
+        for chunk in _chunks(dev_ids, IN_CHUNK):
+            conn.execute(delete(PSU_T).where(PSU_T.c.device_id.in_(chunk)))
+        rows = [
+            {
+                "device_id": ids[n],
+                "psu": i,
+                "feed": p.feed,
+                "outlet": p.outlet,
+                "pdu_name": p.pdu,
+            }
+            for n, psus in items
+            if n in ids
+            for i, p in enumerate(psus, 1)
+        ]
+        for chunk in _chunks(rows, CHUNK):
+            conn.execute(insert(PSU_T), chunk)
 
 
 def _chunks(items: Sequence[Any] | Iterable[Any], size: int) -> Iterator[list[Any]]:

@@ -11,12 +11,15 @@ from models.inventory.format import (
     DEFAULT_PORTS,
     DEVICE_KEY_ORDER,
     DEVICE_KEYS,
+    MAX_OUTLET,
+    MAX_PSUS,
     MAX_RACK_HEIGHT_U,
     POLL_INTERVAL_RANGE,
     SITE_CODE_RE,
     Checker,
     DeviceRec,
     Inventory,
+    PsuRec,
 )
 from models.vocabulary import DEVICE_KINDS, FEEDS, PROTOCOLS
 
@@ -83,7 +86,7 @@ def read_csv(path: Path, inv: Inventory, ck: Checker) -> None:
             col: (row[i] if i < len(row) and row[i].strip() != "" else None)
             for col, i in columns.items()
         }
-        rec = _row(cells, line, seen, ck)
+        rec = _row(cells, line, seen, ck, has_psu="psu" in columns)
         if rec is not None:
             inv.devices.append(rec)
             inv.named_sites.setdefault(rec.site, line)
@@ -91,8 +94,42 @@ def read_csv(path: Path, inv: Inventory, ck: Checker) -> None:
                 inv.named_racks.setdefault((rec.site, rec.rack), line)
 
 
+def _psus(raw: str | None, line: int, kind: str | None, in_rack: bool, ck: Checker) -> list[PsuRec]:
+    """`A:7 B:7` (space or `|` separated FEED:OUTLET, optionally `@PDU-NAME`)."""
+    if raw is None:
+        return []
+    if kind == "pdu" or not in_rack:
+        ck.fail(line, "psu", "only devices inside a rack other than PDUs have PSU outlets")
+        return []
+    parts = raw.replace("|", " ").split()
+    if len(parts) > MAX_PSUS:
+        ck.fail(line, "psu", f"{len(parts)} PSUs; at most {MAX_PSUS}")
+        return []
+    out: list[PsuRec] = []
+    for part in parts:
+        spec, _, pdu = part.partition("@")
+        feed_raw, sep, outlet_raw = spec.partition(":")
+        if not sep:
+            ck.fail(line, "psu", f"{part!r}: expected FEED:OUTLET such as A:7")
+            continue
+        feed = ck.choice(feed_raw, line, "psu", FEEDS)
+        outlet = ck.integer(outlet_raw, line, "psu", 1, MAX_OUTLET)
+        if feed is None or outlet is None:
+            continue
+        if any(p.feed == feed and p.outlet == outlet and p.pdu == (pdu or None) for p in out):
+            ck.fail(line, "psu", f"outlet {outlet} of feed {feed} listed twice")
+            continue
+        out.append(PsuRec(feed, outlet, pdu or None, line))
+    return out
+
+
 def _row(
-    cells: dict[str, str | None], line: int, seen: dict[tuple[str, str], int], ck: Checker
+    cells: dict[str, str | None],
+    line: int,
+    seen: dict[tuple[str, str], int],
+    ck: Checker,
+    *,
+    has_psu: bool = False,
 ) -> DeviceRec | None:
     for column in REQUIRED_COLUMNS:
         if cells.get(column) is None:
@@ -141,6 +178,7 @@ def _row(
     enabled = ck.boolean(cells.get("enabled"), line, "enabled")
     model = ck.text(cells.get("model"), line, "model")
     serial = ck.text(cells.get("serial"), line, "serial", max_len=100)
+    psu = _psus(cells.get("psu"), line, kind, cells.get("rack") is not None, ck)
     # A row with a bad field still takes part in the U checks (the import is refused anyway).
     if site is None or name is None or kind is None or protocol is None:
         return None
@@ -164,4 +202,5 @@ def _row(
         line,
         line,
         line,
+        psu if has_psu else None,
     )

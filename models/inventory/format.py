@@ -40,8 +40,13 @@ DEVICE_KEY_ORDER: Final = (
     "credential",
     "poll_interval_s",
     "enabled",
+    "psu",
 )
 DEVICE_KEYS: Final = frozenset(DEVICE_KEY_ORDER)
+# One power supply of a device and the PDU outlet that feeds it (issue 16, power truth).
+PSU_KEYS: Final = frozenset(("feed", "outlet", "pdu"))
+MAX_OUTLET: Final = 1_000
+MAX_PSUS: Final = 8
 DEFAULT_KEYS: Final = frozenset(("protocol", "credential", "profile", "poll_interval_s", "enabled"))
 
 DEFAULT_PORTS: Final = {"snmp": 161, "ssh": 22}
@@ -94,6 +99,17 @@ class RackRec:
 
 
 @dataclass(slots=True)
+class PsuRec:
+    """PSU n (1-based, in file order) of a device is plugged into outlet `outlet` of the PDU on
+    `feed` (or of the PDU named `pdu` when the rack has several on that feed)."""
+
+    feed: str
+    outlet: int
+    pdu: str | None
+    line: int
+
+
+@dataclass(slots=True)
 class DeviceRec:
     site: str
     rack: str | None
@@ -114,6 +130,8 @@ class DeviceRec:
     line: int
     u_line: int
     feed_line: int
+    # None: the file does not say (CSV without the column), so stored mappings stay.
+    psu: list[PsuRec] | None = None
 
 
 @dataclass(slots=True)

@@ -16,8 +16,11 @@ from models.inventory.format import (
     FEED_KEYS,
     FORMAT_VERSION,
     MAX_RACK_HEIGHT_U,
+    MAX_OUTLET,
+    MAX_PSUS,
     MAX_RATED_POWER_W,
     PHASES,
+    PSU_KEYS,
     POLL_INTERVAL_RANGE,
     RACK_KEYS,
     SITE_CODE_RE,
@@ -28,6 +31,7 @@ from models.inventory.format import (
     DeviceRec,
     FeedRec,
     Inventory,
+    PsuRec,
     RackRec,
     SiteRec,
 )
@@ -176,13 +180,95 @@ def _rack(
     if site_ok and name is not None and height_ok:
         inv.racks.append(rack)
     devices = _list(m, "devices", ck)
+    recs: list[DeviceRec] = []
     for dev_map, line in zip(devices, devices.item_lines, strict=False):
         if not isinstance(dev_map, YMap):
             ck.fail(line, "devices", "each device must be a mapping (name, kind, address, ...)")
             continue
         rec = _device(dev_map, site, name, rack, rack_defaults, device_names, ck)
+        if rec is not None:
+            recs.append(rec)
         if rec is not None and site_ok and name is not None:
             inv.devices.append(rec)
+    _check_psus(recs, rack if feeds is not None else None, ck)
+
+
+def _check_psus(recs: list[DeviceRec], rack: RackRec | None, ck: Checker) -> None:
+    """PSU outlets must name a feed of the rack and, where a feed has several PDUs, which one."""
+    pdus = {d.name: d.feed for d in recs if d.kind == "pdu"}
+    per_feed: dict[str, list[str]] = {}
+    for pdu_name, pdu_feed in pdus.items():
+        per_feed.setdefault(pdu_feed or "", []).append(pdu_name)
+    feeds = {f.feed for f in rack.feeds} if rack is not None else None
+    for d in recs:
+        for p in d.psu or ():
+            if feeds is not None and p.feed not in feeds:
+                ck.fail(
+                    p.line,
+                    "psu",
+                    f"device {d.name}: feed {p.feed} is not a feed of its rack "
+                    f"(it has {', '.join(sorted(feeds)) or 'none'})",
+                )
+            if p.pdu is not None:
+                if p.pdu not in pdus:
+                    ck.fail(p.line, "pdu", f"device {d.name}: no PDU {p.pdu!r} in this rack")
+                elif pdus[p.pdu] != p.feed:
+                    ck.fail(
+                        p.line, "pdu", f"device {d.name}: PDU {p.pdu} is on feed {pdus[p.pdu]}"
+                    )
+            elif len(per_feed.get(p.feed, ())) > 1:
+                ck.fail(
+                    p.line,
+                    "pdu",
+                    f"device {d.name}: feed {p.feed} has {len(per_feed[p.feed])} PDUs "
+                    f"({', '.join(per_feed[p.feed])}); say which with pdu:",
+                )
+
+
+def _psus(m: YMap, kind: str | None, in_rack: bool, ck: Checker) -> list[PsuRec]:
+    raw = m.get("psu")
+    line = m.line_of("psu")
+    if raw is None:
+        return []
+    if not isinstance(raw, YList):
+        ck.fail(line, "psu", "expected a list of {feed: A, outlet: N}")
+        return []
+    if kind == "pdu" or not in_rack:
+        ck.fail(line, "psu", "only devices inside a rack other than PDUs have PSU outlets")
+        return []
+    if len(raw) > MAX_PSUS:
+        ck.fail(line, "psu", f"{len(raw)} PSUs; at most {MAX_PSUS}")
+        return []
+    out: list[PsuRec] = []
+    seen: dict[tuple[str, str | None, int], int] = {}
+    for item, iline in zip(raw, raw.item_lines, strict=False):
+        if not isinstance(item, YMap):
+            ck.fail(iline, "psu", "each PSU must be a mapping {feed: A, outlet: N}")
+            continue
+        _unknown_keys(item, PSU_KEYS, "psu", ck)
+        ok = True
+        for key in ("feed", "outlet"):
+            if key not in item:
+                ck.fail(item.line, key, "psu: missing required field")
+                ok = False
+        if not ok:
+            continue
+        feed = ck.choice(item["feed"], item.line_of("feed"), "feed", FEEDS)
+        outlet = ck.integer(item["outlet"], item.line_of("outlet"), "outlet", 1, MAX_OUTLET)
+        pdu = ck.name(item["pdu"], item.line_of("pdu"), "pdu") if "pdu" in item else None
+        if feed is None or outlet is None or ("pdu" in item and pdu is None):
+            continue
+        key = (feed, pdu, outlet)
+        if key in seen:
+            ck.fail(
+                item.line,
+                "outlet",
+                f"outlet {outlet} of feed {feed} listed twice (first at line {seen[key]})",
+            )
+            continue
+        seen[key] = item.line
+        out.append(PsuRec(feed, outlet, pdu, item.line))
+    return out
 
 
 def _feeds(m: YMap, ck: Checker) -> list[FeedRec] | None:
@@ -292,6 +378,7 @@ def _device(
         ck.fail(line_of("feed"), "feed", f"only PDUs have a feed (this device is a {kind})")
     if kind == "pdu" and rack is not None and "feed" not in m:
         ck.fail(m.line, "feed", f"PDU {name or ''}: missing required field (A or B)")
+    psu = _psus(m, kind, rack_name is not None or rack is not None, ck)
     # A device with a bad field still takes part in the U checks (the import is refused anyway).
     if name is None or kind is None or protocol is None:
         return None
@@ -315,6 +402,7 @@ def _device(
         m.line,
         line_of("u"),
         line_of("feed"),
+        psu,
     )
 
 

@@ -42,7 +42,16 @@ def scalar(value: Any) -> str:
 
 def flow(mapping: Mapping[str, Any], order: Iterable[str] = ()) -> str:
     keys = [k for k in order if k in mapping] + [k for k in mapping if k not in order]
-    return "{" + ", ".join(f"{k}: {scalar(mapping[k])}" for k in keys) + "}"
+    return "{" + ", ".join(f"{k}: {_flow_value(mapping[k])}" for k in keys) + "}"
+
+
+def _flow_value(value: Any) -> str:
+    # A device's `psu` list of {feed, outlet} mappings stays on the device's one line.
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_flow_value(v) for v in value) + "]"
+    if isinstance(value, Mapping):
+        return flow(value, ("feed", "outlet", "pdu"))
+    return scalar(value)
 
 
 def dump_inventory(doc: Mapping[str, Any], out: TextIO, header: str = "") -> int:
