@@ -247,12 +247,13 @@ class AlarmEngine:
             known = sid < len(self.meta.known)
             known[known] = self.meta.known[sid[known]]
             sid, ts, val = sid[known], ts[known], val[known]
+            # lexsort is stable: readings of one (series, ts) stay in arrival order.
             order = np.lexsort((ts, sid))
             sid, ts, val = sid[order], ts[order], val[order]
             # Two readings for one (series, ts) (a device listing a sensor twice): the store
-            # keeps the first, so judge the same value it keeps.
+            # keeps the later one (docs/storage.md), so judge the same value it keeps.
             dup = np.zeros(len(sid), dtype=bool)
-            dup[1:] = (sid[1:] == sid[:-1]) & (ts[1:] == ts[:-1])
+            dup[:-1] = (sid[:-1] == sid[1:]) & (ts[:-1] == ts[1:])
             if dup.any():
                 self.stats.duplicates += int(dup.sum())
                 sid, ts, val = sid[~dup], ts[~dup], val[~dup]
