@@ -107,10 +107,6 @@ class Rules:
                 return mapped
         return role or None
 
-    def is_total_channel(self, channel: str) -> bool:
-        c = channel.strip()
-        return any(p.search(c) for p in self.total_channel)
-
     def phase_of(self, channel: str, *, ignore_exclusions: bool = False) -> int | None:
         """Phase number (1..3, or A..C) of a channel label, or None when it names no phase.
 
@@ -146,6 +142,27 @@ class Rules:
         if not rule.enabled or breaker_a <= 0:
             return None
         return _pct_levels(rule, breaker_a)
+
+    def inlet_levels(self) -> Levels:
+        """The inlet temperature rule: colour ramps and default plot lines follow it."""
+        return self.temperature.get("inlet", Levels())
+
+    def inlet_scale(self) -> tuple[float, float]:
+        """(warning, critical) inlet temperatures that anchor colour ramps; the shipped
+        defaults when the operator's file leaves the inlet rule without levels."""
+        lv = self.inlet_levels()
+        warn = lv.warning if lv.warning is not None else lv.critical
+        crit = lv.critical if lv.critical is not None else warn
+        if warn is None or crit is None:
+            if self.sources[:1] == ("shipped",):
+                return (0.0, 1.0)
+            return _shipped().inlet_scale()
+        return warn, max(crit, warn + 1.0)
+
+    def rack_power_scale(self) -> tuple[float, float]:
+        """(warning, critical) percent of rated rack power that anchor the kW colour ramp."""
+        rule = self.rack_power
+        return rule.warning_pct, max(rule.critical_pct, rule.warning_pct + 1.0)
 
     def rack_power_levels(self, rated_w: float | None) -> Levels | None:
         """Rack power levels in W against the rack's rated power."""
@@ -223,6 +240,11 @@ def load_rules(user_path: Path | None = None, *, use_user_file: bool = True) -> 
 
 
 _current: dict[str, tuple[tuple[int, int] | None, Rules]] = {}
+
+
+def _shipped() -> Rules:
+    rules = load_rules(use_user_file=False)
+    return replace(rules, sources=("shipped",))
 
 
 def current_rules(user_path: Path | None = None) -> Rules:

@@ -153,6 +153,7 @@ class SeriesRow:
     channel_class: str = "part"
     limits_source: str | None = None
     stale_after_s: int | None = None
+    device_kind: str = ""
 
     @property
     def label(self) -> str:
@@ -167,7 +168,7 @@ class SeriesRow:
 _SERIES_SQL = (
     "SELECT s.id, s.device_id, d.name, s.metric, s.channel, s.role, s.unit, s.warn_low, "
     "s.warn_high, s.crit_low, s.crit_high, l.value, l.ts, l.status, s.channel_class, "
-    "s.limits_source, s.stale_after_s FROM series s "
+    "s.limits_source, s.stale_after_s, d.kind FROM series s "
     "JOIN device d ON d.id = s.device_id LEFT JOIN latest l ON l.series_id = s.id "
 )
 
@@ -191,6 +192,7 @@ def _series_row(r: Any) -> SeriesRow:
         r[14] or "part",
         r[15],
         r[16],
+        r[17] or "",
     )
 
 
@@ -321,18 +323,18 @@ def pdu_loads(engine: Engine, rack_id: int) -> tuple[PduLoad, ...]:
     return tuple(out)
 
 
-def power_series(rows: Sequence[SeriesRow], kinds: dict[int, str]) -> tuple[SeriesRow, ...]:
+def power_series(rows: Sequence[SeriesRow]) -> tuple[SeriesRow, ...]:
     """The power series whose sum is a rack's power, as the tree, floor map and alarm engine
     add them: per device its totals, else its phases (a server: its parts); PDUs' only when
-    the rack has PDUs. kinds maps device id to device kind."""
+    the rack has PDUs."""
     by_dev: dict[int, list[SeriesRow]] = {}
     for r in rows:
         if r.metric == "power_w":
             by_dev.setdefault(r.device_id, []).append(r)
-    has_pdu = any(kinds.get(d) == "pdu" for d in by_dev)
+    has_pdu = any(ss[0].device_kind == "pdu" for ss in by_dev.values())
     out: list[SeriesRow] = []
-    for d, ss in by_dev.items():
-        kind = kinds.get(d, "server")
+    for ss in by_dev.values():
+        kind = ss[0].device_kind or "server"
         if has_pdu and kind != "pdu":
             continue
         out.extend(device_power(kind, [(s, s.channel_class) for s in ss]))

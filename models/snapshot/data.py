@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Engine, bindparam, text
 
+from models.rules import current_rules
 from models.series_meaning import device_power
 from models.store.samples import History, history
 
@@ -632,6 +633,28 @@ def rack_plot_series(
                 label += f" (feed {dev.feed})"
         out.append(PlotSeries(label, s.unit, hist[s.id]))
     return out
+
+
+def rack_plot_limits(data: SnapshotData, rack_id: int, what: str) -> tuple[float | None, ...]:
+    """(warning, critical) lines of a rack plot: the lowest effective inlet limits of the
+    rack's inlet series (as the window's plots draw them), or the rack power rule's levels
+    against the rack's rating, in W."""
+    if what == "temperature":
+        devs = {d.id for d in data.devices if d.rack_id == rack_id}
+        inlet = [
+            s
+            for s in data.series
+            if s.device_id in devs and s.metric == "temperature_c" and s.role == "inlet"
+        ]
+        warn = [s.warn_high for s in inlet if s.warn_high is not None]
+        crit = [s.crit_high for s in inlet if s.crit_high is not None]
+        if warn or crit:
+            return (min(warn) if warn else None, min(crit) if crit else None)
+        lv = current_rules().inlet_levels()
+        return (lv.warning, lv.critical)
+    rack = data.rack(rack_id)
+    levels = current_rules().rack_power_levels(rack.rated_power_w if rack else None)
+    return (None, None) if levels is None else (levels.warning, levels.critical)
 
 
 # -- files -------------------------------------------------------------------------------------

@@ -230,10 +230,10 @@ class SeriesRegistry:
                 for r in found:
                     self._ids[(r.device_id, r.metric, r.channel)] = r.id
                     self._keys[r.id] = (r.device_id, r.metric, r.channel)
-            for s, row in zip(specs, rows, strict=True):
+            for s, rec in zip(specs, rows, strict=True):
                 sid = self._ids[s.key]
                 self._inputs[sid] = s.inputs()
-                self._written[sid] = tuple(row[c] for c in _MEANING_COLS)
+                self._written[sid] = tuple(rec[c] for c in _MEANING_COLS)
         updates: list[tuple[int, tuple[Any, ...]]] = []
         devices_changed: list[tuple[int, SeriesSpec]] = []
         for sid, s in changed.items():
