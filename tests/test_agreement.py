@@ -78,7 +78,7 @@ class Case:
 
 
 @dataclass
-class Site_:
+class Built:
     url: str
     engine: Engine
     alarms: AlarmEngine
@@ -101,18 +101,20 @@ def _inlet(readings: tuple[Reading, ...]) -> float | None:
     return max(vals) if vals else None
 
 
-def build_site(tmp: Path, cases: list[Case]) -> Site_:
+def build_site(tmp: Path, cases: list[Case]) -> Built:
     url = f"sqlite:///{tmp / 'agree.db'}"
     upgrade(url)
     engine = make_engine(url)
     from sqlalchemy.orm import Session
 
     with Session(engine) as s:
-        site = Site(code="AG1", name="Agreement", tz="UTC")
-        s.add(site)
+        site_row = Site(code="AG1", name="Agreement", tz="UTC")
+        s.add(site_row)
         s.flush()
         for i, c in enumerate(cases):
-            rack = Rack(site_id=site.id, name=c.rack, row="R1", position=i, rated_power_w=RATED_W)
+            rack = Rack(
+                site_id=site_row.id, name=c.rack, row="R1", position=i, rated_power_w=RATED_W
+            )
             s.add(rack)
             s.flush()
             feeds = ("A", "B") if c.kind == "pdu" else ("A",)
@@ -120,7 +122,7 @@ def build_site(tmp: Path, cases: list[Case]) -> Site_:
                 s.add(RackFeed(rack_id=rack.id, feed=f, breaker_a=c.breaker_a, phases=c.phases))
                 s.add(
                     Device(
-                        site_id=site.id,
+                        site_id=site_row.id,
                         rack_id=rack.id,
                         name=f"{c.rack}-{c.kind}-{f}",
                         kind=c.kind,
@@ -150,7 +152,7 @@ def build_site(tmp: Path, cases: list[Case]) -> Site_:
     writer.inbox.put(None)
     writer.join()
     assert writer.failed is None
-    site = Site_(url, engine, alarms, {c.rack: c for c in cases}, out=tmp)
+    site = Built(url, engine, alarms, {c.rack: c for c in cases}, out=tmp)
     with engine.connect() as conn:
         from sqlalchemy import text
 
@@ -173,20 +175,20 @@ def _close(a: float | None, b: float | None, rel: float = 1e-6) -> bool:
     return math.isclose(a, b, rel_tol=rel, abs_tol=1e-6)
 
 
-def tree_view(site: Site_, rid: int) -> Seen:
+def tree_view(site: Built, rid: int) -> Seen:
     s = read_status.summaries(site.engine, "rack", [rid], now=T0 + STEPS * INTERVAL).get(rid)
     assert s is not None
     return Seen(s.power_w, s.inlet_c)
 
 
-def floor_view(site: Site_, rid: int) -> Seen:
+def floor_view(site: Built, rid: int) -> Seen:
     fm = read_status.floor_map(site.engine, 1, now=T0 + STEPS * INTERVAL)
     tile = next(t for t in fm.tiles if t.rack.id == rid)
     assert tile.summary is not None
     return Seen(tile.summary.power_w, tile.summary.inlet_c)
 
 
-def rack_view(site: Site_, rid: int) -> Seen:
+def rack_view(site: Built, rid: int) -> Seen:
     pdus = read_racks.pdu_loads(site.engine, rid)
     totals = [p.total_w for p in pdus if p.total_w is not None]
     inlet = [
@@ -197,7 +199,7 @@ def rack_view(site: Site_, rid: int) -> Seen:
     return Seen(sum(totals) if totals else None, max(inlet) if inlet else None)
 
 
-def plot_view(site: Site_, rid: int) -> Seen:
+def plot_view(site: Built, rid: int) -> Seen:
     rows = read_racks.power_series(read_racks.rack_series(site.engine, rid, "power_w"))
     inlet = read_racks.rack_series(site.engine, rid, "temperature_c", role="inlet")
     vals = [r.value for r in rows if r.value is not None]
@@ -205,7 +207,7 @@ def plot_view(site: Site_, rid: int) -> Seen:
     return Seen(sum(vals) if vals else None, max(ivals) if ivals else None)
 
 
-def alarm_view(site: Site_, rid: int) -> Seen:
+def alarm_view(site: Built, rid: int) -> Seen:
     eng = site.alarms
     meta = eng.meta
     idx = meta.racks[rid].index
@@ -221,13 +223,13 @@ def alarm_view(site: Site_, rid: int) -> Seen:
     return Seen(kw, max(inlet) if inlet else None)
 
 
-def snapshot_view(site: Site_, rid: int) -> Seen:
+def snapshot_view(site: Built, rid: int) -> Seen:
     end = T0 + (STEPS - 1) * INTERVAL
     data = gather(site.engine, parse_scope(f"rack:AG1/{_name(site, rid)}"), T0, end)
     return Seen(data.rack_power_max.get(rid), data.rack_inlet_max.get(rid))
 
 
-def _name(site: Site_, rid: int) -> str:
+def _name(site: Built, rid: int) -> str:
     return next(n for n, i in site.rack_ids.items() if i == rid)
 
 
@@ -241,7 +243,7 @@ VIEWS = {
 }
 
 
-def check_rack(site: Site_, name: str) -> None:
+def check_rack(site: Built, name: str) -> None:
     case = site.cases[name]
     rid = site.rack_ids[name]
     seen = {view: fn(site, rid) for view, fn in VIEWS.items()}
@@ -257,7 +259,7 @@ def check_rack(site: Site_, name: str) -> None:
     check_limits(site, rid, case)
 
 
-def check_phases(site: Site_, rid: int, case: Case) -> None:
+def check_phases(site: Built, rid: int, case: Case) -> None:
     """Per-phase loads and their limits: the rack view's bars are the alarm engine's groups."""
     eng = site.alarms
     meta = eng.meta
@@ -284,7 +286,7 @@ def check_phases(site: Site_, rid: int, case: Case) -> None:
         assert view, f"{case.rack} ({case.profile}): no per-phase load anywhere"
 
 
-def check_limits(site: Site_, rid: int, case: Case) -> None:
+def check_limits(site: Built, rid: int, case: Case) -> None:
     """Inlet limit lines: the plots' (series rows), the alarm engine's and the report's."""
     from ui.plots import threshold_levels
 
@@ -348,7 +350,7 @@ def lab_cases() -> list[Case]:
 
 
 @pytest.fixture(scope="module")
-def lab_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site_]:
+def lab_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     tmp = tmp_path_factory.mktemp("agree-lab")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("RACKWATCH_CONFIG_DIR", str(tmp / "config"))
@@ -358,11 +360,11 @@ def lab_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site_]:
 
 
 @pytest.mark.parametrize("family", ["apc", "raritan", "sentry4", "akcp"])
-def test_lab_profiles_agree_everywhere(lab_site: Site_, family: str) -> None:
+def test_lab_profiles_agree_everywhere(lab_site: Built, family: str) -> None:
     check_rack(lab_site, f"lab-{family}")
 
 
-def test_lab_probe_labelled_front_is_an_inlet_everywhere(lab_site: Site_) -> None:
+def test_lab_probe_labelled_front_is_an_inlet_everywhere(lab_site: Built) -> None:
     case = lab_site.cases["lab-akcp"]
     assert any("front" in r.channel.lower() for r in case.readings)
     assert case.expected_inlet is not None  # so the tree and floor map show it too
@@ -397,7 +399,7 @@ async def _capture_readings(names: list[str]) -> dict[str, tuple[str, tuple[Read
 
 
 @pytest.fixture(scope="module")
-def capture_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site_]:
+def capture_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     from monitors.lab.daemons.snmp import responder_binary
 
     require(captures_dir() is not None, "real-device captures not found (set RACKWATCH_CAPTURES)")
@@ -437,12 +439,12 @@ def capture_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site_]:
 
 @pytest.mark.daemon
 @pytest.mark.parametrize("capture", [*CAPTURE_PDU_W, *CAPTURE_PROBES])
-def test_capture_profiles_agree_everywhere(capture_site: Site_, capture: str) -> None:
+def test_capture_profiles_agree_everywhere(capture_site: Built, capture: str) -> None:
     check_rack(capture_site, capture)
 
 
 @pytest.mark.daemon
-def test_every_shipped_pdu_and_probe_profile_is_covered(capture_site: Site_) -> None:
+def test_every_shipped_pdu_and_probe_profile_is_covered(capture_site: Built) -> None:
     import yaml
 
     from monitors.profiles.engine import default_profiles_dir
@@ -461,7 +463,7 @@ def test_every_shipped_pdu_and_probe_profile_is_covered(capture_site: Site_) -> 
 # -- the report's text and CSV ------------------------------------------------------------------
 
 
-def _export(site: Site_, rack: str) -> tuple[str, list[dict[str, str]]]:
+def _export(site: Built, rack: str) -> tuple[str, list[dict[str, str]]]:
     require(shutil.which("pdftotext") is not None, "poppler-utils (pdftotext) not installed")
     from ui.snapshot_export import ensure_gui_app, export_snapshot
 
@@ -481,7 +483,7 @@ def _export(site: Site_, rack: str) -> tuple[str, list[dict[str, str]]]:
     return txt, rows
 
 
-def check_report(site: Site_, rack: str) -> None:
+def check_report(site: Built, rack: str) -> None:
     """The PDF states the rack's peak power and inlet as the window does, and the CSV holds
     the samples those numbers are made of."""
     rid = site.rack_ids[rack]
@@ -514,13 +516,13 @@ def check_report(site: Site_, rack: str) -> None:
         assert abs(sum(v for _, v in last.values()) - window.kw) <= 0.01 * window.kw
 
 
-def test_lab_reports_state_what_the_window_shows(lab_site: Site_) -> None:
+def test_lab_reports_state_what_the_window_shows(lab_site: Built) -> None:
     for family in ("apc", "raritan", "sentry4", "akcp"):
         check_report(lab_site, f"lab-{family}")
 
 
 @pytest.mark.daemon
-def test_capture_reports_state_what_the_window_shows(capture_site: Site_) -> None:
+def test_capture_reports_state_what_the_window_shows(capture_site: Built) -> None:
     for name in ("sentry4", "raritan-pdu_px3", "apc_ap8853", "vertiv-pdu_mg02e4w1"):
         check_report(capture_site, name)
 
