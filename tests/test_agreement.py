@@ -6,6 +6,7 @@ import asyncio
 import csv
 import io
 import math
+import os
 import re
 import shutil
 import subprocess
@@ -583,3 +584,102 @@ def test_changed_rules_reach_rows_desks_alarms_and_report(tmp_path: Path) -> Non
             assert theme.inlet_warning_c() == 25.0
         finally:
             site.engine.dispose()
+
+
+def test_a_database_from_before_the_decision_upgrades_and_keeps_its_history(
+    tmp_path: Path,
+) -> None:
+    """A 0001 database (limits as the device sent them, no channel class) upgraded with
+    `app.py db upgrade`: every sample stays, every series is decided, and readers agree."""
+    import sys
+
+    from sqlalchemy import text
+
+    from tests.daemons import REPO
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, "0001")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO site (id, code, name, tz) VALUES (1, 'OLD', 'Old', 'UTC')"))
+        conn.execute(
+            text(
+                "INSERT INTO rack (id, site_id, name, row, position, height_u, rated_power_w) "
+                "VALUES (1, 1, 'R1', 'A', 1, 42, 20000)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO rack_feed (rack_id, feed, breaker_a, phases, voltage_v) "
+                "VALUES (1, 'A', 32, 3, 230)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO device (id, site_id, rack_id, name, kind, u_height, feed, model, "
+                "serial, address, protocol, poll_interval_s, enabled) VALUES "
+                "(1, 1, 1, 'pdu', 'pdu', 1, 'A', '', '', '', 'snmp', 30, 1), "
+                "(2, 1, 1, 'env', 'sensor', 1, NULL, '', '', '', 'snmp', 30, 1)"
+            )
+        )
+        series = [
+            (1, 1, "power_w", "cord AA", None, None),
+            (2, 1, "power_w", "phase AA:L1-L2", None, None),
+            (3, 1, "current_a", "line AA:L1", None, 20.0),
+            (4, 2, "temperature_c", "Rack front (intake)", "ambient", None),
+        ]
+        for sid, dev, metric, channel, role, warn in series:
+            conn.execute(
+                text(
+                    "INSERT INTO series (id, device_id, metric, channel, role, unit, warn_high) "
+                    "VALUES (:i, :d, :m, :c, :r, '', :w)"
+                ),
+                {"i": sid, "d": dev, "m": metric, "c": channel, "r": role, "w": warn},
+            )
+        values = {1: 3000.0, 2: 1000.0, 3: 12.0, 4: 24.5}
+        for sid, v in values.items():
+            conn.execute(
+                text("INSERT INTO sample (series_id, ts, value) VALUES (:s, :t, :v)"),
+                [{"s": sid, "t": T0 + k * 30, "v": v} for k in range(10)],
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO latest (series_id, ts, value, status, seq) VALUES (:s, :t, :v, 'ok', 1)"
+                ),
+                {"s": sid, "t": T0 + 270, "v": v},
+            )
+    engine.dispose()
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "app.py"), "db", "upgrade", "--db", url],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "RACKWATCH_CONFIG_DIR": str(tmp_path / "config")},
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM sample")).scalar() == 40
+            got = {
+                int(r[0]): tuple(r[1:])
+                for r in conn.execute(
+                    text(
+                        "SELECT id, channel_class, role, warn_high, device_warn_high, "
+                        "limits_source, stale_after_s FROM series"
+                    )
+                )
+            }
+        rules = load_rules(use_user_file=False)
+        assert got[1][0] == "total" and got[2][0] == "phase"
+        # The PDU's own 20 A is stricter than the rule's 80 % of the 32 A breaker.
+        assert got[3][:5] == ("phase", None, 20.0, 20.0, "device")
+        assert got[4][:3] == ("part", "inlet", rules.temperature["inlet"].warning)
+        assert got[4][5] == 30 * rules.stale_intervals
+        s = read_status.summaries(engine, "rack", [1], now=T0 + 280)[1]
+        # The cord total alone, not the cord plus its phases (issue 9's 15.27 kW vs 7.3 kW).
+        assert (s.power_w, s.inlet_c) == (3000.0, 24.5)
+    finally:
+        engine.dispose()
