@@ -644,7 +644,8 @@ def test_a_database_from_before_the_decision_upgrades_and_keeps_its_history(
             )
             conn.execute(
                 text(
-                    "INSERT INTO latest (series_id, ts, value, status, seq) VALUES (:s, :t, :v, 'ok', 1)"
+                    "INSERT INTO latest (series_id, ts, value, status, seq) "
+                    "VALUES (:s, :t, :v, 'ok', 1)"
                 ),
                 {"s": sid, "t": T0 + 270, "v": v},
             )
