@@ -238,7 +238,7 @@ class RackElevation(QWidget):
 
 
 class PduPanel(QWidget):
-    """Per-phase current against the breaker (80 % continuous-load line) and outlet power."""
+    """Per-phase current against the breaker (with its warning-level line) and outlet power."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
