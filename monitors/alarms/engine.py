@@ -236,6 +236,14 @@ class AlarmEngine:
         if rules is self.rules:
             return False
         self.rules = self.meta.rules = rules
+        for tracker, up, down in (
+            (self.series_lv, rules.raise_after, rules.clear_after),
+            (self.rack_power_lv, rules.raise_after, rules.clear_after),
+            (self.redundancy_lv, rules.raise_after, rules.clear_after),
+            (self.forecast_lv, rules.forecast.raise_after, rules.forecast.clear_after),
+            (self.unreach_lv, rules.unreachable_failures, rules.unreachable_clear_after),
+        ):
+            tracker.raise_after, tracker.clear_after = max(1, up), max(1, down)
         if self._started:
             self.meta.load_all()
             self._sync_forecast_slots()
