@@ -14,6 +14,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -24,7 +25,7 @@ from models.read import racks as read_racks
 from models.read import status as read_status
 from models.rules import current_rules, load_rules
 from models.schema import Device, Rack, RackFeed, Site
-from models.series_meaning import decide
+from models.series_meaning import Feed, decide
 from models.snapshot.data import gather, parse_scope, rack_plot_limits, rack_plot_series
 from monitors.alarms.engine import AlarmEngine
 from monitors.collection.collector import ResultWriter
@@ -581,6 +582,7 @@ def test_changed_rules_reach_rows_desks_alarms_and_report(tmp_path: Path) -> Non
             assert rack_plot_limits(data, rid, "temperature")[0] == 25.0
             from ui import theme
 
+            theme._anchors[0] = -math.inf  # its once-a-second look at the rules, now
             assert theme.inlet_warning_c() == 25.0
         finally:
             site.engine.dispose()
@@ -684,3 +686,61 @@ def test_a_database_from_before_the_decision_upgrades_and_keeps_its_history(
         assert (s.power_w, s.inlet_c) == (3000.0, 24.5)
     finally:
         engine.dispose()
+
+
+def _server_inlet(
+    device: tuple[float | None, float | None, float | None, float | None], rules: Any
+) -> Any:
+    return decide(
+        metric="temperature_c",
+        channel="Inlet Temp",
+        role="inlet",
+        declared_class=None,
+        kind="server",
+        interval_s=30,
+        device_limits=device,
+        rules=rules,
+    )
+
+
+def test_effective_limits_device_rules_then_operator(tmp_path: Path) -> None:
+    shipped = load_rules(use_user_file=False)
+    stricter = _server_inlet((None, 25.0, None, None), shipped)
+    assert (stricter.levels.warning, stricter.levels.critical) == (25.0, 32.0)
+    assert stricter.limits_source == "device"
+    looser = _server_inlet((None, 30.0, None, 45.0), shipped)
+    assert (looser.levels.warning, looser.limits_source) == (27.0, "rules")
+    # A high limit below a low one is a misread table: ignored, the rule stands.
+    assert _server_inlet((40.0, 20.0, None, None), shipped).limits_source == "rules"
+    (tmp_path / "alarms.yaml").write_text(
+        "temperature:\n  roles:\n    inlet: {warning: 29.0}\n", encoding="utf-8"
+    )
+    operator = load_rules(tmp_path / "alarms.yaml")
+    m = _server_inlet((None, 25.0, None, None), operator)
+    # The operator's level wins over the device's; the critical stays the stricter one.
+    assert (m.levels.warning, m.levels.critical, m.limits_source) == (29.0, 32.0, "override")
+
+
+def test_phase_numbers_and_phase_limits_come_from_the_feed() -> None:
+    rules = load_rules(use_user_file=False)
+
+    def cur(channel: str, declared: str | None, phases: int) -> Any:
+        return decide(
+            metric="current_a",
+            channel=channel,
+            role=None,
+            declared_class=declared,
+            kind="pdu",
+            interval_s=60,
+            feed=Feed(16.0, phases),
+            rules=rules,
+        )
+
+    assert cur("Phase B", "phase", 3).phase == 2
+    assert cur("line AA:L3", "phase", 3).phase == 3
+    assert cur("L3", None, 1).phase is None  # a third phase on a single-phase feed
+    single = cur("inlet I1", "total", 1)
+    assert (single.phase, single.rule) == (1, "phase_current")
+    assert single.levels.warning == 16.0 * rules.phase_current.warning_pct / 100
+    branch = cur("load 3 (phase 0, bank 2)", None, 3)
+    assert (branch.channel_class, branch.phase, branch.rule) == ("branch", None, "")

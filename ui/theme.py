@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
+import time
+from typing import Any, cast
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
@@ -41,12 +44,27 @@ def _pct_stops(warn: float, crit: float) -> tuple[tuple[float, str], ...]:
     return tuple(zip(at, _PCT_COLORS, strict=True))
 
 
+# (checked at, inlet anchors, power anchors): a floor map asks for thousands of colours per
+# refresh, so the rules file is looked at (one stat) at most once a second from here.
+_anchors: list[Any] = [-math.inf, (0.0, 1.0), (0.0, 1.0)]
+ANCHOR_TTL_S = 1.0
+
+
+def _refresh_anchors() -> None:
+    now = time.monotonic()
+    if now - _anchors[0] >= ANCHOR_TTL_S:
+        rules = current_rules()
+        _anchors[:] = [now, rules.inlet_scale(), rules.rack_power_scale()]
+
+
 def _inlet_levels() -> tuple[float, float]:
-    return current_rules().inlet_scale()
+    _refresh_anchors()
+    return cast(tuple[float, float], _anchors[1])
 
 
 def _power_levels() -> tuple[float, float]:
-    return current_rules().rack_power_scale()
+    _refresh_anchors()
+    return cast(tuple[float, float], _anchors[2])
 
 
 def state_color(state: str) -> QColor:
