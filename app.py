@@ -291,7 +291,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
     import json
 
     from monitors.profiles import ProfileError, ProfileSet
-    from monitors.snmp_probe import ProbeError, probe_device
+    from monitors.snmp_probe import EXIT_CODES, ProbeError, failure_json, probe_device
     from monitors.targets import SnmpCredential, SnmpTarget
 
     host, _, port_text = (
@@ -317,14 +317,22 @@ def cmd_probe(args: argparse.Namespace) -> int:
     try:
         profiles = ProfileSet.load(args.profiles_dir)
         result = asyncio.run(probe_device(target, args.profile, profiles))
-    except (ProbeError, ProfileError) as exc:
+    except ProfileError as exc:
         print(f"rackwatch probe: {exc}", file=sys.stderr)
         return 1
+    except ProbeError as exc:
+        # The exit code names the reason (docs/profiles.md: 5 auth, 6 timeout, 1 other).
+        if args.json:
+            print(json.dumps(failure_json(target, exc), indent=2))
+        print(f"rackwatch probe: {exc.status}: {exc}", file=sys.stderr)
+        return EXIT_CODES.get(exc.status, 1)
     if args.json:
         print(json.dumps(result.as_json(), indent=2))
     else:
         print(result.as_table())
-    return 0
+    if result.status != "ok":
+        print(f"rackwatch probe: no data ({result.status}): {result.reason}", file=sys.stderr)
+    return result.exit_code
 
 
 # -- gui --------------------------------------------------------------------------------------

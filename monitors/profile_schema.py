@@ -32,6 +32,10 @@ _METRIC_KEYS = {
     "fahrenheit_from",
     "fahrenheit_values",
     "skip_values",
+    "skip_below",
+    "skip_above",
+    "signed",
+    "channel",
     "role",
     "roles",
     "thresholds",
@@ -41,6 +45,10 @@ _METRIC_KEYS = {
 }
 _PROFILE_KEYS = {"description", "kind", "priority", "match", "metrics", "vendor", "models"}
 _RULE_KEYS = {"sys_object_id", "sys_descr", "has_oid"}
+# What a reading is within its device (see docs/profiles.md); carried as channel_class.
+CHANNEL_CLASSES = ("total", "phase", "branch", "outlet", "part")
+_CONDITION_KEYS = {"lookup", "in", "not_in", "present", "matches", "missing"}
+_THRESHOLD_OPTIONS = {"scaled", "skip_values", "skip_below"}
 _FORMATTER = string.Formatter()
 
 
@@ -66,10 +74,16 @@ class MatchRule:
 
 @dataclass(frozen=True, slots=True)
 class Condition:
+    """A row filter on one lookup; numbers compare numerically, strings as trimmed text."""
+
     lookup: str
-    in_: tuple[float, ...] = ()
-    not_in: tuple[float, ...] = ()
+    in_: tuple[float | str, ...] = ()
+    not_in: tuple[float | str, ...] = ()
     present: bool | None = None
+    matches: re.Pattern[str] | None = None
+    # What a row whose looked-up object is absent does: "keep" or "drop"; None = the default
+    # (present/in/matches drop it, not_in keeps it).
+    missing: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,10 +106,17 @@ class MetricSpec:
     fahrenheit_from: str | None = None
     fahrenheit_values: tuple[str, ...] = ()
     skip_values: tuple[float, ...] = ()
+    skip_below: float | None = None  # raw values below this mean "not available"
+    skip_above: float | None = None  # raw values above this mean "not available"
+    signed_bits: int = 0  # > 0: raw >= 2**(bits-1) is a negative number wrapped by the agent
+    channel_class: str | None = None  # total | phase | branch | outlet | part
     role: str | None = None
     roles: tuple[tuple[re.Pattern[str], str], ...] = ()
     thresholds: dict[str, str | float] = field(default_factory=dict)
     thresholds_scaled: bool = True
+    # Raw limit values meaning "no limit" (besides the metric's own skip_values).
+    threshold_skip: tuple[float, ...] = ()
+    threshold_skip_below: float | None = None
     # (lookup, {threshold key: BITS position}): a limit counts only when its bit is set.
     thresholds_enabled: tuple[str, dict[str, int]] | None = None
     maps: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -174,21 +195,37 @@ def _parse_rule(path: Path, where: str, raw: Any) -> MatchRule:
     )
 
 
+def _choices(path: Path, where: str, value: Any) -> tuple[float | str, ...]:
+    items = value if isinstance(value, list) else [value]
+    out: list[float | str] = []
+    for v in items:
+        out.append(v if isinstance(v, str) else _num(path, where, v))
+    return tuple(out)
+
+
 def _parse_when(path: Path, where: str, raw: Any, lookups: dict[str, str]) -> tuple[Condition, ...]:
     items = raw if isinstance(raw, list) else [raw]
     out = []
     for n, c in enumerate(items):
         w = f"{where}[{n}]"
         if not isinstance(c, dict) or "lookup" not in c:
-            raise _err(path, w, "a condition needs 'lookup' and one of in/not_in/present")
+            raise _err(path, w, "a condition needs 'lookup' and one of in/not_in/present/matches")
+        unknown = set(c) - _CONDITION_KEYS
+        if unknown:
+            raise _err(path, w, f"unknown keys {sorted(unknown)}; use {sorted(_CONDITION_KEYS)}")
         if c["lookup"] not in lookups and c["lookup"] != "value":
             raise _err(path, w, f"unknown lookup {c['lookup']!r}")
+        missing = c.get("missing")
+        if missing is not None and missing not in ("keep", "drop"):
+            raise _err(path, f"{w}.missing", f"expected keep or drop, got {missing!r}")
         out.append(
             Condition(
                 lookup=str(c["lookup"]),
-                in_=_nums(path, f"{w}.in", c["in"]) if "in" in c else (),
-                not_in=_nums(path, f"{w}.not_in", c["not_in"]) if "not_in" in c else (),
+                in_=_choices(path, f"{w}.in", c["in"]) if "in" in c else (),
+                not_in=_choices(path, f"{w}.not_in", c["not_in"]) if "not_in" in c else (),
                 present=bool(c["present"]) if "present" in c else None,
+                matches=_regex(path, f"{w}.matches", c["matches"]) if "matches" in c else None,
+                missing=missing,
             )
         )
     return tuple(out)
@@ -249,9 +286,19 @@ def _parse_metric(path: Path, where: str, raw: Any) -> MetricSpec:
         roles.append((_regex(path, f"{where}.roles[{n}].label", item["label"]), item["role"]))
     thresholds: dict[str, str | float] = {}
     scaled = True
-    for key, value in (raw.get("thresholds", {}) or {}).items():
-        if key == "scaled":
-            scaled = bool(value)
+    th_raw = raw.get("thresholds", {}) or {}
+    if not isinstance(th_raw, dict):
+        raise _err(path, f"{where}.thresholds", "expected a mapping of limit: lookup or number")
+    th_skip = (
+        _nums(path, f"{where}.thresholds.skip_values", th_raw["skip_values"])
+        if "skip_values" in th_raw
+        else ()
+    )
+    th_below = th_raw.get("skip_below")
+    for key, value in th_raw.items():
+        if key in _THRESHOLD_OPTIONS:
+            if key == "scaled":
+                scaled = bool(value)
             continue
         if key not in _THRESHOLD_KEYS:
             raise _err(path, f"{where}.thresholds", f"unknown key {key!r}")
@@ -289,6 +336,20 @@ def _parse_metric(path: Path, where: str, raw: Any) -> MetricSpec:
         if k not in lookups or not isinstance(m, dict):
             raise _err(path, f"{where}.maps.{k}", "expected a known lookup mapped to {value: text}")
         maps[str(k)] = {str(a): str(b) for a, b in m.items()}
+    signed = raw.get("signed", False)
+    if signed is True:
+        signed_bits = 32
+    elif signed is False:
+        signed_bits = 0
+    elif signed in (8, 16, 32, 64):
+        signed_bits = int(signed)
+    else:
+        raise _err(
+            path, f"{where}.signed", f"expected true, false, 8, 16, 32 or 64, got {signed!r}"
+        )
+    channel = raw.get("channel")
+    if channel is not None and channel not in CHANNEL_CLASSES:
+        raise _err(path, f"{where}.channel", f"{channel!r} is not one of {CHANNEL_CLASSES}")
     return MetricSpec(
         metric=str(metric),
         unit=METRIC_UNITS[str(metric)],
@@ -310,10 +371,22 @@ def _parse_metric(path: Path, where: str, raw: Any) -> MetricSpec:
         skip_values=_nums(path, f"{where}.skip_values", raw["skip_values"])
         if "skip_values" in raw
         else (),
+        skip_below=_num(path, f"{where}.skip_below", raw["skip_below"])
+        if "skip_below" in raw
+        else None,
+        skip_above=_num(path, f"{where}.skip_above", raw["skip_above"])
+        if "skip_above" in raw
+        else None,
+        signed_bits=signed_bits,
+        channel_class=channel,
         role=role,
         roles=tuple(roles),
         thresholds=thresholds,
         thresholds_scaled=scaled,
+        threshold_skip=th_skip,
+        threshold_skip_below=_num(path, f"{where}.thresholds.skip_below", th_below)
+        if th_below is not None
+        else None,
         thresholds_enabled=enabled,
         maps=maps,
     )

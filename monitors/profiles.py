@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from monitors.profile_plan import Decoded, PlanItem, PollPlan, parse_number
+from monitors.profile_plan import Decoded, PlanItem, PollPlan, is_sentinel, parse_number, unwrap
 from monitors.profile_schema import MatchRule, MetricSpec, Profile, ProfileError, load_profile
 from monitors.readings import DeviceIdentity
 from monitors.snmp_client import SnmpClient
@@ -166,15 +166,31 @@ def _rows_for(spec: MetricSpec, walked: dict[str, list[tuple[str, SnmpValue]]]) 
     return rows
 
 
+def _choice_ok(choices: tuple[float | str, ...], text: str, num: float | None) -> bool:
+    return any(c == text if isinstance(c, str) else num == c for c in choices)
+
+
 def _cond_ok(spec: MetricSpec, got: dict[str, SnmpValue], value: SnmpValue) -> bool:
     for c in spec.when:
         raw = value if c.lookup == "value" else got.get(c.lookup)
-        if c.present is not None and (raw is not None) != c.present:
+        if raw is None:
+            # The looked-up object is absent (column not implemented, row without it).
+            if c.missing is not None:
+                if c.missing == "drop":
+                    return False
+                continue
+            if c.present is True or c.in_ or c.matches is not None:
+                return False
+            continue
+        if c.present is False:
             return False
+        text = str(raw).strip()
         num = parse_number(raw)
-        if c.in_ and (num is None or num not in c.in_):
+        if c.in_ and not _choice_ok(c.in_, text, num):
             return False
-        if c.not_in and num is not None and num in c.not_in:
+        if c.not_in and _choice_ok(c.not_in, text, num):
+            return False
+        if c.matches is not None and not c.matches.search(text):
             return False
     return True
 
@@ -280,7 +296,8 @@ def build_plan(
         if number is None:
             problems.append(f"{spec.metric} {row.value_oid}: not a number: {value!r:.40}")
             continue
-        if spec.skip_values and number in spec.skip_values:
+        number = unwrap(number, spec.signed_bits)
+        if is_sentinel(number, spec.skip_values, spec.skip_below, spec.skip_above):
             continue  # "no probe" sentinel: re-discovery picks the sensor up when it appears
         scale, problem = _scale(spec, got)
         if problem is not None:
@@ -302,6 +319,14 @@ def build_plan(
                 continue
             lim = parse_number(got.get(src)) if isinstance(src, str) else float(src)
             if lim is not None:
+                lim = unwrap(lim, spec.signed_bits)
+                # A sentinel limit ("-1: not available", 0 on devices without limits) must
+                # never become an alarm limit.
+                if is_sentinel(
+                    lim, spec.threshold_skip + spec.skip_values, spec.threshold_skip_below, None
+                ):
+                    limits[key] = None
+                    continue
                 if spec.thresholds_scaled:
                     lim *= scale
                 if fahrenheit:
@@ -317,6 +342,10 @@ def build_plan(
                 fahrenheit=fahrenheit,
                 skip=spec.skip_values,
                 role=_role(spec, label),
+                signed_bits=spec.signed_bits,
+                skip_below=spec.skip_below,
+                skip_above=spec.skip_above,
+                channel_class=spec.channel_class,
                 **limits,
             )
         )
