@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import string
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import yaml
 
 from models.vocabulary import METRIC_UNITS, TEMPERATURE_ROLES
+from monitors.profile_mibs import MibNameError, MibNames, default_mib_dirs, looks_like_name
 from monitors.snmp_values import oid_str, oid_tuple
 
 _THRESHOLD_KEYS = ("warn_low", "warn_high", "crit_low", "crit_high")
@@ -50,6 +52,9 @@ CHANNEL_CLASSES = ("total", "phase", "branch", "outlet", "part")
 _CONDITION_KEYS = {"lookup", "in", "not_in", "present", "matches", "missing"}
 _THRESHOLD_OPTIONS = {"scaled", "skip_values", "skip_below"}
 _FORMATTER = string.Formatter()
+# The MIB names of the profile being loaded (set by load_profile): every OID field may be a
+# name, and threading a resolver through each parser helper would only add noise.
+_MIB_NAMES: ContextVar[MibNames | None] = ContextVar("rackwatch_mib_names", default=None)
 
 
 class ProfileError(ValueError):
@@ -144,6 +149,14 @@ def _oid(path: Path, where: str, value: Any) -> str:
     if not isinstance(value, str | int):
         raise _err(path, where, f"expected an OID string, got {value!r}")
     text = oid_str(str(value))
+    if looks_like_name(text):
+        names = _MIB_NAMES.get()
+        if names is None:
+            raise _err(path, where, f"MIB name {value!r} outside a profile load")
+        try:
+            text = names.resolve(text)
+        except MibNameError as exc:
+            raise _err(path, where, str(exc)) from None
     probe = re.sub(r"\{[^}]*\}", "1", text)
     try:
         oid_tuple(probe)
@@ -392,8 +405,20 @@ def _parse_metric(path: Path, where: str, raw: Any) -> MetricSpec:
     )
 
 
-def load_profile(path: Path) -> Profile:
-    """Read and validate one profile file; the profile's name is the file stem."""
+def load_profile(path: Path, mibs: MibNames | None = None) -> Profile:
+    """Read and validate one profile file; the profile's name is the file stem.
+
+    MIB names are looked up in `mibs` (default: a `mibs/` folder beside the file, then
+    resources/mibs and $RACKWATCH_MIBS); MIB files are only compiled when a name is used.
+    """
+    token = _MIB_NAMES.set(mibs or MibNames([path.parent / "mibs", *default_mib_dirs()]))
+    try:
+        return _load(path)
+    finally:
+        _MIB_NAMES.reset(token)
+
+
+def _load(path: Path) -> Profile:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from monitors.profile_plan import Decoded, PlanItem, PollPlan, is_sentinel, parse_number, unwrap
+from monitors.profile_mibs import MibNames, default_mib_dirs
 from monitors.profile_schema import MatchRule, MetricSpec, Profile, ProfileError, load_profile
 from monitors.readings import DeviceIdentity
 from monitors.snmp_client import SnmpClient
@@ -53,7 +54,9 @@ class ProfileSet:
         root = Path(directory) if directory is not None else default_profiles_dir()
         if not root.is_dir():
             raise ProfileError(f"{root}: profile directory not found")
-        return cls(load_profile(p) for p in sorted(root.glob("*.yaml")))
+        # One MIB name table for the whole directory: MIB files are compiled at most once.
+        mibs = MibNames([root / "mibs", *default_mib_dirs()])
+        return cls(load_profile(p, mibs) for p in sorted(root.glob("*.yaml")))
 
     @property
     def names(self) -> list[str]:

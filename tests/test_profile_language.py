@@ -146,3 +146,40 @@ def test_new_keys_are_validated(tmp_path: Path, metric: str, fragment: str) -> N
     with pytest.raises(ProfileError, match=r"acme\.yaml") as exc:
         load_profile(_profile(tmp_path, metric))
     assert fragment in str(exc.value)
+
+
+MIB_PROFILE = """\
+match: [{sys_object_id: 'ACME-TEST-MIB::acme'}]
+metrics:
+  - metric: current_a
+    walk: acmeCurrent
+    divisor: 100
+    lookups: {name: 'RACKWATCH-TEST-MIB::acmeName.{index}'}
+    label: "{name}"
+  - {metric: power_w, oid: acmeTotal.0}
+"""
+
+
+def test_mib_names_resolve_through_pysmi_and_are_cached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RACKWATCH_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "mibs").mkdir()
+    mib = (Path(__file__).parent / "data" / "mibs" / "RACKWATCH-TEST-MIB").read_text()
+    (tmp_path / "mibs" / "RACKWATCH-TEST-MIB").write_text(mib)
+    p = tmp_path / "acme.yaml"
+    p.write_text(MIB_PROFILE.replace("ACME-TEST-MIB", "RACKWATCH-TEST-MIB"))
+    prof = load_profile(p)
+    assert prof.match[0].sys_object_id == ("1.3.6.1.4.1.99999",)
+    cur, total = prof.metrics
+    assert cur.walk == "1.3.6.1.4.1.99999.2.3.1.4"
+    assert cur.lookups["name"] == "1.3.6.1.4.1.99999.2.3.1.2.{index}"
+    assert total.oid == "1.3.6.1.4.1.99999.2.5.0"
+    assert list((tmp_path / "cache" / "mibs").glob("names-*.json"))  # compiled once, cached
+    p.write_text(MIB_PROFILE)  # a module that does not exist
+    with pytest.raises(ProfileError, match=r"acme\.yaml: match\[0\]\.sys_object_id: MIB module"):
+        load_profile(p)
+    p.write_text(MIB_PROFILE.replace("ACME-TEST-MIB", "RACKWATCH-TEST-MIB").replace(
+        "acmeTotal", "acmeTotl"))  # fmt: skip
+    with pytest.raises(ProfileError, match=r"metrics\[1\]\.oid: 'acmeTotl' is not defined"):
+        load_profile(p)
