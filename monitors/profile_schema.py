@@ -58,7 +58,15 @@ _MIB_NAMES: ContextVar[MibNames | None] = ContextVar("rackwatch_mib_names", defa
 
 
 class ProfileError(ValueError):
-    """A profile file is invalid; the message names the file and the key."""
+    """A profile file is invalid; the message names the file and the key.
+
+    .where is the key path (`metrics[3].divisor`) and .detail the bare reason, when known.
+    """
+
+    def __init__(self, message: str, where: str = "", detail: str = "") -> None:
+        super().__init__(message)
+        self.where = where
+        self.detail = detail or message
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +150,7 @@ class Profile:
 
 
 def _err(path: Path, where: str, msg: str) -> ProfileError:
-    return ProfileError(f"{path}: {where}: {msg}")
+    return ProfileError(f"{path}: {where}: {msg}", where, msg)
 
 
 def _oid(path: Path, where: str, value: Any) -> str:
@@ -446,3 +454,77 @@ def _load(path: Path) -> Profile:
         match=tuple(_parse_rule(path, f"match[{n}]", r) for n, r in enumerate(match_raw)),
         metrics=tuple(_parse_metric(path, f"metrics[{n}]", m) for n, m in enumerate(metrics_raw)),
     )
+
+
+def _key_lines(node: yaml.Node, where: str, out: dict[str, int]) -> None:
+    out.setdefault(where, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            name = str(key.value)
+            sub = f"{where}.{name}" if where else name
+            out[sub] = key.start_mark.line + 1
+            _key_lines(value, sub, out)
+    elif isinstance(node, yaml.SequenceNode):
+        for n, item in enumerate(node.value):
+            _key_lines(item, f"{where}[{n}]", out)
+
+
+def _line_of(lines: dict[str, int], where: str) -> int:
+    """Line of the deepest key path known for where (`metrics[2].when[0].in` -> its line)."""
+    probe = where
+    while probe:
+        if probe in lines:
+            return lines[probe]
+        cut = max(probe.rfind("."), probe.rfind("["))
+        probe = probe[:cut] if cut > 0 else ""
+    return 1
+
+
+def check_profile(path: Path, mibs: MibNames | None = None) -> list[str]:
+    """Every schema and OID error of one profile as `file:line: key: message` (empty: valid).
+
+    Unlike load_profile, which stops at the first error, each match rule and metric is
+    checked on its own so one run lists everything to fix.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+        node = yaml.compose(text)
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark is not None else 1
+        return [f"{path}:{line}: cannot read YAML: {exc.problem or exc}"]
+    except (OSError, yaml.YAMLError) as exc:
+        return [f"{path}:1: cannot read YAML: {exc}"]
+    lines: dict[str, int] = {}
+    if node is not None:
+        _key_lines(node, "", lines)
+    errors: list[str] = []
+
+    def note(exc: ProfileError) -> None:
+        errors.append(f"{path}:{_line_of(lines, exc.where)}: {exc.where or 'file'}: {exc.detail}")
+
+    token = _MIB_NAMES.set(mibs or MibNames([path.parent / "mibs", *default_mib_dirs()]))
+    try:
+        try:
+            _load(path)
+            return []
+        except ProfileError as exc:
+            first = exc
+        data = yaml.safe_load(text)
+        if not isinstance(data, dict) or not isinstance(data.get("metrics"), list):
+            note(first)
+            return errors
+        for n, rule in enumerate(data.get("match") or []):
+            try:
+                _parse_rule(path, f"match[{n}]", rule)
+            except ProfileError as exc:
+                note(exc)
+        for n, metric in enumerate(data["metrics"]):
+            try:
+                _parse_metric(path, f"metrics[{n}]", metric)
+            except ProfileError as exc:
+                note(exc)
+        if not errors:
+            note(first)
+        return errors
+    finally:
+        _MIB_NAMES.reset(token)

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from monitors.profile_plan import Decoded, PlanItem, PollPlan, is_sentinel, parse_number, unwrap
 from monitors.profile_mibs import MibNames, default_mib_dirs
+from monitors.profile_plan import Decoded, PlanItem, PollPlan, is_sentinel, parse_number, unwrap
 from monitors.profile_schema import MatchRule, MetricSpec, Profile, ProfileError, load_profile
 from monitors.readings import DeviceIdentity
 from monitors.snmp_client import SnmpClient
