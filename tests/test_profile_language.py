@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from monitors.profile_plan import PollPlan
-from monitors.profile_schema import ProfileError, load_profile
-from monitors.profiles import build_plan
-from monitors.snmp_values import SnmpValue
+from monitors.profiles.engine import build_plan
+from monitors.profiles.plan import PollPlan
+from monitors.profiles.schema import ProfileError, load_profile
+from monitors.snmp.values import SnmpValue
 
 COL = "1.3.6.1.4.1.99999.2.3.1.4"
 NAME = "1.3.6.1.4.1.99999.2.3.1.2"

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from monitors.profiles import ProfileSet, discover, poll
-from monitors.readings import Reading
-from monitors.snmp_client import SnmpClient
-from monitors.targets import SnmpCredential, SnmpTarget
+from monitors.collection.readings import Reading
+from monitors.collection.targets import SnmpCredential, SnmpTarget
+from monitors.lab.daemons.snmp import SnmpsimServer, responder_binary, start_snmpsim
+from monitors.profiles.engine import ProfileSet, discover, poll
+from monitors.snmp.client import SnmpClient
 from tests.daemons import require
-from tests.snmp_daemons import SnmpsimServer, responder_binary, start_snmpsim
 
 WALKS = Path(__file__).parent / "data" / "walks"
 LIMITS = ("warn_low", "warn_high", "crit_low", "crit_high")

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from types import SimpleNamespace
 
-from monitors.lab import ber
+from monitors.collection.targets import SnmpCredential, SnmpTarget
 from monitors.lab.agent import SnmpAgent
 from monitors.lab.devices import SimDevice
 from monitors.lab.mib import Mib, MibBuilder
-from monitors.profiles import Profile, ProfileSet
-from monitors.snmp_client import SnmpClient
-from monitors.snmp_probe import ProbeResult, probe_device
-from monitors.targets import SnmpCredential, SnmpTarget
+from monitors.profiles.engine import Profile, ProfileSet
+from monitors.snmp import ber
+from monitors.snmp.client import SnmpClient
+from monitors.snmp.probe import ProbeResult, probe_device
 
 # snmprec type tags (snmpsim's numbering is the BER tag in decimal); a trailing "x" = hex.
 _TAGS = {
@@ -97,7 +98,7 @@ class WalkAgent:
 
 
 async def test_profile_on_walk(
-    profile: Profile, walk: Path, installed: ProfileSet | None = None
+    profile: Profile, walk: Path, installed: Iterable[Profile] = ()
 ) -> tuple[ProbeResult, str]:
     """Serve walk on loopback, read it with profile; also say which profile would be chosen.
 
@@ -110,7 +111,7 @@ async def test_profile_on_walk(
     client = SnmpClient()
     try:
         target = SnmpTarget("127.0.0.1", agent.port, SnmpCredential("2c", "rackwatch-walk"), 2.0, 1)
-        others = [p for p in (installed or ()) if p.name != profile.name]
+        others = [p for p in installed if p.name != profile.name]
         pool = ProfileSet([*others, profile])
         result = await probe_device(target, profiles=pool, client=client, profile=profile)
         chosen = await pool.select(client, target, result.identity)
