@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import resources
 from monitors.collection.readings import DeviceIdentity
 from monitors.collection.targets import SnmpTarget
 from monitors.profiles.mibs import MibNames, default_mib_dirs
@@ -43,7 +44,7 @@ _SPACES = re.compile(r"\s+")
 
 def default_profiles_dir() -> Path:
     """resources/profiles inside the installed package tree."""
-    return Path(__file__).resolve().parents[2] / "resources" / "profiles"
+    return resources.PROFILES_DIR
 
 
 class ProfileSet:

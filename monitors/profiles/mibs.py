@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+import resources
 from models.paths import cache_dir
 
 MIBS_ENV = "RACKWATCH_MIBS"  # extra MIB directories, separated by os.pathsep
@@ -24,7 +25,7 @@ def looks_like_name(text: str) -> bool:
 
 def default_mib_dirs() -> list[Path]:
     """resources/mibs and its subfolders, then $RACKWATCH_MIBS."""
-    root = Path(__file__).resolve().parents[2] / "resources" / "mibs"
+    root = resources.ROOT / "mibs"
     dirs = [root, *sorted(p for p in root.rglob("*") if p.is_dir())] if root.is_dir() else []
     extra = [Path(p) for p in os.environ.get(MIBS_ENV, "").split(os.pathsep) if p]
     return dirs + extra

@@ -37,8 +37,10 @@ def parse_number(raw: SnmpValue) -> float | None:
 
 def unwrap(number: float, bits: int) -> float:
     """Undo an agent's two's-complement wrap: with bits=32, 4294944255 becomes -23041."""
-    if bits and number.is_integer() and 2 ** (bits - 1) <= number < 2**bits:
-        return number - 2**bits
+    if bits and number.is_integer():
+        span = float(1 << bits)
+        if span / 2 <= number < span:
+            return number - span
     return number
 
 
