@@ -228,6 +228,12 @@ def _scale(spec: MetricSpec, got: dict[str, SnmpValue]) -> tuple[float, str | No
         if not d:
             return scale, f"divisor {spec.divisor_from} missing or zero"
         scale /= d
+    if spec.scale_from is not None:
+        # Rittal CMC III style: -10 means "divide by 10", +1000 "multiply by 1000".
+        f = parse_number(got.get(spec.scale_from))
+        if not f:
+            return scale, f"scale {spec.scale_from} missing or zero"
+        scale = scale / -f if f < 0 else scale * f
     if spec.digits_from is not None:
         d = parse_number(got.get(spec.digits_from))
         if d is None or not 0 <= d <= 12:

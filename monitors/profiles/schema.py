@@ -27,6 +27,7 @@ _METRIC_KEYS = {
     "multiplier",
     "divisor",
     "divisor_from",
+    "scale_from",
     "digits_from",
     "exponent_from",
     "exponent_map",
@@ -110,6 +111,7 @@ class MetricSpec:
     multiplier: float = 1.0
     divisor: float = 1.0
     divisor_from: str | None = None
+    scale_from: str | None = None  # signed scale: n > 0 multiplies, n < 0 divides by -n
     digits_from: str | None = None
     exponent_from: str | None = None
     exponent_map: dict[int, int] = field(default_factory=dict)
@@ -292,7 +294,7 @@ def _parse_metric(path: Path, where: str, raw: Any) -> MetricSpec:
         raise _err(path, f"{where}.label", f"bad template: {exc}") from None
     if bad:
         raise _err(path, f"{where}.label", f"unknown template fields {sorted(bad)}")
-    for key in ("divisor_from", "digits_from", "exponent_from", "fahrenheit_from"):
+    for key in ("divisor_from", "scale_from", "digits_from", "exponent_from", "fahrenheit_from"):
         if key in raw and raw[key] not in lookups:
             raise _err(path, f"{where}.{key}", f"unknown lookup {raw[key]!r}")
     channel_class = raw.get("channel")
@@ -383,6 +385,7 @@ def _parse_metric(path: Path, where: str, raw: Any) -> MetricSpec:
         multiplier=_num(path, f"{where}.multiplier", raw.get("multiplier", 1)),
         divisor=divisor,
         divisor_from=raw.get("divisor_from"),
+        scale_from=raw.get("scale_from"),
         digits_from=raw.get("digits_from"),
         exponent_from=raw.get("exponent_from"),
         exponent_map={int(k): int(v) for k, v in emap.items()},
