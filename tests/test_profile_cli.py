@@ -68,3 +68,13 @@ def test_test_says_when_another_profile_wins_or_nothing_is_read(tmp_path: Path) 
         "--walk", str(bad_walk),
     )  # fmt: skip
     assert proc.returncode == 1 and f"{bad_walk}:2:" in proc.stderr
+
+
+def test_test_names_the_profile_that_would_win(tmp_path: Path) -> None:
+    mine = tmp_path / "my-roomalert.yaml"
+    text = (REPO / "resources" / "profiles" / "avtech-roomalert.yaml").read_text()
+    mine.write_text(text.replace("priority: 60", "priority: 10"))
+    proc = _app("profile", "test", str(mine), "--walk", str(WALKS / "avtech-roomalert4e.snmprec"))
+    assert proc.returncode == 3, proc.stdout
+    assert "another profile would be chosen first: avtech-roomalert" in proc.stdout
+    assert "Cold aisle" in proc.stdout  # it still reads the walk
