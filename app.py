@@ -292,7 +292,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
 
     from monitors.collection.targets import SnmpCredential, SnmpTarget
     from monitors.profiles.engine import ProfileError, ProfileSet
-    from monitors.snmp.probe import ProbeError, probe_device
+    from monitors.snmp.probe import EXIT_CODES, ProbeError, failure_json, probe_device
 
     host, _, port_text = (
         args.address.rpartition(":") if ":" in args.address else (args.address, "", "161")
@@ -317,14 +317,56 @@ def cmd_probe(args: argparse.Namespace) -> int:
     try:
         profiles = ProfileSet.load(args.profiles_dir)
         result = asyncio.run(probe_device(target, args.profile, profiles))
-    except (ProbeError, ProfileError) as exc:
+    except ProfileError as exc:
         print(f"rackwatch probe: {exc}", file=sys.stderr)
         return 1
+    except ProbeError as exc:
+        # The exit code names the reason (docs/profiles.md: 5 auth, 6 timeout, 1 other).
+        if args.json:
+            print(json.dumps(failure_json(target, exc), indent=2))
+        print(f"rackwatch probe: {exc.status}: {exc}", file=sys.stderr)
+        return EXIT_CODES.get(exc.status, 1)
     if args.json:
         print(json.dumps(result.as_json(), indent=2))
     else:
         print(result.as_table())
-    return 0
+    if result.status != "ok":
+        print(f"rackwatch probe: no data ({result.status}): {result.reason}", file=sys.stderr)
+    return result.exit_code
+
+
+def cmd_profile(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from monitors.profiles.engine import ProfileSet
+    from monitors.profiles.schema import check_profile, load_profile
+
+    path = Path(args.file)
+    errors = check_profile(path)
+    for line in errors:
+        print(line, file=sys.stderr)
+    if args.action == "check":
+        if not errors:
+            print(f"{path}: ok")
+        return 1 if errors else 0
+    if errors:
+        return 1
+    from monitors.lab.walk import WalkError, test_profile_on_walk
+
+    try:
+        installed = list(ProfileSet.load(args.profiles_dir))
+        result, note = asyncio.run(
+            test_profile_on_walk(load_profile(path), Path(args.walk), installed)
+        )
+    except WalkError as exc:
+        print(f"rackwatch profile test: {exc}", file=sys.stderr)
+        return 1
+    print(result.as_table())
+    if note:
+        print(f"match: {note}")
+    if result.status != "ok":
+        return result.exit_code
+    return 3 if note else 0
 
 
 # -- gui --------------------------------------------------------------------------------------
@@ -550,6 +592,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=3.0, metavar="S", help="per request")
     p.add_argument("--retries", type=int, default=1)
     p.set_defaults(func=cmd_probe)
+
+    p = sub.add_parser("profile", help="check a device profile, or test it against a walk")
+    psub = p.add_subparsers(dest="action", required=True)
+    q = psub.add_parser("check", help="schema and OID errors as file:line: message")
+    q.add_argument("file", metavar="FILE", help="profile YAML")
+    q = psub.add_parser("test", help="serve a walk on loopback and print what the profile reads")
+    q.add_argument("file", metavar="FILE", help="profile YAML")
+    q.add_argument("--walk", required=True, metavar="WALK.snmprec", help="snmpsim-format walk")
+    q.add_argument("--profiles-dir", metavar="DIR", help="installed profiles (default: built in)")
+    p.set_defaults(func=cmd_profile)
 
     p = sub.add_parser("import", help="validate and import an inventory (YAML or CSV)")
     _add_db(p)

@@ -235,6 +235,7 @@ def start_snmpsim(source: Path, names: list[str] | None = None) -> SnmpsimServer
             # The interpreter lives where nobody cannot read it (e.g. /root, mode 0700), so the
             # responder would fail after dropping privileges; it only serves loopback files.
             env["SNMPSIM_ALLOW_ROOT"] = "true"
+    # The child keeps its own copy of the descriptor; ours is closed at once.
     with (work / "snmpsim.log").open("wb") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
     server = SnmpsimServer("127.0.0.1", port, stems, work, proc)
