@@ -20,6 +20,7 @@ class Reading:
     warn_high: float | None = None
     crit_low: float | None = None
     crit_high: float | None = None
+    channel_class: str | None = None  # total | phase | branch | outlet | part
 
 
 @dataclass(frozen=True, slots=True)
