@@ -56,8 +56,8 @@ def cmd_collect(args: argparse.Namespace) -> int:
     import asyncio
 
     from models.db import has_schema, make_engine
-    from models.store import Retention
-    from monitors.collector import Collector, CollectorOptions, supervise
+    from models.store.samples import Retention
+    from monitors.collection.collector import Collector, CollectorOptions, supervise
 
     url = resolve_db_url(args.db)
     engine = make_engine(url)
@@ -124,8 +124,8 @@ def _parse_shard(value: str | None) -> tuple[int, int]:
 
 def _build_drivers(known_hosts: str | None) -> dict[str, Any]:
     from models.paths import config_dir
+    from monitors.collection.drivers import build_drivers
     from monitors.credentials import resolver
-    from monitors.drivers import build_drivers
 
     creds = resolver()
     hosts = (
@@ -136,7 +136,7 @@ def _build_drivers(known_hosts: str | None) -> dict[str, Any]:
 
 def _collector_hooks(url: str) -> list[Any]:
     """What runs after each written batch: the alarm engine (rules: docs/alarms.md)."""
-    from monitors.alarm_engine import make_hook
+    from monitors.alarms.engine import make_hook
 
     return [make_hook(url)]
 
@@ -148,7 +148,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from sqlalchemy import Engine
 
     from models.db import has_schema, make_engine, upgrade
-    from models.inventory import InventoryError, import_inventory
+    from models.inventory.importer import InventoryError, import_inventory
 
     url = resolve_db_url(args.db)
     engine = make_engine(url)
@@ -290,9 +290,9 @@ def cmd_probe(args: argparse.Namespace) -> int:
     import asyncio
     import json
 
-    from monitors.profiles import ProfileError, ProfileSet
-    from monitors.snmp_probe import ProbeError, probe_device
-    from monitors.targets import SnmpCredential, SnmpTarget
+    from monitors.collection.targets import SnmpCredential, SnmpTarget
+    from monitors.profiles.engine import ProfileError, ProfileSet
+    from monitors.snmp.probe import ProbeError, probe_device
 
     host, _, port_text = (
         args.address.rpartition(":") if ":" in args.address else (args.address, "", "161")
@@ -353,7 +353,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from models.db import has_schema, make_engine
-    from models.snapshot_data import SnapshotError, parse_scope, parse_time
+    from models.snapshot.data import SnapshotError, parse_scope, parse_time
     from ui.snapshot_export import ensure_gui_app, export_snapshot
 
     url = resolve_db_url(args.db)
@@ -400,7 +400,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from models.snapshot_data import verify_snapshot
+    from models.snapshot.data import verify_snapshot
 
     res = verify_snapshot(args.file)
     if res.ok:
@@ -424,7 +424,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     import time
 
     from models.paths import data_dir
-    from monitors.demo_stack import DemoError, DemoStack
+    from monitors.lab.demo_stack import DemoError, DemoStack
 
     folder = data_dir() / "demo" / time.strftime("%Y%m%d-%H%M%S")
     url = args.db or f"sqlite:///{folder / 'rackwatch.db'}"

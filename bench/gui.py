@@ -68,7 +68,7 @@ def generate(path: Path, preset: str, seed: int = 1) -> dict[str, Any]:
 
     from models import schema as s
     from models.db import make_engine, upgrade
-    from models.store import SampleWriter
+    from models.store.samples import SampleWriter
 
     p = PRESETS[preset]
     url = f"sqlite:///{path}"
@@ -313,9 +313,10 @@ def child_ours(db: Path, meta: dict[str, Any]) -> dict[str, Any]:
     import numpy as np
     from PySide6.QtCore import QEvent, QObject
 
-    from models import queries
     from models.db import make_engine
-    from models.store import history
+    from models.read import inventory as read_inventory
+    from models.read import status as read_status
+    from models.store.samples import history
     from ui import theme
     from ui.context import Context
     from ui.main import make_app
@@ -326,7 +327,7 @@ def child_ours(db: Path, meta: dict[str, Any]) -> dict[str, Any]:
     app = make_app()
     theme.apply_theme(app, "light")
     engine = make_engine(f"sqlite:///{db}")
-    queries.limit_page_cache(engine)
+    read_inventory.limit_page_cache(engine)
     ctx = Context(engine=engine, url=f"sqlite:///{db}", loader=Loader(app), user="bench")
     win = MainWindow(ctx, restore=False)
     win.resize(1600, 1000)
@@ -372,8 +373,8 @@ def child_ours(db: Path, meta: dict[str, Any]) -> dict[str, Any]:
     _sites_ix, racks_ix, devs_ix = win.tree.model.ids_of(rows)
     now = int(time.time())
     t = time.perf_counter()
-    r_sum = queries.summaries(engine, "rack", racks_ix, now=now)
-    d_sum = queries.summaries(engine, "device", devs_ix, now=now)
+    r_sum = read_status.summaries(engine, "rack", racks_ix, now=now)
+    d_sum = read_status.summaries(engine, "device", devs_ix, now=now)
     res["refresh_read_ms"] = (time.perf_counter() - t) * 1000
     from PySide6.QtCore import QPersistentModelIndex
 
@@ -389,10 +390,10 @@ def child_ours(db: Path, meta: dict[str, Any]) -> dict[str, Any]:
     res["refresh_gui_cpu_ms"] = float(np.median(cpu))
     res["refresh_rows"] = len(rows)
     t = time.perf_counter()
-    site_sums = queries.summaries(engine, "site", now=now)
+    site_sums = read_status.summaries(engine, "site", now=now)
     res["site_rollup_read_ms"] = (time.perf_counter() - t) * 1000
     t = time.perf_counter()
-    fm = queries.floor_map(engine, 1, now=now)
+    fm = read_status.floor_map(engine, 1, now=now)
     res["floor_map_read_ms"] = (time.perf_counter() - t) * 1000
     res["floor_map_racks"] = len(fm.tiles)
     win.floor.map.set_data(fm)
@@ -484,15 +485,15 @@ def child_standard(db: Path, meta: dict[str, Any]) -> dict[str, Any]:
     from PySide6.QtGui import QStandardItem, QStandardItemModel
     from PySide6.QtWidgets import QTreeView
 
-    from models import queries
     from models.db import make_engine
+    from models.read import inventory as read_inventory
     from ui.main import make_app
 
     res: dict[str, Any] = {}
     app = make_app()
     engine = make_engine(f"sqlite:///{db}")
     t = time.perf_counter()
-    inv = queries.load_inventory(engine)
+    inv = read_inventory.load_inventory(engine)
     res["read_ms"] = (time.perf_counter() - t) * 1000
     t = time.perf_counter()
     model = QStandardItemModel()

@@ -31,8 +31,8 @@ def worker(path: Path, url: str) -> dict[str, Any]:
     import yaml
 
     from models.db import make_engine, upgrade
-    from models.inventory import InventoryError, import_inventory, parse_inventory
-    from models.inventory_import import apply_plan, import_plan
+    from models.inventory.apply import apply_plan, import_plan
+    from models.inventory.importer import InventoryError, import_inventory, parse_inventory
 
     out: dict[str, Any] = {"libyaml": bool(yaml.__with_libyaml__), "rss_start_mb": _rss_mb()}
     t = time.perf_counter()
@@ -90,7 +90,7 @@ def main() -> int:
         print(json.dumps(worker(Path(args.worker[0]), args.worker[1])))
         return 0
 
-    from monitors.lab_presets import write_preset
+    from monitors.lab.presets import write_preset
 
     tmp = None
     if args.workdir is None:

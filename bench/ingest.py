@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from models.db import make_engine, upgrade
 from models.schema import Sample
-from models.store import SampleWriter, history
+from models.store.samples import SampleWriter, history
 
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
 TICK = 30

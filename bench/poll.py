@@ -19,14 +19,14 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from models.device_specs import DeviceSpec
-from monitors.drivers import SnmpDriver
-from monitors.profiles import ProfileSet
-from monitors.readings import PollResult
-from monitors.scheduler import Scheduler
-from monitors.targets import SnmpCredential
-from tests.daemons import free_port, wait_tcp
-from tests.snmp_daemons import start_snmpd
+from models.inventory.device_specs import DeviceSpec
+from monitors.collection.drivers import SnmpDriver
+from monitors.collection.readings import PollResult
+from monitors.collection.scheduler import Scheduler
+from monitors.collection.targets import SnmpCredential
+from monitors.lab.daemons.common import free_port, wait_tcp
+from monitors.lab.daemons.snmp import start_snmpd
+from monitors.profiles.engine import ProfileSet
 
 # Eight scalars every net-snmp agent serves (system, host resources, UCD memory and load).
 OIDS = [

@@ -22,10 +22,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from sqlalchemy import Engine, insert, text
 
 from models import schema as s
-from models.alarms import AlarmChange, acknowledge_alarm, apply_changes
+from models.alarms.lifecycle import AlarmChange, acknowledge_alarm, apply_changes
 from models.db import make_engine, upgrade
-from models.snapshot_data import parse_scope
-from models.store import SampleWriter
+from models.snapshot.data import parse_scope
+from models.store.samples import SampleWriter
 
 END = 1_790_035_200  # 2026-09-22T00:00:00Z
 OUT = Path(__file__).resolve().parent / "out"
@@ -290,8 +290,8 @@ def bench_snapshot(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
 
 def bench_engine(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     """One 30 s tick of ~600k samples through the alarm engine, in collector-sized batches."""
-    from monitors.alarm_engine import AlarmEngine
-    from monitors.readings import PollResult
+    from monitors.alarms.engine import AlarmEngine
+    from monitors.collection.readings import PollResult
 
     db = workdir / "engine.db"
     db.unlink(missing_ok=True)

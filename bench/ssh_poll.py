@@ -18,9 +18,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from monitors.ssh_client import SshPool, SshSession, poll_session  # noqa: E402
-from monitors.targets import SshTarget  # noqa: E402
-from tests.ssh_daemons import Sshd, ensure_test_user, sshd_binary  # noqa: E402
+from monitors.collection.targets import SshTarget  # noqa: E402
+from monitors.lab.daemons.ssh import Sshd, ensure_test_user, sshd_binary  # noqa: E402
+from monitors.ssh.client import SshPool, SshSession, poll_session  # noqa: E402
 
 OUT = REPO / "bench" / "out" / "ssh_poll.json"
 

@@ -131,12 +131,24 @@ class Series(Base):
     device_id: Mapped[int] = mapped_column(ForeignKey("device.id", ondelete="CASCADE"), index=True)
     metric: Mapped[str] = mapped_column(String(32))
     channel: Mapped[str] = mapped_column(String(100), default="")
-    role: Mapped[str | None] = mapped_column(String(32))
+    # What the series means, decided once by the collector from the profile and the rules
+    # (models/series_meaning.py); every desk, the alarm engine and the report read it.
+    channel_class: Mapped[str | None] = mapped_column(String(16))  # total|phase|branch|outlet|part
+    role: Mapped[str | None] = mapped_column(String(32))  # inlet, outlet, ambient, cpu, psu, ...
     unit: Mapped[str] = mapped_column(String(16))
+    # Effective limits: device-supplied when enabled and sane, else rule defaults, then overrides.
     warn_low: Mapped[float | None] = mapped_column(Float)
     warn_high: Mapped[float | None] = mapped_column(Float)
     crit_low: Mapped[float | None] = mapped_column(Float)
     crit_high: Mapped[float | None] = mapped_column(Float)
+    limits_source: Mapped[str | None] = mapped_column(String(16))  # device|rules|override
+    # What the device itself reported, kept so a changed rule can be re-applied without a poll.
+    device_warn_low: Mapped[float | None] = mapped_column(Float)
+    device_warn_high: Mapped[float | None] = mapped_column(Float)
+    device_crit_low: Mapped[float | None] = mapped_column(Float)
+    device_crit_high: Mapped[float | None] = mapped_column(Float)
+    interval_s: Mapped[int | None] = mapped_column(Integer)  # expected spacing of samples
+    stale_after_s: Mapped[int | None] = mapped_column(Integer)  # no sample for this long = stale
 
     device: Mapped[Device] = relationship(back_populates="series")
 

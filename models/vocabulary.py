@@ -16,6 +16,9 @@ METRIC_UNITS: dict[str, str] = {
     "state": "",
 }
 
+# What a reading is within its device (profile key `channel:`): the PDU or inlet total, one
+# phase or line, a branch circuit or bank, one outlet, or a part (a sensor, PSU or fan of a server).
+CHANNEL_CLASSES = ("total", "phase", "branch", "outlet", "part")
 TEMPERATURE_ROLES = ("inlet", "outlet", "ambient", "cpu", "memory", "disk", "psu", "board", "other")
 DEVICE_KINDS = ("pdu", "server", "sensor", "switch")
 PROTOCOLS = ("snmp", "ssh", "none")

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import yaml
 
 from models.paths import config_dir
-from monitors.targets import RedfishCredential, SnmpCredential, SshCredential
+from monitors.collection.targets import RedfishCredential, SnmpCredential, SshCredential
 
 log = logging.getLogger(__name__)
 

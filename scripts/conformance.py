@@ -14,12 +14,12 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from monitors.profiles import ProfileSet, discover, poll  # noqa: E402
-from monitors.readings import Reading  # noqa: E402
-from monitors.snmp_client import SnmpClient  # noqa: E402
-from monitors.snmp_errors import SnmpError  # noqa: E402
-from monitors.snmp_values import oid_str  # noqa: E402
-from monitors.targets import SnmpCredential, SnmpTarget  # noqa: E402
+from monitors.collection.readings import Reading  # noqa: E402
+from monitors.collection.targets import SnmpCredential, SnmpTarget  # noqa: E402
+from monitors.profiles.engine import ProfileSet, discover, poll  # noqa: E402
+from monitors.snmp.client import SnmpClient  # noqa: E402
+from monitors.snmp.errors import SnmpError  # noqa: E402
+from monitors.snmp.values import oid_str  # noqa: E402
 
 # Expected sensor classes RackWatch collects, and the metric each becomes.
 CLASS_METRIC = {
@@ -208,8 +208,8 @@ def markdown(reports: list[DeviceReport]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from tests.daemons import captures_dir
-    from tests.snmp_daemons import start_snmpsim
+    from monitors.lab.daemons.common import captures_dir
+    from monitors.lab.daemons.snmp import start_snmpsim
 
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--captures", type=Path, default=None, help="default: $RACKWATCH_CAPTURES")

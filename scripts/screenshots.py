@@ -14,21 +14,23 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from models import queries  # noqa: E402
 from models.db import make_engine, upgrade  # noqa: E402
 from models.paths import resolve_db_url  # noqa: E402
+from models.read import common as read_common  # noqa: E402
+from models.read import inventory as read_inventory  # noqa: E402
+from models.read import status as read_status  # noqa: E402
 
 
 def pick_targets(url: str, site: str | None, rack: str | None) -> tuple[str, str]:
     """The site to show (given, else the one holding the worst rack) and the worst rack."""
     engine = make_engine(url)
     try:
-        inv = queries.load_inventory(engine)
+        inv = read_inventory.load_inventory(engine)
         if not inv.sites:
             raise SystemExit(f"screenshots: database {url} has no sites")
         if site and rack:
             return site, rack
-        sums = queries.summaries(engine, "rack")
+        sums = read_status.summaries(engine, "rack")
         by_id = {r.id: r for r in inv.racks if r.id}
         code = {s.id: s.code for s in inv.sites}
         candidates = [s for s in sums.values() if s.id in by_id]
@@ -36,8 +38,8 @@ def pick_targets(url: str, site: str | None, rack: str | None) -> tuple[str, str
             wanted = {s.id for s in inv.sites if s.code == site}
             candidates = [s for s in candidates if by_id[s.id].site_id in wanted]
 
-        def badness(s: queries.Summary) -> tuple[int, float]:
-            return (queries.STATE_RANK.get(s.state, 0), s.inlet_c or 0.0)
+        def badness(s: read_status.Summary) -> tuple[int, float]:
+            return (read_common.STATE_RANK.get(s.state, 0), s.inlet_c or 0.0)
 
         worst = max(candidates, key=badness, default=None)
         if worst is None:

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import Engine
 
 from models.db import make_engine, upgrade
+from monitors.lab.daemons.pg import PgCluster, missing_reason
 from tests.daemons import require
-from tests.pg import PgCluster, missing_reason
 
 BACKENDS = ["sqlite", "postgresql"]
 

@@ -8,16 +8,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from models.alarms import (
+from models.alarms.lifecycle import (
     acknowledge_alarm,
     add_maintenance,
     new_critical_since,
     shelve_alarm,
 )
-from models.queries import cursors
-from monitors.alarm_engine import AlarmEngine
-from monitors.alarm_rules import RulesError, load_rules, rules_from_mapping
-from monitors.readings import Reading
+from models.read.status import cursors
+from models.rules import RulesError, load_rules, rules_from_mapping
+from monitors.alarms.engine import AlarmEngine
+from monitors.collection.readings import Reading
 from tests.test_alarm_rig import STEP, T0, Rig
 
 
@@ -370,8 +370,8 @@ def test_unset_device_limits_reported_as_zero_are_ignored(rig: Rig) -> None:
 
 
 def test_sharded_collectors_judge_each_rack_once_with_both_feeds(rig: Rig) -> None:
-    from models.device_specs import load_device_specs
-    from monitors.collector import ResultWriter
+    from models.inventory.device_specs import load_device_specs
+    from monitors.collection.collector import ResultWriter
 
     # Shard 0 polls PDU A, the probe and the server; shard 1 polls PDU B only.
     rules = rig.alarms.rules

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from models.alarms import acknowledge_alarm
+from models.alarms.desk import open_alarms
+from models.alarms.lifecycle import acknowledge_alarm
 from models.db import make_engine
-from models.queries import open_alarms
-from models.snapshot_data import alarm_window, verify_snapshot
+from models.snapshot.data import alarm_window, verify_snapshot
 from monitors.lab import LabHandle, start_lab
 from tests.daemons import REPO, require
 
@@ -198,7 +198,7 @@ def test_cooling_failure_warns_early_then_critical_then_exports(
         engine.dispose()
 
     # The shift lead exports the incident; it verifies and its PDF names rack and alarm.
-    from models.snapshot_data import iso_utc
+    from models.snapshot.data import iso_utc
 
     snap = tmp_path / "incident.zip"
     res = _app(

@@ -7,14 +7,14 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, text
 
-from models import pg_store
 from models import schema as s
 from models.db import make_engine
-from models.device_specs import load_device_specs
-from monitors.alarm_engine import AlarmEngine
-from monitors.alarm_rules import rules_from_mapping
-from monitors.collector import ResultWriter
-from monitors.readings import PollResult, Reading
+from models.inventory.device_specs import load_device_specs
+from models.rules import rules_from_mapping
+from models.store import postgres as pg_store
+from monitors.alarms.engine import AlarmEngine
+from monitors.collection.collector import ResultWriter
+from monitors.collection.readings import PollResult, Reading
 
 T0 = 1_790_000_000  # a fixed UTC instant so every run sees the same times
 STEP = 30

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from models.db import make_engine
-from models.device_specs import DeviceSpec
+from models.inventory.device_specs import DeviceSpec
 from models.schema import (
     CollectorHeartbeat,
     Device,
@@ -27,16 +27,19 @@ from models.schema import (
     Series,
     Site,
 )
-from models.store import SampleWriter
-from monitors.collector import Collector, CollectorOptions
+from models.store.samples import SampleWriter
+from monitors.collection.collector import Collector, CollectorOptions
+from monitors.collection.drivers import SnmpDriver, SshDriver
+from monitors.collection.readings import PollResult
+from monitors.collection.targets import SnmpCredential, SshCredential
 from monitors.credentials import CredentialError
-from monitors.drivers import SnmpDriver, SshDriver
-from monitors.profiles import ProfileSet
-from monitors.readings import PollResult
-from monitors.targets import SnmpCredential, SshCredential
-from tests.daemons import REPO, free_port
-from tests.snmp_daemons import SnmpdAgent, SnmpsimServer, snmpd_agent, snmpsim_captures
-from tests.ssh_daemons import TEST_USER, SshdFactory, keygen, sshd, sshd_factory
+from monitors.lab.daemons.common import free_port
+from monitors.lab.daemons.snmp import SnmpdAgent, SnmpsimServer
+from monitors.lab.daemons.ssh import TEST_USER, SshdFactory, keygen
+from monitors.profiles.engine import ProfileSet
+from tests.daemons import REPO
+from tests.snmp_daemons import snmpd_agent, snmpsim_captures
+from tests.ssh_daemons import sshd, sshd_factory
 
 __all__ = ["snmpd_agent", "snmpsim_captures", "sshd", "sshd_factory"]
 

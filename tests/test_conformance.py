@@ -9,9 +9,10 @@ from types import ModuleType
 
 import pytest
 
+from monitors.lab.daemons.common import captures_dir
+from monitors.lab.daemons.snmp import SnmpsimServer
 from tests import snmp_daemons
-from tests.daemons import REPO, captures_dir
-from tests.snmp_daemons import SnmpsimServer
+from tests.daemons import REPO
 
 pytestmark = pytest.mark.daemon
 snmpsim_captures = snmp_daemons.snmpsim_captures  # the shared fixture

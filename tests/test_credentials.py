@@ -15,6 +15,7 @@ from keyring.backend import KeyringBackend
 from keyring.backends import fail
 
 import app
+from monitors.collection.targets import SnmpCredential, SshCredential
 from monitors.credentials import (
     CredentialError,
     FileStore,
@@ -28,7 +29,6 @@ from monitors.credentials import (
     resolve_ssh,
     resolver,
 )
-from monitors.targets import SnmpCredential, SshCredential
 
 V3 = SnmpCredential(
     version="3",

@@ -9,10 +9,15 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 
 import app
-from models.inventory import InventoryError, check_inventory, import_inventory, parse_inventory
-from models.inventory_write import scalar
+from models.inventory.importer import (
+    InventoryError,
+    check_inventory,
+    import_inventory,
+    parse_inventory,
+)
+from models.inventory.writer import scalar
 from models.schema import Device, Rack, RackFeed, Site
-from monitors.lab_presets import PRESETS, _Generator, generate, write_inventory
+from monitors.lab.presets import PRESETS, _Generator, generate, write_inventory
 from tests.daemons import REPO
 
 EXAMPLE_YAML = REPO / "resources" / "inventory" / "example.yaml"
@@ -257,7 +262,7 @@ def test_empty_file(loaded: Engine, tmp_path: Path) -> None:
     ],
 )
 def test_bad_device_field(loaded: Engine, tmp_path: Path, device: str, expected: str) -> None:
-    from models.inventory_format import BUILTIN_PROFILE_DIR
+    from models.inventory.format import BUILTIN_PROFILE_DIR
 
     path = devices_yaml(tmp_path, device)
     expected = expected.replace("{profiles}", str(BUILTIN_PROFILE_DIR))

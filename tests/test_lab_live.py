@@ -14,10 +14,11 @@ import pytest
 import yaml
 
 from monitors.lab import LabHandle, send_control, start_lab
+from monitors.lab.daemons.common import find_binary
 from monitors.lab.topology import LabDevice, LabPdu, LabServer
-from monitors.ssh_commands import POLL_COMMAND
-from monitors.ssh_parsers import parse_poll_output
-from tests.daemons import REPO, find_binary, require
+from monitors.ssh.commands import POLL_COMMAND
+from monitors.ssh.parsers import parse_poll_output
+from tests.daemons import REPO, require
 
 SNMPGET = find_binary("snmpget")
 SNMPWALK = find_binary("snmpwalk")

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from monitors.lab import ber
 from monitors.lab.physics import Physics
 from monitors.lab.runner import LabConfig, inventory_document
 from monitors.lab.scenarios import ScenarioError, Scenarios, load_scenario
 from monitors.lab.topology import Topology, from_inventory
+from monitors.snmp import ber
 
 T0 = 1_795_000_000.0  # a fixed instant: the model is a pure function of time
 

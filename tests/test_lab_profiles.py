@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from monitors.collection.readings import Reading
 from monitors.lab.devices import SimDevice, build_devices
 from monitors.lab.physics import Physics
 from monitors.lab.readings import SnmpReader, discover, read_ssh
 from monitors.lab.runner import LabConfig, inventory_document
 from monitors.lab.topology import LabPdu, LabProbe, LabServer, Topology, from_inventory
-from monitors.profiles import ProfileSet
-from monitors.readings import Reading
+from monitors.profiles.engine import ProfileSet
 
 T0 = 1_795_000_000.0
 PROFILES = {

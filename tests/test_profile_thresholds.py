@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from monitors.profiles import ProfileSet, build_plan
-from monitors.snmp_values import OctetText, SnmpValue
+from monitors.profiles.engine import ProfileSet, build_plan
+from monitors.snmp.values import OctetText, SnmpValue
 
 WALK = "1.3.6.1.4.1.13742.6.5.2.3.1.4"
 CFG = "1.3.6.1.4.1.13742.6.3.3.4.1"

@@ -13,15 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from monitors.profile_plan import PlanItem, PollPlan
-from monitors.profile_schema import ProfileError, load_profile
-from monitors.profiles import ProfileSet, build_plan, discover, poll
-from monitors.readings import DeviceIdentity
-from monitors.snmp_client import SnmpClient
-from monitors.snmp_values import SnmpValue
-from monitors.targets import SnmpCredential, SnmpTarget
+from monitors.collection.readings import DeviceIdentity
+from monitors.collection.targets import SnmpCredential, SnmpTarget
+from monitors.lab.daemons.snmp import SnmpsimServer, responder_binary, start_snmpsim
+from monitors.profiles.engine import ProfileSet, build_plan, discover, poll
+from monitors.profiles.plan import PlanItem, PollPlan
+from monitors.profiles.schema import ProfileError, load_profile
+from monitors.snmp.client import SnmpClient
+from monitors.snmp.values import SnmpValue
 from tests.daemons import REPO, require
-from tests.snmp_daemons import SnmpsimServer, responder_binary, start_snmpsim
 
 REQUIRED = {
     "apc-rpdu", "apc-epdu", "raritan-pdu2", "sentry3", "sentry4", "eaton-epdu", "dell-rpdu",

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from models.alarms import acknowledge_alarm
+from models.alarms.lifecycle import acknowledge_alarm
 from models.db import upgrade
-from models.snapshot_data import (
+from models.snapshot.data import (
     ExportCancelled,
     SnapshotError,
     alarm_window,
@@ -288,7 +288,7 @@ def test_export_on_each_backend(db_url: str, tmp_path: Path) -> None:
 def test_peaks_from_rollups_equal_raw_samples(incident: Rig) -> None:
     from sqlalchemy import text
 
-    from models.snapshot_data import _aggregate
+    from models.snapshot.data import _aggregate
 
     start, end = T0 + 77, END - 13  # ragged edges: raw, 5-min and hourly parts all used
     with incident.engine.connect() as conn:
@@ -324,7 +324,7 @@ def test_rollup_means_and_peaks_on_each_backend(
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Past the row budget the quiet rack is exported as 5-minute means from the rollups."""
-    from models import snapshot_data
+    from models.snapshot import data as snapshot_data
     from ui.snapshot_export import ensure_gui_app, export_snapshot
 
     ensure_gui_app()

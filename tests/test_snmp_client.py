@@ -10,18 +10,19 @@ from typing import Any, TypeVar
 
 import pytest
 
-from monitors.snmp_client import SYS_DESCR, SYS_OBJECT_ID, SnmpClient
-from monitors.snmp_errors import SnmpAuthError, SnmpConfigError, SnmpTimeout
-from monitors.targets import SnmpCredential, SnmpTarget
-from tests import snmp_daemons
-from tests.daemons import find_binary, free_port, require
-from tests.snmp_daemons import (
+from monitors.collection.targets import SnmpCredential, SnmpTarget
+from monitors.lab.daemons.common import find_binary, free_port
+from monitors.lab.daemons.snmp import (
     SnmpdAgent,
     SnmpsimServer,
     responder_binary,
     start_snmpd,
     start_snmpsim,
 )
+from monitors.snmp.client import SYS_DESCR, SYS_OBJECT_ID, SnmpClient
+from monitors.snmp.errors import SnmpAuthError, SnmpConfigError, SnmpTimeout
+from tests import snmp_daemons
+from tests.daemons import require
 
 pytestmark = pytest.mark.daemon
 snmpd_agent = snmp_daemons.snmpd_agent  # the shared fixture

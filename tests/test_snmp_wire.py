@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from pyasn1.codec.ber import decoder, encoder
 from pysnmp.proto import api, rfc1902
 
-from monitors.snmp_fast import _decode_with_pysnmp
-from monitors.snmp_values import to_python
-from monitors.snmp_wire import GetTemplate, WireError, decode_response, encode_oid
+from monitors.snmp.fast import _decode_with_pysnmp
+from monitors.snmp.values import to_python
+from monitors.snmp.wire import GetTemplate, WireError, decode_response, encode_oid
 
 P = api.PROTOCOL_MODULES[api.SNMP_VERSION_2C]
 

@@ -12,8 +12,11 @@ from collections.abc import Iterator
 import paramiko
 import pytest
 
-from monitors.readings import PollResult
-from monitors.ssh_client import (
+from monitors.collection.readings import PollResult
+from monitors.collection.targets import SshCredential, SshTarget
+from monitors.lab.daemons.common import free_port
+from monitors.lab.daemons.ssh import TEST_PASSWORD, TEST_USER, Sshd, SshdFactory, keygen
+from monitors.ssh.client import (
     HostKeyRejected,
     SshError,
     SshPool,
@@ -21,10 +24,7 @@ from monitors.ssh_client import (
     fingerprint,
     poll_session,
 )
-from monitors.ssh_commands import SCRIPT
-from monitors.targets import SshCredential, SshTarget
-from tests.daemons import free_port
-from tests.ssh_daemons import TEST_PASSWORD, TEST_USER, Sshd, SshdFactory, keygen
+from monitors.ssh.commands import SCRIPT
 from tests.ssh_daemons import sshd as sshd
 from tests.ssh_daemons import sshd_factory as sshd_factory
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from monitors.lab.daemons.ssh import Sshd, SshdFactory, keygen
 from tests.daemons import REPO
-from tests.ssh_daemons import Sshd, SshdFactory, keygen
 from tests.ssh_daemons import sshd_factory as sshd_factory
 
 pytestmark = pytest.mark.daemon

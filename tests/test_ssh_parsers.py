@@ -10,8 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from models.vocabulary import METRIC_UNITS, TEMPERATURE_ROLES
-from monitors.readings import Reading
-from monitors.ssh_commands import (
+from monitors.collection.readings import Reading
+from monitors.lab.daemons.ssh import FIXTURES, HOSTS
+from monitors.ssh.commands import (
     ABSENT,
     MARKER_PREFIX,
     POLL_COMMAND,
@@ -20,7 +21,7 @@ from monitors.ssh_commands import (
     render_output,
     split_sections,
 )
-from monitors.ssh_parsers import (
+from monitors.ssh.parsers import (
     ParseResult,
     parse_dcmi,
     parse_hwmon,
@@ -30,7 +31,6 @@ from monitors.ssh_parsers import (
     parse_thermal,
     temperature_role,
 )
-from tests.ssh_daemons import FIXTURES, HOSTS
 
 ALL_PARSERS = (parse_ipmi, parse_dcmi, parse_sensors_json, parse_hwmon, parse_thermal)
 

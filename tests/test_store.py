@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine, text
 
-from models import pg_store
 from models.db import make_engine
-from models.store import (
+from models.store import postgres as pg_store
+from models.store.samples import (
     RES_1H,
     RES_5M,
     Retention,

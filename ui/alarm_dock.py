@@ -31,8 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from models import queries
-from models.queries import AlarmEventRow, AlarmRow
+from models.alarms import desk as alarm_desk
+from models.alarms.desk import AlarmEventRow, AlarmRow
 from ui import fmt, theme
 from ui.context import Context
 from ui.table_model import RowTableModel
@@ -247,7 +247,7 @@ class AlarmPanel(QWidget):
 
     def refresh(self) -> None:
         engine = self.ctx.engine
-        self.ctx.loader.submit("alarms", lambda: (queries.open_alarms(engine), int(time.time())))
+        self.ctx.loader.submit("alarms", lambda: (alarm_desk.open_alarms(engine), int(time.time())))
 
     def tick(self) -> None:
         self.model.tick(int(time.time()))
@@ -352,7 +352,7 @@ class AlarmPanel(QWidget):
     def _load_events(self, alarm_id: int) -> None:
         engine = self.ctx.engine
         self.ctx.loader.submit(
-            "alarm.events", lambda: (alarm_id, queries.alarm_events(engine, alarm_id))
+            "alarm.events", lambda: (alarm_id, alarm_desk.alarm_events(engine, alarm_id))
         )
 
     def _current(self, current: QModelIndex, _prev: QModelIndex) -> None:
@@ -381,7 +381,7 @@ class AlarmPanel(QWidget):
     def acknowledge(self, alarm_id: int, note: str) -> None:
         engine, user = self.ctx.engine, self.ctx.user
         self.ctx.loader.submit(
-            "alarm.ack", lambda: queries.acknowledge_alarm(engine, alarm_id, user, note)
+            "alarm.ack", lambda: alarm_desk.acknowledge_alarm(engine, alarm_id, user, note)
         )
         self.message.emit(self.tr("Alarm acknowledged by %1").replace("%1", user))
 
@@ -394,6 +394,6 @@ class AlarmPanel(QWidget):
         engine, user = self.ctx.engine, self.ctx.user
         until = int(time.time()) + seconds
         self.ctx.loader.submit(
-            "alarm.shelve", lambda: queries.shelve_alarm(engine, alarm_id, user, until, note)
+            "alarm.shelve", lambda: alarm_desk.shelve_alarm(engine, alarm_id, user, until, note)
         )
         self.message.emit(self.tr("Alarm shelved for %1").replace("%1", fmt.age(seconds)))

@@ -29,8 +29,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from models import queries
-from models.queries import FloorMap, RackTile, SiteInfo
+from models.read import common as read_common
+from models.read import status as read_status
+from models.read.inventory import SiteInfo
+from models.read.status import FloorMap, RackTile
 from ui import fmt, theme
 from ui.context import Context
 
@@ -336,7 +338,7 @@ class FloorMapWidget(QWidget):
                 "unreachable": self.tr("unreachable"),
                 "critical": self.tr("critical"),
             }
-            for i, st in enumerate(reversed(queries.STATES)):
+            for i, st in enumerate(reversed(read_common.STATES)):
                 y = top + i * 22 * self.scale
                 p.setBrush(theme.state_color(st))
                 p.setPen(Qt.PenStyle.NoPen)
@@ -531,7 +533,7 @@ class FloorPanel(QWidget):
         if self.site_id is None:
             return
         sid, engine = self.site_id, self.ctx.engine
-        self.ctx.loader.submit("floor", lambda: queries.floor_map(engine, sid))
+        self.ctx.loader.submit("floor", lambda: read_status.floor_map(engine, sid))
 
     @property
     def ready(self) -> bool:

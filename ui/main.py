@@ -13,8 +13,9 @@ from PySide6.QtCore import QCoreApplication, QLocale, QSettings, Qt, QTimer, QTr
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
-from models import queries
 from models.db import has_schema, make_engine
+from models.read import inventory as read_inventory
+from models.read import racks as read_racks
 from ui import theme
 from ui.context import Context, current_user
 from ui.main_window import MainWindow, widget_for_capture
@@ -62,12 +63,12 @@ def apply_view(win: MainWindow, view: str) -> str | None:
     engine = win.ctx.engine
     kind, _, name = view.partition(":")
     if kind == "site":
-        site = queries.find_site(engine, name)
+        site = read_racks.find_site(engine, name)
         if site is None:
             return f"--view site:{name}: no site with that code"
         win.open_site(site.id)
     elif kind == "rack":
-        rid = queries.find_rack(engine, name)
+        rid = read_racks.find_rack(engine, name)
         if rid is None:
             return f"--view rack:{name}: no rack with that name (use NAME or SITE/NAME)"
         win.open_rack(rid, reveal=True)
@@ -104,7 +105,7 @@ def run(
     if screenshot and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     engine = make_engine(url)
-    queries.limit_page_cache(engine)
+    read_inventory.limit_page_cache(engine)
     try:
         ok = has_schema(engine)
     except Exception as exc:

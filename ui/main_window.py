@@ -23,8 +23,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from models import queries
-from models.queries import Health, Inventory
+from models.alarms import desk as alarm_desk
+from models.read import status as read_status
+from models.read.inventory import Inventory
+from models.read.status import Health
 from ui import theme
 from ui.alarm_dock import AlarmPanel
 from ui.context import Context
@@ -164,7 +166,7 @@ class MainWindow(QMainWindow):
         self.tree.reveal_site(site_id)
         self.settings.setValue("view/site", site_id)
 
-    def _announce(self, alarms: tuple[queries.AlarmRow, ...]) -> None:
+    def _announce(self, alarms: tuple[alarm_desk.AlarmRow, ...]) -> None:
         """New critical alarms: say so in the status bar, flash the taskbar, beep unless muted."""
         first = alarms[0]
         text = self.tr("New critical alarm: %1").replace("%1", f"{first.rack_name} {first.message}")
@@ -187,10 +189,10 @@ class MainWindow(QMainWindow):
         The status bar's counts scan every device, so they are read less often.
         """
         engine = self.ctx.engine
-        self.ctx.loader.submit("pulse", lambda: queries.cursors(engine))
+        self.ctx.loader.submit("pulse", lambda: read_status.cursors(engine))
         if time.monotonic() >= self._health_due:
             self._health_due = time.monotonic() + HEALTH_EVERY_S
-            self.ctx.loader.submit("health", lambda: queries.health(engine))
+            self.ctx.loader.submit("health", lambda: read_status.health(engine))
 
     def refresh_now(self) -> None:
         self._seen_change = -1
@@ -205,7 +207,7 @@ class MainWindow(QMainWindow):
             self.health = result
             self.status.update(result)
         elif key == "pulse":
-            assert isinstance(result, queries.Cursors)
+            assert isinstance(result, read_status.Cursors)
             changed = result.change_seq != self._seen_change
             alarm_changed = result.alarm_seq != self._seen_alarm
             self._seen_change = result.change_seq

@@ -24,9 +24,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from models import queries
-from models.queries import SeriesRow
-from models.store import History, history
+from models.read import common as read_common
+from models.read import racks as read_racks
+from models.read.racks import SeriesRow
+from models.store.samples import History, history
 from ui import fmt, theme
 from ui.context import Context
 from ui.spans import DEFAULT_SPAN, PRESETS
@@ -284,26 +285,26 @@ class PlotPanel(QWidget):
 
         def read() -> PlotData:
             if mode == "rack_inlet" and rack is not None:
-                rows = queries.rack_series(engine, rack, "temperature_c", role="inlet")
+                rows = read_racks.rack_series(engine, rack, "temperature_c", role="inlet")
             elif mode == "rack_power" and rack is not None:
-                every = queries.rack_series(engine, rack, "power_w", kind="pdu")
-                rows = tuple(r for r in every if queries.is_total_channel(r.channel)) or tuple(
-                    r for r in every if not queries.is_outlet_channel(r.channel)
+                every = read_racks.rack_series(engine, rack, "power_w", kind="pdu")
+                rows = tuple(r for r in every if read_common.is_total_channel(r.channel)) or tuple(
+                    r for r in every if not read_common.is_outlet_channel(r.channel)
                 )
             elif mode == "rack_current" and rack is not None:
                 rows = tuple(
                     r
-                    for r in queries.rack_series(engine, rack, "current_a", kind="pdu")
-                    if not queries.is_outlet_channel(r.channel)
+                    for r in read_racks.rack_series(engine, rack, "current_a", kind="pdu")
+                    if not read_common.is_outlet_channel(r.channel)
                 )
             elif mode == "device_temp" and dev is not None:
                 rows = tuple(
-                    r for r in queries.device_series(engine, dev) if r.metric == "temperature_c"
+                    r for r in read_racks.device_series(engine, dev) if r.metric == "temperature_c"
                 )
             elif mode == "device_power" and dev is not None:
                 rows = tuple(
                     r
-                    for r in queries.device_series(engine, dev)
+                    for r in read_racks.device_series(engine, dev)
                     if r.metric in ("power_w", "current_a")
                 )
             elif mode == "series":

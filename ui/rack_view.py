@@ -30,8 +30,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from models import queries
-from models.queries import DeviceSlot, PduLoad, RackContents, SeriesRow
+from models import collector_requests
+from models.read import common as read_common
+from models.read import racks as read_racks
+from models.read.racks import DeviceSlot, PduLoad, RackContents, SeriesRow
 from ui import fmt, theme
 from ui.context import Context
 from ui.spans import DEFAULT_SPAN
@@ -636,7 +638,12 @@ class RackView(QWidget):
 
         def read() -> tuple[int, RackContents, tuple[PduLoad, ...], int]:
             now = int(time.time())
-            return rid, queries.rack_contents(engine, rid, now), queries.pdu_loads(engine, rid), now
+            return (
+                rid,
+                read_racks.rack_contents(engine, rid, now),
+                read_racks.pdu_loads(engine, rid),
+                now,
+            )
 
         self.ctx.loader.submit("rack.contents", read)
         if self.device_id is not None:
@@ -646,7 +653,7 @@ class RackView(QWidget):
         engine = self.ctx.engine
         self.ctx.loader.submit(
             "rack.sensors",
-            lambda: (device_id, queries.device_series(engine, device_id), int(time.time())),
+            lambda: (device_id, read_racks.device_series(engine, device_id), int(time.time())),
         )
 
     def select_device(self, device_id: int) -> None:
@@ -710,7 +717,7 @@ class RackView(QWidget):
                 for d in self.contents.devices:
                     if d.id == did:
                         interval, name = d.poll_interval_s, d.name
-            self.sensor_model.set_rows(rows, now, queries.STALE_INTERVALS * interval)
+            self.sensor_model.set_rows(rows, now, read_common.STALE_INTERVALS * interval)
             self.sensors.resizeColumnsToContents()
             self.sensors.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
             name = name or (rows[0].device_name if rows else str(did))
@@ -740,7 +747,8 @@ class RackView(QWidget):
         did, rid = self.device_id, self.rack_id
         if did is not None:
             self.ctx.loader.submit(
-                "action.poll", lambda: queries.request_poll_now(engine, device_id=did, user=user)
+                "action.poll",
+                lambda: collector_requests.request_poll_now(engine, device_id=did, user=user),
             )
             name = next(
                 (d.name for d in (self.contents.devices if self.contents else ()) if d.id == did),
@@ -749,7 +757,8 @@ class RackView(QWidget):
             self.message.emit(self.tr("Poll requested for %1").replace("%1", name))
         else:
             self.ctx.loader.submit(
-                "action.poll", lambda: queries.request_poll_now(engine, rack_id=rid, user=user)
+                "action.poll",
+                lambda: collector_requests.request_poll_now(engine, rack_id=rid, user=user),
             )
             self.message.emit(self.tr("Poll requested for the rack"))
 
@@ -758,6 +767,6 @@ class RackView(QWidget):
             return
         engine, user, rid = self.ctx.engine, self.ctx.user, self.rack_id
         self.ctx.loader.submit(
-            "action.focus", lambda: queries.request_focus(engine, rid, user=user)
+            "action.focus", lambda: collector_requests.request_focus(engine, rid, user=user)
         )
         self.message.emit(self.tr("Rack focused: polled every 10 s for 30 minutes"))

@@ -17,8 +17,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from models import queries
-from models.queries import Inventory, Summary
+from models.read import inventory as read_inventory
+from models.read import status as read_status
+from models.read.inventory import Inventory
+from models.read.status import Summary
 from ui.context import Context
 from ui.tree_model import COL_NAME, DEVICE, RACK, SITE, SiteTreeModel
 
@@ -89,7 +91,7 @@ class SiteTree(QWidget):
     def load_inventory(self) -> None:
         self.info.setText(self.tr("Loading inventory…"))
         engine = self.ctx.engine
-        self.ctx.loader.submit("tree.inventory", lambda: queries.load_inventory(engine))
+        self.ctx.loader.submit("tree.inventory", lambda: read_inventory.load_inventory(engine))
 
     @property
     def loaded(self) -> bool:
@@ -142,7 +144,7 @@ class SiteTree(QWidget):
         def read() -> tuple[dict[int, Summary], int, bool, float]:
             started = time.perf_counter()
             now = int(time.time())
-            fresh = queries.summaries(engine, "site", now=now, measures=full)
+            fresh = read_status.summaries(engine, "site", now=now, measures=full)
             if not full:
                 for sid, s in fresh.items():
                     old = previous.get(sid)
@@ -179,8 +181,8 @@ class SiteTree(QWidget):
 
         def read() -> tuple[dict[int, Summary], dict[int, Summary], dict[int, Summary], int]:
             now = int(time.time())
-            r = queries.summaries(engine, "rack", racks, now=now) if racks else {}
-            d = queries.summaries(engine, "device", devices, now=now) if devices else {}
+            r = read_status.summaries(engine, "rack", racks, now=now) if racks else {}
+            d = read_status.summaries(engine, "device", devices, now=now) if devices else {}
             return {}, r, d, now
 
         self.ctx.loader.submit("tree.visible", read)

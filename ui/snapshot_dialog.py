@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from models.db import make_engine
-from models.snapshot_data import ExportCancelled, SnapshotError, alarm_window, parse_scope
+from models.snapshot.data import ExportCancelled, SnapshotError, alarm_window, parse_scope
 from ui.snapshot_export import ExportResult, export_snapshot
 
 

@@ -20,7 +20,7 @@ from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication
 from sqlalchemy import Engine
 
-from models.snapshot_data import (
+from models.snapshot.data import (
     FORMAT,
     MANIFEST,
     ExportCancelled,

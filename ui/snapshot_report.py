@@ -33,7 +33,7 @@ from PySide6.QtGui import (
     QTextDocument,
 )
 
-from models.snapshot_data import DeviceRec, DeviceStat, PlotSeries, RackRec, SnapshotData
+from models.snapshot.data import DeviceRec, DeviceStat, PlotSeries, RackRec, SnapshotData
 
 PALETTE = (
     "#1f77b4",

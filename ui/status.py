@@ -6,7 +6,7 @@ import time
 
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
-from models.queries import Health
+from models.read.status import Health
 from ui import fmt, theme
 
 

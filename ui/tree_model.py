@@ -14,7 +14,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPixmap
 
-from models.queries import Inventory, Summary, search_devices
+from models.read.inventory import Inventory, search_devices
+from models.read.status import Summary
 from ui import fmt, theme
 
 SITE, RACK, DEVICE = 0, 1, 2

@@ -8,8 +8,11 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFontMetrics, QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from models import queries
-from models.queries import AlarmRow, FloorMap, SiteInfo
+from models.alarms import desk as alarm_desk
+from models.alarms.desk import AlarmRow
+from models.read import status as read_status
+from models.read.inventory import SiteInfo
+from models.read.status import FloorMap
 from ui import fmt, theme
 from ui.context import Context
 from ui.floor_map import FloorMapWidget, floor_summary
@@ -97,9 +100,9 @@ class WallView(QWidget):
         site = self.sites[self.index]
         engine = self.ctx.engine
         self.header.setText(f"{site.code} — {site.name}")
-        self.ctx.loader.submit("wall.floor", lambda: queries.floor_map(engine, site.id))
+        self.ctx.loader.submit("wall.floor", lambda: read_status.floor_map(engine, site.id))
         self.ctx.loader.submit(
-            "wall.alarms", lambda: queries.open_alarms(engine, include_shelved=False)
+            "wall.alarms", lambda: alarm_desk.open_alarms(engine, include_shelved=False)
         )
 
     @property

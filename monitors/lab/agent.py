@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
 
-from monitors.lab import ber
 from monitors.lab.devices import SimDevice
 from monitors.lab.mib import Mib
+from monitors.snmp import ber
 
 log = logging.getLogger(__name__)
 

@@ -15,14 +15,14 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from models.schema import Device, Rack, RackFeed, Site
-from models.series_registry import SeriesRegistry, SeriesSpec
-from models.store import SampleWriter
+from models.store.samples import SampleWriter
+from models.store.series import SeriesRegistry, SeriesSpec
+from monitors.collection.readings import Reading
 from monitors.lab.devices import build_devices
 from monitors.lab.physics import Physics
 from monitors.lab.readings import SnmpReader, discover, read_ssh
 from monitors.lab.topology import LabServer, from_inventory
-from monitors.profiles import ProfileSet
-from monitors.readings import Reading
+from monitors.profiles.engine import ProfileSet
 
 log = logging.getLogger(__name__)
 

@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _inventory_only(args: argparse.Namespace) -> int:
-    from monitors import lab_presets
+    from monitors.lab import presets as lab_presets
 
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)

@@ -7,8 +7,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from monitors.lab import ber
-from monitors.lab.ber import Oid, Value
+from monitors.snmp import ber
+from monitors.snmp.ber import Oid, Value
 
 Getter = Callable[[Any], Value]
 

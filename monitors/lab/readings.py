@@ -8,18 +8,18 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 
-from monitors import profiles as profiles_mod
-from monitors.lab import ber
+from monitors.collection.readings import DeviceIdentity, Reading
 from monitors.lab.devices import SimDevice
 from monitors.lab.mib import Mib
 from monitors.lab.mibs.common import Ctx
 from monitors.lab.physics import Physics
 from monitors.lab.ssh_text import poll_output
 from monitors.lab.topology import LabServer
-from monitors.profile_plan import PollPlan
-from monitors.readings import DeviceIdentity, Reading
-from monitors.snmp_values import SnmpValue
-from monitors.ssh_parsers import parse_poll_output
+from monitors.profiles import engine as profiles_mod
+from monitors.profiles.plan import PollPlan
+from monitors.snmp import ber
+from monitors.snmp.values import SnmpValue
+from monitors.ssh.parsers import parse_poll_output
 
 
 def python_value(value: ber.Value) -> SnmpValue:

@@ -17,7 +17,7 @@ from typing import Any
 
 import paramiko
 
-from monitors import lab_presets
+from monitors.lab import presets as lab_presets
 from monitors.lab.agent import SnmpAgent
 from monitors.lab.devices import SimDevice, build_devices
 from monitors.lab.physics import Physics

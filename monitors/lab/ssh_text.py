@@ -7,7 +7,7 @@ import time
 
 from monitors.lab.physics import ServerState
 from monitors.lab.topology import LabServer
-from monitors.ssh_commands import ABSENT, MARKER_PREFIX, POLL_COMMAND, SECTION_END, SECTIONS
+from monitors.ssh.commands import ABSENT, MARKER_PREFIX, POLL_COMMAND, SECTION_END, SECTIONS
 
 
 def ipmi_sdr_elist(srv: LabServer, s: ServerState) -> str:

@@ -170,7 +170,7 @@ def server_power(model: str, family: str) -> tuple[str, float, float] | None:
 
 def _family_of(model: str) -> str:
     try:
-        from monitors.lab_presets import MODELS
+        from monitors.lab.presets import MODELS
     except ImportError:  # pragma: no cover - the presets module ships with the lab
         return ""
     m = MODELS.get(model)

@@ -11,7 +11,7 @@ import ssl
 from typing import Any
 from urllib.parse import urlsplit
 
-from monitors.targets import RedfishTarget
+from monitors.collection.targets import RedfishTarget
 
 log = logging.getLogger("rackwatch.redfish")
 

@@ -9,12 +9,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
-from models.device_specs import DeviceSpec
+from models.inventory.device_specs import DeviceSpec
 from monitors.credentials import CredentialError
-from monitors.readings import PollResult
+from monitors.collection.readings import PollResult
 from monitors.redfish.client import RedfishClient, RedfishError
 from monitors.redfish.read import read_service
-from monitors.targets import RedfishCredential, RedfishTarget
+from monitors.collection.targets import RedfishCredential, RedfishTarget
 
 log = logging.getLogger("rackwatch.redfish")
 

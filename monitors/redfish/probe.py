@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from monitors.readings import DeviceIdentity, Reading
+from monitors.collection.readings import DeviceIdentity, Reading
 from monitors.redfish.client import RedfishClient, RedfishError
 from monitors.redfish.driver import PROFILE
 from monitors.redfish.read import Resources, read_service
-from monitors.targets import RedfishTarget
+from monitors.collection.targets import RedfishTarget
 
 # The status words and exit codes of `app.py probe`, shared with the SNMP probe's meaning.
 OK = "ok"

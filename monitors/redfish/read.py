@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from models.vocabulary import METRIC_UNITS
-from monitors.readings import DeviceIdentity, Reading
+from monitors.collection.readings import DeviceIdentity, Reading
 from monitors.redfish.client import SERVICE_ROOT, RedfishError, RedfishNotFound
-from monitors.ssh_parsers import temperature_role
+from monitors.ssh.parsers import temperature_role
 
 Getter = Callable[[str], dict[str, Any]]
 Resources = Literal["auto", "current", "legacy", "all"]

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, insert
 
 from models import schema as s
-from models.store import SampleWriter
+from models.store.samples import SampleWriter
 
 
 @dataclass

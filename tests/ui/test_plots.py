@@ -41,7 +41,7 @@ def test_rack_inlet_plot_with_ashrae_lines(ctx: Any, hall: Hall, qtbot: Any) -> 
 def test_device_plot_bands_from_rollups_and_no_foreign_limits(
     ctx: Any, hall: Hall, qtbot: Any, wait_idle: Callable[[Any], None]
 ) -> None:
-    from models import queries
+    from models.read import racks as read_racks
     from ui.plots import PlotPanel
 
     panel = PlotPanel(ctx)
@@ -52,7 +52,7 @@ def test_device_plot_bands_from_rollups_and_no_foreign_limits(
     did = hall.device_ids[f"{hall.hot_rack}-SRV02"]
     panel.show_rack(rid)
     _wait_plot(panel, qtbot)
-    panel.set_device(did, f"{hall.hot_rack}-SRV02", queries.device_series(ctx.engine, did))
+    panel.set_device(did, f"{hall.hot_rack}-SRV02", read_racks.device_series(ctx.engine, did))
     panel.set_mode("device_temp")
     panel.set_span(7 * 86_400)
     _wait_plot(panel, qtbot)
@@ -72,7 +72,7 @@ def test_live_follow_appends_new_samples(
 ) -> None:
     import time
 
-    from models.store import SampleWriter
+    from models.store.samples import SampleWriter
     from ui.plots import PlotPanel
 
     panel = PlotPanel(ctx)

@@ -6,7 +6,11 @@ import time
 
 from sqlalchemy import Engine, text
 
-from models import queries
+from models import collector_requests
+from models.alarms import desk as alarm_desk
+from models.read import inventory as read_inventory
+from models.read import racks as read_racks
+from models.read import status as read_status
 from tests.ui.dataset import populate
 
 
@@ -22,9 +26,9 @@ def test_queries_on_each_backend(db_engine: Engine) -> None:
         hours=0.5,
         step_s=300,
     )
-    inv = queries.load_inventory(db_engine)
+    inv = read_inventory.load_inventory(db_engine)
     assert inv.device_count == len(hall.device_ids)
-    assert [inv.device_names[i] for i in queries.search_devices(inv, hall.down_device)] == [
+    assert [inv.device_names[i] for i in read_inventory.search_devices(inv, hall.down_device)] == [
         hall.down_device
     ]
     # Tree order: racks of a site in natural order, every device inside its rack's slice.
@@ -35,20 +39,22 @@ def test_queries_on_each_backend(db_engine: Engine) -> None:
     for r in range(len(inv.racks)):
         lo, hi = inv.rack_device_start[r], inv.rack_device_start[r + 1]
         assert all(inv.device_names[i].startswith(inv.racks[r].name) for i in range(lo, hi))
-    racks = queries.summaries(db_engine, "rack", list(hall.rack_ids.values()), now=now)
+    racks = read_status.summaries(db_engine, "rack", list(hall.rack_ids.values()), now=now)
     assert racks[hall.rack_ids[hall.hot_rack]].state == "critical"
-    assert queries.summaries(db_engine, "site", now=now, measures=False)
-    fm = queries.floor_map(db_engine, hall.site_ids["SH1"], now=now)
+    assert read_status.summaries(db_engine, "site", now=now, measures=False)
+    fm = read_status.floor_map(db_engine, hall.site_ids["SH1"], now=now)
     assert len(fm.tiles) == 6 and fm.rows == ("A", "B")
-    assert len(queries.pdu_loads(db_engine, hall.rack_ids[hall.hot_rack])) == 2
-    assert queries.rack_contents(db_engine, hall.rack_ids[hall.hot_rack], now).devices
+    assert len(read_racks.pdu_loads(db_engine, hall.rack_ids[hall.hot_rack])) == 2
+    assert read_racks.rack_contents(db_engine, hall.rack_ids[hall.hot_rack], now).devices
     aid = hall.alarm_ids[0]
-    queries.acknowledge_alarm(db_engine, aid, "dana", "checked the blanking panels")
-    assert queries.alarm_events(db_engine, aid)[-1].user == "dana"
-    queries.request_poll_now(db_engine, rack_id=hall.rack_ids[hall.hot_rack], user="dana")
+    alarm_desk.acknowledge_alarm(db_engine, aid, "dana", "checked the blanking panels")
+    assert alarm_desk.alarm_events(db_engine, aid)[-1].user == "dana"
+    collector_requests.request_poll_now(
+        db_engine, rack_id=hall.rack_ids[hall.hot_rack], user="dana"
+    )
     with db_engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM poll_request")).scalar() == 1
-    h = queries.health(db_engine, now=now)
+    h = read_status.health(db_engine, now=now)
     assert h.devices_unreachable == 1 and h.collectors_alive == 2
-    c = queries.cursors(db_engine)
+    c = read_status.cursors(db_engine)
     assert c.alarm_seq > 0 and c.change_seq > 0

@@ -9,7 +9,8 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QApplication
 from sqlalchemy import Engine
 
-from models import queries
+from models.read import inventory as read_inventory
+from models.read import status as read_status
 from tests.ui.dataset import Hall
 from ui.tree_model import COL_NAME, COL_STATUS, DEVICE, RACK, SITE, STATE_ROLE, SiteTreeModel
 
@@ -17,7 +18,7 @@ from ui.tree_model import COL_NAME, COL_STATUS, DEVICE, RACK, SITE, STATE_ROLE, 
 def _model(engine: Engine) -> SiteTreeModel:
     assert QApplication.instance() is not None
     m = SiteTreeModel()
-    m.set_inventory(queries.load_inventory(engine))
+    m.set_inventory(read_inventory.load_inventory(engine))
     return m
 
 
@@ -41,8 +42,8 @@ def test_shape_and_names(hall_engine: Engine, hall: Hall, qtmodeltester: Any, qa
 
 def test_rollup_shows_worst_state(hall_engine: Engine, hall: Hall, qapp: Any) -> None:
     m = _model(hall_engine)
-    sites = queries.summaries(hall_engine, "site", now=hall.now)
-    racks = queries.summaries(hall_engine, "rack", list(hall.rack_ids.values()), now=hall.now)
+    sites = read_status.summaries(hall_engine, "site", now=hall.now)
+    racks = read_status.summaries(hall_engine, "rack", list(hall.rack_ids.values()), now=hall.now)
     m.apply(sites, racks, {}, hall.now, [])
     hot = m.rack_row(hall.rack_ids[hall.hot_rack])
     assert m.data(hot, STATE_ROLE) == "critical"

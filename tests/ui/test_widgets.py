@@ -8,14 +8,15 @@ from typing import Any
 from PySide6.QtCore import QPointF, Qt
 from sqlalchemy import Engine, text
 
-from models import queries
+from models.alarms import desk as alarm_desk
+from models.read import status as read_status
 from tests.ui.dataset import Hall
 from ui import theme
 from ui.floor_map import FloorMapWidget, tile_color
 
 
 def test_floor_map_colours_by_measure(hall_engine: Engine, hall: Hall, qtbot: Any) -> None:
-    fm = queries.floor_map(hall_engine, hall.site_ids["SH1"], now=hall.now)
+    fm = read_status.floor_map(hall_engine, hall.site_ids["SH1"], now=hall.now)
     w = FloorMapWidget()
     qtbot.addWidget(w)
     w.resize(900, 520)
@@ -129,7 +130,7 @@ def test_alarm_dock_acknowledge_and_shelve(
         lambda: "inlet blanking panel refitted" in panel.timeline.text(), timeout=20_000
     )
     assert "acknowledge" in panel.timeline.text() and "tester" in panel.timeline.text()
-    events = queries.alarm_events(hall_engine, aid)
+    events = alarm_desk.alarm_events(hall_engine, aid)
     assert (events[-1].action, events[-1].user, events[-1].note) == (
         "acknowledge",
         "tester",

@@ -301,7 +301,7 @@ def upgrade() -> None:
 # partitions (a DELETE of a day of raw samples at full scale is ~1.8 billion rows of dead
 # tuples and vacuum work). The per-resolution level exists because 5-min and 1-h rollups
 # have different retention: a month of 5-min rows can be dropped while the 1-h rows of the
-# same month stay. Day and month partitions are created on demand by models/pg_store.py;
+# same month stay. Day and month partitions are created on demand by models/store/postgres.py;
 # there is deliberately no DEFAULT partition (each new partition would have to scan it).
 # Resolutions listed here must match models.store.ROLLUP_RESOLUTIONS.
 _ROLLUP_RESOLUTIONS = (300, 3600)

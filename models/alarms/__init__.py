@@ -1,0 +1,1 @@
+"""Alarm lifecycle in the database and the alarm rows desks read."""

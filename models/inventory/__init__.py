@@ -1,0 +1,1 @@
+"""Inventory: file formats, validation, import and the device specs the collector polls."""

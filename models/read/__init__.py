@@ -1,0 +1,1 @@
+"""Read side for desks: inventory index, status summaries, rack contents, floor maps."""

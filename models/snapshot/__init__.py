@@ -1,0 +1,1 @@
+"""The incident snapshot format: gather, CSV, manifest, zip and verify."""

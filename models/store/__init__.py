@@ -1,0 +1,1 @@
+"""Time-series store: series rows, the batched writer, rollups, history and retention."""

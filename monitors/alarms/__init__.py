@@ -1,0 +1,1 @@
+"""The alarm engine that runs in the collector: metadata, vectorised state, transitions."""

@@ -1,0 +1,1 @@
+"""The collector process: scheduler, protocol drivers, readings and targets."""

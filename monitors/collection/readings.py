@@ -1,0 +1,46 @@
+"""Plain immutable results that drivers hand to the scheduler, the writer and the GUI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One metric value read from a device, already scaled to SI units."""
+
+    metric: str  # from models.vocabulary.METRIC_UNITS
+    channel: str  # label such as "L1", "outlet 7", "Inlet", "CPU1 Temp"
+    value: float
+    unit: str
+    role: str | None = None  # temperature role: inlet, outlet, ambient, cpu, ...
+    oid: str = ""  # SNMP source OID, or the SSH section/field it came from
+    raw: str = ""  # the raw value as the device sent it
+    warn_low: float | None = None
+    warn_high: float | None = None
+    crit_low: float | None = None
+    crit_high: float | None = None
+    channel_class: str | None = None  # total|phase|branch|outlet|part, when the profile says
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceIdentity:
+    sys_object_id: str = ""
+    sys_descr: str = ""
+    sys_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    """Outcome of one poll of one device; error is a human-readable reason when ok is False."""
+
+    device_id: int
+    ts: int  # UTC epoch seconds
+    ok: bool
+    readings: tuple[Reading, ...] = ()
+    error: str | None = None
+    profile: str | None = None
+    duration_s: float = 0.0
+    problems: tuple[str, ...] = field(default=())  # values that could not be read or parsed
+    # Why a poll failed: unreachable, auth, hostkey, protocol, config, internal.
+    error_kind: str | None = None

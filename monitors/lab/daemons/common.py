@@ -1,0 +1,46 @@
+"""Finding daemon binaries, free loopback ports and the real-device captures."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def find_binary(name: str, *extra_dirs: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    for d in (*extra_dirs, "/usr/sbin", "/usr/local/sbin", "/sbin"):
+        candidate = Path(d) / name
+        if candidate.exists():
+            return str(candidate)
+    return None
+
+
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_tcp(port: int, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def captures_dir() -> Path | None:
+    """The real-device captures: $RACKWATCH_CAPTURES, else ../shared/captures beside the repo."""
+    env = os.environ.get("RACKWATCH_CAPTURES")
+    path = Path(env) if env else REPO.parent / "shared" / "captures"
+    return path if (path / "expected").is_dir() else None

@@ -1,0 +1,1 @@
+"""Device profiles: YAML schema, poll plans and the I/O-free profile engine."""

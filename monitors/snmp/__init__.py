@@ -1,0 +1,1 @@
+"""SNMP: asynchronous client, the v1/v2c fast path, BER codec, values and probe."""

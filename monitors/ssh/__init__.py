@@ -1,0 +1,1 @@
+"""SSH collection: persistent transports, the fixed command and its parsers."""
