@@ -131,7 +131,7 @@ def _build_drivers(known_hosts: str | None) -> dict[str, Any]:
     hosts = (
         known_hosts or os.environ.get("RACKWATCH_KNOWN_HOSTS") or str(config_dir() / "known_hosts")
     )
-    return build_drivers(creds.snmp, creds.ssh, hosts)
+    return build_drivers(creds.snmp, creds.ssh, hosts, redfish_credentials=creds.redfish)
 
 
 def _collector_hooks(url: str) -> list[Any]:

@@ -479,19 +479,25 @@ class Resolver:
     def snmp(self, name: str | None) -> SnmpCredential:
         cred = self.get(name)
         if not isinstance(cred, SnmpCredential):
-            raise CredentialError(f"credential {name or DEFAULT_NAME!r} is {kind_of(cred)}, not SNMP")
+            raise CredentialError(
+                f"credential {name or DEFAULT_NAME!r} is {kind_of(cred)}, not SNMP"
+            )
         return cred
 
     def ssh(self, name: str | None) -> SshCredential:
         cred = self.get(name)
         if not isinstance(cred, SshCredential):
-            raise CredentialError(f"credential {name or DEFAULT_NAME!r} is {kind_of(cred)}, not SSH")
+            raise CredentialError(
+                f"credential {name or DEFAULT_NAME!r} is {kind_of(cred)}, not SSH"
+            )
         return cred
 
     def redfish(self, name: str | None) -> RedfishCredential:
         cred = self.get(name)
         if not isinstance(cred, RedfishCredential):
-            raise CredentialError(f"credential {name or DEFAULT_NAME!r} is {kind_of(cred)}, not Redfish")
+            raise CredentialError(
+                f"credential {name or DEFAULT_NAME!r} is {kind_of(cred)}, not Redfish"
+            )
         return cred
 
     def clear(self) -> None:

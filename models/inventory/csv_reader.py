@@ -116,7 +116,7 @@ def _row(
         if cells.get("protocol")
         else "snmp"
     )
-    address = ck.address(cells.get("address"), line, "address")
+    address = ck.address(cells.get("address"), line, "address", protocol)
     if cells.get("address") is None and protocol in DEFAULT_PORTS:
         ck.fail(line, "address", f"required for protocol {protocol}")
     port = ck.integer(cells.get("port"), line, "port", 1, 65_535)

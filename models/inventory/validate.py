@@ -269,7 +269,11 @@ def _device(
     raw, eline = pick("enabled")
     enabled = ck.boolean(raw, eline, "enabled")
 
-    address = ck.address(m["address"], line_of("address"), "address") if "address" in m else None
+    address = (
+        ck.address(m["address"], line_of("address"), "address", protocol)
+        if "address" in m
+        else None
+    )
     if address is None and "address" not in m and protocol in DEFAULT_PORTS:
         ck.fail(m.line, "address", f"device {name or ''}: required for protocol {protocol}")
     port = ck.integer(m["port"], line_of("port"), "port", 1, 65_535) if "port" in m else None

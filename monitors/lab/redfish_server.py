@@ -91,7 +91,8 @@ class RedfishServer:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(str(cert_file), str(key_file) if key_file else None)
             self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
-        self.host, self.port = self.httpd.server_address[:2]  # type: ignore[misc]
+        address = self.httpd.server_address
+        self.host, self.port = str(address[0]), int(address[1])
         self._thread: threading.Thread | None = None
 
     @property

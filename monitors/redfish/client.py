@@ -141,9 +141,7 @@ class RedfishClient:
     def _presented(self) -> str:
         """Fingerprint of the certificate the BMC presents, fetched without trusting it."""
         try:
-            pem = ssl.get_server_certificate(
-                (self.host, self.port), timeout=self.target.timeout_s
-            )
+            pem = ssl.get_server_certificate((self.host, self.port), timeout=self.target.timeout_s)
             return cert_fingerprint(ssl.PEM_cert_to_DER_cert(pem))
         except (OSError, ssl.SSLError, ValueError):
             return ""
@@ -240,9 +238,7 @@ class RedfishClient:
                 ) from None
             except (OSError, http.client.HTTPException) as exc:
                 self._drop()
-                raise RedfishError(
-                    "unreachable", f"{self.where}: {method} {path}: {exc}"
-                ) from None
+                raise RedfishError("unreachable", f"{self.where}: {method} {path}: {exc}") from None
             if len(body) > MAX_BODY:
                 self._drop()  # the rest of the body is still in flight on this connection
                 raise RedfishError(
@@ -257,9 +253,9 @@ class RedfishClient:
         """Open a session (or settle on basic auth); raises RedfishError(kind='auth')."""
         cred = self.target.credential
         self._token = self._session_uri = ""
-        self._basic = "Basic " + base64.b64encode(
-            f"{cred.user}:{cred.password}".encode()
-        ).decode("ascii")
+        self._basic = "Basic " + base64.b64encode(f"{cred.user}:{cred.password}".encode()).decode(
+            "ascii"
+        )
         sessions = DEFAULT_SESSIONS
         status, _, body = self._exchange("GET", SERVICE_ROOT, None, auth=False)
         if status == 200:
@@ -326,7 +322,8 @@ class RedfishClient:
             raise RedfishError("protocol", f"{self.where}: {path}: not JSON ({exc})") from None
         if not isinstance(doc, dict):
             raise RedfishError(
-                "protocol", f"{self.where}: {path}: expected a JSON object, got {type(doc).__name__}"
+                "protocol",
+                f"{self.where}: {path}: expected a JSON object, got {type(doc).__name__}",
             )
         return doc
 

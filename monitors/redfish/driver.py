@@ -10,11 +10,11 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 from models.inventory.device_specs import DeviceSpec
-from monitors.credentials import CredentialError
 from monitors.collection.readings import PollResult
+from monitors.collection.targets import RedfishCredential, RedfishTarget
+from monitors.credentials import CredentialError
 from monitors.redfish.client import RedfishClient, RedfishError
 from monitors.redfish.read import read_service
-from monitors.collection.targets import RedfishCredential, RedfishTarget
 
 log = logging.getLogger("rackwatch.redfish")
 
@@ -31,8 +31,6 @@ ERROR_KINDS = {
     "config": "config",
 }
 
-RedfishCredentials = Callable[[str | None], RedfishCredential]
-
 
 def device_url(address: str, port: int | None) -> str:
     """The BMC URL of an inventory device: its address (host or URL) with the inventory port."""
@@ -45,6 +43,9 @@ def device_url(address: str, port: int | None) -> str:
         host = f"[{host}]" if ":" in host else host
         return f"{parts.scheme}://{host}:{port}"
     return f"{parts.scheme}://{parts.netloc}"
+
+
+RedfishCredentials = Callable[[str | None], RedfishCredential]
 
 
 class RedfishDriver:

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from monitors.collection.readings import DeviceIdentity, Reading
+from monitors.collection.targets import RedfishTarget
 from monitors.redfish.client import RedfishClient, RedfishError
 from monitors.redfish.driver import PROFILE
 from monitors.redfish.read import Resources, read_service
-from monitors.collection.targets import RedfishTarget
 
 # The status words and exit codes of `app.py probe`, shared with the SNMP probe's meaning.
 OK = "ok"

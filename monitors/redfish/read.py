@@ -139,7 +139,7 @@ class _Item:
 class ReadOutcome:
     readings: list[Reading] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
-    identity: DeviceIdentity = DeviceIdentity()
+    identity: DeviceIdentity = field(default_factory=DeviceIdentity)
     requests: int = 0
 
 
@@ -321,9 +321,7 @@ class _Walk:
             return
         self.excerpt(doc, "PowerWatts", "power_w", "Total", uri, klass="total", power_extras=True)
         self.excerpt(doc, "EnergykWh", "energy_kwh", "Total", uri, klass="total")
-        self.excerpt(
-            doc, "TemperatureCelsius", "temperature_c", "Chassis", uri, role="board"
-        )
+        self.excerpt(doc, "TemperatureCelsius", "temperature_c", "Chassis", uri, role="board")
         self.excerpt(doc, "HumidityPercent", "humidity_pct", "Chassis", uri)
 
     def power_subsystem(self, uri: str) -> None:
@@ -347,7 +345,7 @@ class _Walk:
             self.excerpt(m, "EnergykWh", "energy_kwh", name, metrics_uri)
             self.excerpt(m, "FrequencyHz", "frequency_hz", name, metrics_uri)
             self.excerpt(m, "TemperatureCelsius", "temperature_c", name, metrics_uri, role="psu")
-            rails = psu.get("OutputRails") if isinstance(psu.get("OutputRails"), list) else []
+            rails = _list(psu, "OutputRails")
             for key, metric in (
                 ("RailVoltage", "voltage_v"),
                 ("RailCurrentAmps", "current_a"),
@@ -563,7 +561,9 @@ class _Walk:
         for key in ("RackPDUs", "PowerShelves"):
             units += list(self.members(_link(eq, key), "PowerDistribution"))
         for pdu_uri, pdu in units:
-            self.prefix = f"{pdu.get('Id') or pdu_uri.rsplit('/', 1)[-1]} " if len(units) > 1 else ""
+            self.prefix = (
+                f"{pdu.get('Id') or pdu_uri.rsplit('/', 1)[-1]} " if len(units) > 1 else ""
+            )
             self.distribution(pdu_uri, pdu)
         self.prefix = ""
         return [pdu for _, pdu in units]
@@ -683,7 +683,9 @@ class _Walk:
 
 def _list(doc: dict[str, Any], key: str) -> list[dict[str, Any]]:
     value = doc.get(key)
-    return [v for v in value[:MAX_MEMBERS] if isinstance(v, dict)] if isinstance(value, list) else []
+    return (
+        [v for v in value[:MAX_MEMBERS] if isinstance(v, dict)] if isinstance(value, list) else []
+    )
 
 
 def _legacy_limits(doc: dict[str, Any]) -> dict[str, float]:
