@@ -290,6 +290,17 @@ def cmd_probe(args: argparse.Namespace) -> int:
     import asyncio
     import json
 
+    if args.redfish:
+        from monitors.redfish.probe import cli_probe
+
+        return cli_probe(args)
+    if args.address is None or not (args.community or args.v3_user):
+        print(
+            "rackwatch probe: give HOST[:PORT] with --community or --v3-user, or --redfish URL",
+            file=sys.stderr,
+        )
+        return 2
+
     from monitors.collection.targets import SnmpCredential, SnmpTarget
     from monitors.profiles.engine import ProfileError, ProfileSet
     from monitors.snmp.probe import ProbeError, probe_device
@@ -528,9 +539,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-1h-days", type=float, default=1825, help="1-h rollups kept (1825)")
     p.set_defaults(func=cmd_collect)
 
-    p = sub.add_parser("probe", help="identify one SNMP device and print what it reads")
-    p.add_argument("address", metavar="HOST[:PORT]", help="agent address (default port 161)")
-    g = p.add_mutually_exclusive_group(required=True)
+    p = sub.add_parser("probe", help="identify one SNMP or Redfish device and print what it reads")
+    p.add_argument(
+        "address", metavar="HOST[:PORT]", nargs="?", help="SNMP agent address (default port 161)"
+    )
+    r = p.add_argument_group("Redfish (docs/redfish.md)")
+    r.add_argument("--redfish", metavar="URL", help="probe a Redfish service (https://BMC)")
+    r.add_argument("--user", help="Redfish user (with --password)")
+    r.add_argument("--password", help="Redfish password ('-' to prompt)")
+    r.add_argument("--credential", metavar="NAME", help="Redfish credential from the store")
+    r.add_argument("--allow-http", action="store_true", help="permit plain http:// (labs, tests)")
+    r.add_argument("--ca", metavar="FILE", help="CA bundle the BMC certificate must chain to")
+    r.add_argument("--fingerprint", metavar="SHA256", help="pinned certificate SHA-256")
+    g = p.add_mutually_exclusive_group()
     g.add_argument("--community", help="SNMP v2c community")
     g.add_argument("--v3-user", metavar="USER", help="SNMPv3 user name")
     p.add_argument("--snmp-version", choices=("1", "2c"), default="2c", help="with --community")

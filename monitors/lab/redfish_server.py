@@ -14,7 +14,7 @@ import secrets
 import ssl
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -54,6 +54,7 @@ class ServerStats:
     logouts: int = 0
     failed_logins: int = 0
     basic_auth: int = 0
+    not_found: list[str] = field(default_factory=list)  # paths answered 404
 
 
 class RedfishServer:
@@ -100,6 +101,8 @@ class RedfishServer:
         return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
     def start(self) -> RedfishServer:
+        if self._thread is not None:
+            return self
         self._thread = threading.Thread(
             target=self.httpd.serve_forever, name=f"redfish-{self.port}", daemon=True
         )
@@ -224,6 +227,8 @@ def _handler_for(server: RedfishServer) -> type[http.server.BaseHTTPRequestHandl
                 return
             doc = server.provider(path) if path.startswith(ROOT) else None
             if doc is None:
+                with server._lock:
+                    server.stats.not_found.append(path)
                 self._send(404, _error(f"{path} not found"), {})
                 return
             self._send(200, doc, {})

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from monitors.collection.readings import DeviceIdentity, Reading
-from monitors.collection.targets import RedfishTarget
+from monitors.collection.targets import RedfishCredential, RedfishTarget
 from monitors.redfish.client import RedfishClient, RedfishError
 from monitors.redfish.driver import PROFILE
 from monitors.redfish.read import Resources, read_service
@@ -128,3 +128,60 @@ def probe_redfish(target: RedfishTarget, resources: Resources = "auto") -> Redfi
         outcome.problems,
         client.requests,
     )
+
+
+def cli_probe(args: Any) -> int:
+    """`app.py probe --redfish URL ...`: print the table or JSON; the exit code names the status."""
+    import dataclasses
+    import getpass
+    import json
+    import sys
+
+    from monitors.credentials import CredentialError, resolve_redfish
+
+    try:
+        if args.credential:
+            cred = resolve_redfish(args.credential)
+        elif args.user:
+            password = args.password or ""
+            if password == "-":
+                password = getpass.getpass(f"Redfish password for {args.user}: ")
+            cred = RedfishCredential(args.user, password)
+        else:
+            print(
+                "rackwatch probe: --redfish needs --user/--password or --credential",
+                file=sys.stderr,
+            )
+            return 2
+    except CredentialError as exc:
+        print(f"rackwatch probe: {exc}", file=sys.stderr)
+        return 2
+    # Options given on the command line add to (or override) what the stored credential says.
+    if args.allow_http:
+        cred = dataclasses.replace(cred, allow_http=True)
+    if args.ca:
+        cred = dataclasses.replace(cred, ca_file=args.ca)
+    if args.fingerprint:
+        cred = dataclasses.replace(cred, fingerprint=args.fingerprint)
+    timeout = float(getattr(args, "timeout", 10.0) or 10.0)
+    target = RedfishTarget(args.redfish, cred, timeout_s=max(timeout, 5.0))
+    try:
+        result = probe_redfish(target)
+    except ProbeError as exc:
+        if args.json:
+            failure = {
+                "device": {"url": args.redfish},
+                "profile": PROFILE,
+                "status": exc.status,
+                "reason": str(exc),
+                "metrics": [],
+                "problems": [],
+            }
+            print(json.dumps(failure, indent=2))
+        print(f"rackwatch probe: {exc.status}: {exc}", file=sys.stderr)
+        return EXIT_CODES.get(exc.status, 1)
+    if args.json:
+        print(json.dumps(result.as_json(), indent=2))
+    else:
+        print(result.as_table())
+    return result.exit_code
