@@ -50,6 +50,10 @@ class CredentialError(LookupError):
 # -- records: the one serialised form for keyring, file and import ----------------------------
 
 
+_KIND_NAMES = {"snmp": "SNMP", "ssh": "SSH", "redfish": "Redfish"}
+_KIND_TEXT = {"snmp": "an SNMP", "ssh": "an SSH", "redfish": "a Redfish"}
+
+
 def kind_of(cred: Credential) -> str:
     if isinstance(cred, RedfishCredential):
         return "redfish"
@@ -412,7 +416,9 @@ def resolve_snmp(name: str, store: CredentialStore | None = None) -> SnmpCredent
     """The SNMP credential called name; CredentialError if missing or of another kind."""
     cred = resolve(name, store)
     if not isinstance(cred, SnmpCredential):
-        raise CredentialError(f"credential {name!r} is {kind_of(cred)}, not SNMP")
+        raise CredentialError(
+            f"credential {name!r} is {_KIND_TEXT[kind_of(cred)]} credential, not SNMP"
+        )
     return cred
 
 
@@ -420,7 +426,9 @@ def resolve_redfish(name: str, store: CredentialStore | None = None) -> RedfishC
     """The Redfish credential called name; CredentialError if missing or of another kind."""
     cred = resolve(name, store)
     if not isinstance(cred, RedfishCredential):
-        raise CredentialError(f"credential {name!r} is {kind_of(cred)}, not Redfish")
+        raise CredentialError(
+            f"credential {name!r} is {_KIND_TEXT[kind_of(cred)]} credential, not Redfish"
+        )
     return cred
 
 
@@ -428,7 +436,9 @@ def resolve_ssh(name: str, store: CredentialStore | None = None) -> SshCredentia
     """The SSH credential called name; CredentialError if missing or of another kind."""
     cred = resolve(name, store)
     if not isinstance(cred, SshCredential):
-        raise CredentialError(f"credential {name!r} is {kind_of(cred)}, not SSH")
+        raise CredentialError(
+            f"credential {name!r} is {_KIND_TEXT[kind_of(cred)]} credential, not SSH"
+        )
     return cred
 
 
@@ -480,7 +490,7 @@ class Resolver:
         cred = self.get(name)
         if not isinstance(cred, SnmpCredential):
             raise CredentialError(
-                f"credential {name or DEFAULT_NAME!r} is {kind_of(cred)}, not SNMP"
+                f"credential {name or DEFAULT_NAME!r} is {_KIND_NAMES[kind_of(cred)]}, not SNMP"
             )
         return cred
 
@@ -488,7 +498,7 @@ class Resolver:
         cred = self.get(name)
         if not isinstance(cred, SshCredential):
             raise CredentialError(
-                f"credential {name or DEFAULT_NAME!r} is {kind_of(cred)}, not SSH"
+                f"credential {name or DEFAULT_NAME!r} is {_KIND_NAMES[kind_of(cred)]}, not SSH"
             )
         return cred
 
@@ -496,7 +506,7 @@ class Resolver:
         cred = self.get(name)
         if not isinstance(cred, RedfishCredential):
             raise CredentialError(
-                f"credential {name or DEFAULT_NAME!r} is {kind_of(cred)}, not Redfish"
+                f"credential {name or DEFAULT_NAME!r} is {_KIND_NAMES[kind_of(cred)]}, not Redfish"
             )
         return cred
 
