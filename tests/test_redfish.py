@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import textwrap
@@ -572,3 +573,48 @@ def test_probe_json_has_the_snmp_probe_shape(pdu: RedfishServer) -> None:
     metric = doc["metrics"][0]
     assert {"metric", "channel", "value", "unit", "oid", "raw", "role"} <= set(metric)
     assert result.exit_code == 0 and "metrics (" in result.as_table()
+
+
+# -- the lab -----------------------------------------------------------------------------------
+
+
+def test_lab_serves_redfish_bmcs_with_physics_values(tmp_path: Path) -> None:
+    import yaml
+
+    from monitors.credentials import load_import_file
+    from monitors.lab.runner import start_lab
+
+    lab = start_lab(tmp_path, sites=1, racks=2, servers=4, port_base=0)
+    try:
+        doc = yaml.safe_load((tmp_path / "inventory.yaml").read_text(encoding="utf-8"))
+        creds = load_import_file(tmp_path / "credentials.yaml")
+        bmcs = [
+            dev
+            for rack in doc["sites"][0]["racks"]
+            for dev in rack["devices"]
+            if dev.get("protocol") == "redfish"
+        ]
+        assert len(bmcs) == 2 and all(d["credential"] == "lab-redfish" for d in bmcs)
+        srv = lab.topology.device(bmcs[0]["name"])
+        cred = creds["lab-redfish"]
+        assert isinstance(cred, RedfishCredential) and cred.allow_http
+
+        async def run() -> Any:
+            driver = RedfishDriver(lambda _name: cred)
+            try:
+                device = dataclasses.replace(spec(bmcs[0]["address"]), port=bmcs[0]["port"])
+                return await driver.poll(device)
+            finally:
+                await driver.close()
+
+        result = asyncio.run(run())
+    finally:
+        lab.stop()
+    assert result.ok, result.error
+    got = {(r.metric, r.channel): r for r in result.readings}
+    power = got["power_w", "Total"].value
+    assert srv is not None and srv.idle_w <= power <= srv.max_w  # type: ignore[union-attr]
+    assert got["temperature_c", "Intake"].role == "inlet"
+    assert got["temperature_c", "CPU1"].role == "cpu"
+    psus = got["power_w", "PSU1 input"].value + got["power_w", "PSU2 input"].value
+    assert abs(psus - power) < 1.0  # the two feeds add up to the server's draw

@@ -298,3 +298,81 @@ def make_self_signed(folder: Path | str, name: str = "localhost") -> tuple[Path,
         key_path.chmod(0o600)
     der = cert.public_bytes(serialization.Encoding.DER)
     return cert_path, key_path, hashlib.sha256(der).hexdigest()
+
+
+def lab_server_provider(server: Any, physics: Any, clock: Callable[[], float]) -> Provider:
+    """A small live Redfish service for one lab server, its values from the lab physics.
+
+    server is a monitors.lab.topology.LabServer and physics a monitors.lab.physics.Physics
+    (typed loosely so the mockup server stays free of the lab's simulation modules).
+    """
+    chassis = f"{ROOT}/Chassis/1U"
+    psus = f"{chassis}/PowerSubsystem/PowerSupplies"
+
+    def link(path: str) -> dict[str, str]:
+        return {"@odata.id": path}
+
+    def get(path: str) -> dict[str, Any] | None:
+        st = physics.server(server, clock())
+        docs: dict[str, dict[str, Any]] = {
+            ROOT: {
+                "@odata.type": "#ServiceRoot.v1_15_0.ServiceRoot",
+                "Name": f"{server.name} BMC",
+                "RedfishVersion": "1.15.0",
+                "UUID": hashlib.md5(server.name.encode()).hexdigest(),
+                "Chassis": link(f"{ROOT}/Chassis"),
+                "Links": {"Sessions": link(SESSIONS)},
+            },
+            f"{ROOT}/Chassis": {"Members": [link(chassis)], "Members@odata.count": 1},
+            chassis: {
+                "@odata.type": "#Chassis.v1_25_0.Chassis",
+                "Id": "1U",
+                "Name": server.name,
+                "Manufacturer": server.model.split()[0],
+                "Model": server.model.split(maxsplit=1)[-1],
+                "EnvironmentMetrics": link(f"{chassis}/EnvironmentMetrics"),
+                "ThermalSubsystem": link(f"{chassis}/ThermalSubsystem"),
+                "PowerSubsystem": link(f"{chassis}/PowerSubsystem"),
+            },
+            f"{chassis}/EnvironmentMetrics": {
+                "@odata.type": "#EnvironmentMetrics.v1_3_0.EnvironmentMetrics",
+                "PowerWatts": {"Reading": round(st.power_w, 1)},
+                "EnergykWh": {"Reading": round(st.energy_kwh, 3)},
+            },
+            f"{chassis}/ThermalSubsystem": {
+                "@odata.type": "#ThermalSubsystem.v1_0_0.ThermalSubsystem",
+                "ThermalMetrics": link(f"{chassis}/ThermalSubsystem/ThermalMetrics"),
+            },
+            f"{chassis}/ThermalSubsystem/ThermalMetrics": {
+                "@odata.type": "#ThermalMetrics.v1_0_0.ThermalMetrics",
+                "TemperatureSummaryCelsius": {
+                    "Intake": {"Reading": round(st.inlet_c, 1)},
+                    "Exhaust": {"Reading": round(st.exhaust_c, 1)},
+                },
+                "TemperatureReadingsCelsius": [
+                    {"DeviceName": f"CPU{i + 1}", "PhysicalContext": "CPU", "Reading": round(c, 1)}
+                    for i, c in enumerate(st.cpu_c)
+                ],
+            },
+            f"{chassis}/PowerSubsystem": {
+                "@odata.type": "#PowerSubsystem.v1_1_0.PowerSubsystem",
+                "PowerSupplies": link(psus),
+            },
+            psus: {"Members": [link(f"{psus}/PSU1"), link(f"{psus}/PSU2")]},
+        }
+        for i in range(2):
+            docs[f"{psus}/PSU{i + 1}"] = {
+                "@odata.type": "#PowerSupply.v1_5_0.PowerSupply",
+                "Id": f"PSU{i + 1}",
+                "Status": {"State": "Enabled", "Health": "OK"},
+                "Metrics": link(f"{psus}/PSU{i + 1}/Metrics"),
+            }
+            docs[f"{psus}/PSU{i + 1}/Metrics"] = {
+                "@odata.type": "#PowerSupplyMetrics.v1_0_0.PowerSupplyMetrics",
+                "InputPowerWatts": {"Reading": round(st.psu_w[i], 1)},
+                "InputCurrentAmps": {"Reading": round(st.psu_a[i], 2)},
+                "InputVoltage": {"Reading": round(st.voltage_v, 1)},
+            }
+        return docs.get(path)
+
+    return get

@@ -329,7 +329,8 @@ class _Walk:
         if doc is None:
             return
         for psu_uri, psu in self.members(_link(doc, "PowerSupplies"), "PowerSupply"):
-            name = f"PSU {psu.get('Id') or psu_uri.rsplit('/', 1)[-1]}"
+            ident = str(psu.get("Id") or psu_uri.rsplit("/", 1)[-1])
+            name = ident if ident.upper().startswith("PS") else f"PSU {ident}"
             if _state(psu) == "Absent":
                 continue
             metrics_uri = _link(psu, "Metrics")
