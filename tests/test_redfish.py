@@ -537,6 +537,7 @@ def test_inventory_accepts_protocol_redfish_with_url_address(tmp_path: Path) -> 
         textwrap.dedent(
             """\
             version: 1
+            defaults: {poll_interval_s: 30}
             sites:
               - code: S1
                 name: Site one
@@ -547,13 +548,17 @@ def test_inventory_accepts_protocol_redfish_with_url_address(tmp_path: Path) -> 
                       - {name: b2, kind: server, u: 3, protocol: redfish,
                          address: "http://127.1.0.9", port: 20001, credential: lab}
                       - {name: s1, kind: server, u: 4, address: "http://10.0.0.7"}
+                      - {name: b3, kind: server, u: 5, protocol: redfish, address: 10.0.0.8,
+                         poll_interval_s: 20}
             """
         ),
         encoding="utf-8",
     )
     inv, problems = parse_inventory(path)
     assert [str(p) for p in problems] == [
-        f"{path}:11: address: 'http://10.0.0.7': a URL address is only for protocol redfish"
+        f"{path}:12: address: 'http://10.0.0.7': a URL address is only for protocol redfish",
+        f"{path}:14: poll_interval_s: 20 s is too often for protocol redfish (at least 60 s: "
+        "BMCs are slow and have few sessions)",
     ]
     b1, b2 = inv.devices[:2]
     assert (b1.protocol, b1.address, b1.port, b1.poll_interval_s) == (
@@ -618,3 +623,26 @@ def test_lab_serves_redfish_bmcs_with_physics_values(tmp_path: Path) -> None:
     assert got["temperature_c", "CPU1"].role == "cpu"
     psus = got["power_w", "PSU1 input"].value + got["power_w", "PSU2 input"].value
     assert abs(psus - power) < 1.0  # the two feeds add up to the server's draw
+
+
+def test_expired_session_logs_in_again_once(pdu: RedfishServer) -> None:
+    client = RedfishClient(RedfishTarget(pdu.url, LAB))
+    logins = pdu.stats.logins
+    try:
+        assert client.get("/redfish/v1/Chassis")["Members"]
+        with pdu._lock:
+            pdu.tokens.clear()  # the BMC forgot the session (timeout, reboot)
+        assert client.get("/redfish/v1/Chassis")["Members"]
+    finally:
+        client.close()
+    assert pdu.stats.logins == logins + 2
+
+
+def test_a_slow_service_stops_within_the_poll_budget(pdu: RedfishServer) -> None:
+    client = RedfishClient(RedfishTarget(pdu.url, LAB))
+    try:
+        with pytest.raises(RedfishError) as info:
+            read_service(client.get, budget_s=-1.0)
+    finally:
+        client.close()
+    assert info.value.kind == "unreachable" and "too slow" in str(info.value)

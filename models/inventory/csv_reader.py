@@ -9,6 +9,7 @@ from models.inventory.format import (
     CREDENTIAL_RE,
     DEFAULT_POLL_INTERVAL_S,
     DEFAULT_PORTS,
+    MIN_REDFISH_INTERVAL_S,
     DEVICE_KEY_ORDER,
     DEVICE_KEYS,
     MAX_RACK_HEIGHT_U,
@@ -138,6 +139,13 @@ def _row(
     interval = ck.integer(
         cells.get("poll_interval_s"), line, "poll_interval_s", *POLL_INTERVAL_RANGE
     )
+    if protocol == "redfish" and interval is not None and interval < MIN_REDFISH_INTERVAL_S:
+        ck.fail(
+            line,
+            "poll_interval_s",
+            f"{interval} s is too often for protocol redfish (at least "
+            f"{MIN_REDFISH_INTERVAL_S} s: BMCs are slow and have few sessions)",
+        )
     enabled = ck.boolean(cells.get("enabled"), line, "enabled")
     model = ck.text(cells.get("model"), line, "model")
     serial = ck.text(cells.get("serial"), line, "serial", max_len=100)

@@ -51,6 +51,9 @@ URL_SCHEMES: Final = ("https://", "http://")  # allowed in the address of Redfis
 DEFAULT_TZ: Final = "UTC"
 DEFAULT_RACK_HEIGHT_U: Final = 42
 DEFAULT_POLL_INTERVAL_S: Final = 60
+# BMCs answer slowly and have few session slots: Redfish devices are polled once a minute or
+# less often (a shorter inherited default is raised to this; a shorter own value is refused).
+MIN_REDFISH_INTERVAL_S: Final = 60
 MAX_RACK_HEIGHT_U: Final = 60
 POLL_INTERVAL_RANGE: Final = (5, 86_400)
 BREAKER_RANGE: Final = (1.0, 1_000.0)

@@ -10,6 +10,7 @@ from models.inventory.format import (
     DEFAULT_KEYS,
     DEFAULT_POLL_INTERVAL_S,
     DEFAULT_PORTS,
+    MIN_REDFISH_INTERVAL_S,
     DEFAULT_RACK_HEIGHT_U,
     DEFAULT_TZ,
     DEVICE_KEYS,
@@ -266,6 +267,15 @@ def _device(
     profile = ck.profile(raw, fline, "profile")
     raw, iline = pick("poll_interval_s")
     interval = ck.integer(raw, iline, "poll_interval_s", *POLL_INTERVAL_RANGE)
+    if protocol == "redfish" and interval is not None and interval < MIN_REDFISH_INTERVAL_S:
+        if "poll_interval_s" in m:
+            ck.fail(
+                iline,
+                "poll_interval_s",
+                f"{interval} s is too often for protocol redfish (at least "
+                f"{MIN_REDFISH_INTERVAL_S} s: BMCs are slow and have few sessions)",
+            )
+        interval = MIN_REDFISH_INTERVAL_S
     raw, eline = pick("enabled")
     enabled = ck.boolean(raw, eline, "enabled")
 

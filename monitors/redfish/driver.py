@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -19,8 +20,8 @@ from monitors.redfish.read import read_service
 log = logging.getLogger("rackwatch.redfish")
 
 PROFILE = "redfish"  # what PollResult.profile and the device state show for Redfish devices
-# BMCs are slow and have few session slots; the inventory default interval is 60 s or more.
-MIN_INTERVAL_S = 60
+# A whole poll stays below the scheduler's hard timeout (60 s), so it ends with a clear reason.
+POLL_BUDGET_S = 45.0
 # PollResult.error_kind for each RedfishError.kind: a refused certificate is the TLS twin of
 # a changed SSH host key.
 ERROR_KINDS = {
@@ -52,12 +53,20 @@ class RedfishDriver:
     """Polls Redfish services; keeps one logged-in client per device between polls."""
 
     def __init__(
-        self, credentials: RedfishCredentials, *, timeout_s: float = 10.0, max_workers: int = 8
+        self,
+        credentials: RedfishCredentials,
+        *,
+        timeout_s: float = 10.0,
+        max_workers: int = 8,
+        budget_s: float = POLL_BUDGET_S,
     ) -> None:
         self.credentials = credentials
         self.timeout_s = timeout_s
+        self.budget_s = budget_s
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="redfish")
         self._clients: dict[int, RedfishClient] = {}
+        self._busy: set[int] = set()  # devices with a poll running in a thread
+        self._lock = threading.Lock()
 
     def _client(self, device: DeviceSpec, cred: RedfishCredential) -> RedfishClient:
         target = RedfishTarget(device_url(device.address, device.port), cred, self.timeout_s)
@@ -71,12 +80,31 @@ class RedfishDriver:
         return client
 
     def _poll_sync(self, device: DeviceSpec, cred: RedfishCredential) -> PollResult:
+        with self._lock:
+            if device.id in self._busy:
+                # An abandoned poll (scheduler timeout) still owns the session: never share it.
+                return PollResult(
+                    device.id,
+                    int(time.time()),
+                    False,
+                    error=f"{device.name}: the previous poll of this BMC is still running",
+                    error_kind="unreachable",
+                    profile=PROFILE,
+                )
+            self._busy.add(device.id)
+        try:
+            return self._poll_locked(device, cred)
+        finally:
+            with self._lock:
+                self._busy.discard(device.id)
+
+    def _poll_locked(self, device: DeviceSpec, cred: RedfishCredential) -> PollResult:
         ts = int(time.time())
         started = time.monotonic()
         try:
             client = self._client(device, cred)
             before = client.requests
-            outcome = read_service(client.get)
+            outcome = read_service(client.get, budget_s=self.budget_s)
         except RedfishError as exc:
             if exc.kind in ("auth", "tls", "config"):
                 self._forget(device.id)  # log in afresh (and re-check trust) next time

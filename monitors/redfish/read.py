@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -144,8 +145,10 @@ class ReadOutcome:
 
 
 class _Walk:
-    def __init__(self, get: Getter, resources: Resources) -> None:
+    def __init__(self, get: Getter, resources: Resources, budget_s: float | None) -> None:
         self._get = get
+        self.deadline = None if budget_s is None else time.monotonic() + budget_s
+        self.budget_s = budget_s
         self.resources = resources
         self.items: list[_Item] = []
         self.problems: list[str] = []
@@ -159,6 +162,13 @@ class _Walk:
         if self.requests >= MAX_REQUESTS:
             raise RedfishError(
                 "protocol", f"the service links to more than {MAX_REQUESTS} resources; stopped"
+            )
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            # Stop before the scheduler's hard timeout abandons the poll mid-request.
+            raise RedfishError(
+                "unreachable",
+                f"the service is too slow: {self.requests} requests took more than "
+                f"{self.budget_s:g} s; stopped",
             )
         self.requests += 1
         try:
@@ -710,13 +720,16 @@ def _sensor_class(context: str, electrical: str) -> str:
     return "part"
 
 
-def read_service(get: Getter, resources: Resources = "auto") -> ReadOutcome:
+def read_service(
+    get: Getter, resources: Resources = "auto", budget_s: float | None = None
+) -> ReadOutcome:
     """Read every power and thermal value a Redfish service offers.
 
     get(uri) returns one resource (RedfishNotFound for 404); auth, TLS and connection errors
     propagate, anything wrong inside one resource becomes a problem and the walk goes on.
+    budget_s bounds the whole walk (RedfishError 'unreachable' when it runs out).
     """
-    walk = _Walk(get, resources)
+    walk = _Walk(get, resources, budget_s)
     root = walk.fetch(SERVICE_ROOT)
     if root is None:
         raise RedfishError("protocol", f"{SERVICE_ROOT}: the service root cannot be read")
