@@ -646,3 +646,53 @@ def test_a_slow_service_stops_within_the_poll_budget(pdu: RedfishServer) -> None
     finally:
         client.close()
     assert info.value.kind == "unreachable" and "too slow" in str(info.value)
+
+
+def test_collector_polls_redfish_devices_into_the_store(
+    engine: Any, sqlite_url: str, server: RedfishServer, pdu: RedfishServer
+) -> None:
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from models.schema import Device, DeviceState, Rack, Sample, Series, Site
+    from monitors.collection.collector import Collector, CollectorOptions
+
+    with Session(engine) as s:
+        site = Site(code="T1", name="Test hall", tz="UTC")
+        rack = Rack(site=site, name="R01", row="A", position=1, height_u=42)
+        s.add_all([site, rack])
+        s.flush()
+        for name, kind, srv in (("bmc", "server", server), ("rpdu", "pdu", pdu)):
+            s.add(
+                Device(
+                    site_id=site.id,
+                    rack_id=rack.id,
+                    name=name,
+                    kind=kind,
+                    feed="A" if kind == "pdu" else None,
+                    protocol="redfish",
+                    address=f"http://{srv.host}",
+                    port=srv.port,
+                    credential="bmc",
+                    poll_interval_s=60,
+                )
+            )
+        s.commit()
+    driver = RedfishDriver(lambda _name: LAB)
+    asyncio.run(Collector(CollectorOptions(url=sqlite_url, once=True), {"redfish": driver}).run())
+    with Session(engine) as s:
+        states = {
+            n: st.status for n, st in s.execute(select(Device.name, DeviceState).join(DeviceState))
+        }
+        latest = dict(
+            s.execute(
+                select(Device.name + "/" + Series.channel, Sample.value)
+                .join(Series, Series.device_id == Device.id)
+                .join(Sample, Sample.series_id == Series.id)
+                .where(Series.metric == "power_w", Series.channel.in_(["Total", "outlet A1"]))
+            ).all()
+        )
+        cpu = s.execute(select(Series).where(Series.channel == "CPU #1 Temperature")).scalar_one()
+    assert states == {"bmc": "ok", "rpdu": "ok"}
+    assert latest == {"bmc/Total": 374, "rpdu/Total": 6438, "rpdu/outlet A1": 197.4}
+    assert (cpu.unit, cpu.role, cpu.warn_high, cpu.crit_high) == ("°C", "cpu", 42, 45)
