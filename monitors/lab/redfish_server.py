@@ -63,6 +63,8 @@ class RedfishServer:
     users None means no authentication (like sushy-static); otherwise the service root is
     open (as the standard says) and everything else needs a session token or basic auth.
     sessions=False answers the session login with 405, as services without sessions do.
+    queries: "expand" serves $expand on collections (members inline, as the DMTF mockup
+    server does), "ignore" drops any query, "404" refuses any query (as sushy-static does).
     """
 
     def __init__(
@@ -75,12 +77,16 @@ class RedfishServer:
         sessions: bool = True,
         cert_file: str | Path | None = None,
         key_file: str | Path | None = None,
+        queries: str = "expand",
     ) -> None:
         if not ipaddress.ip_address(host).is_loopback:
             raise ValueError(f"the lab Redfish service binds to loopback only, not {host}")
         self.provider = provider
         self.users = users
         self.sessions_enabled = sessions
+        if queries not in ("expand", "ignore", "404"):
+            raise ValueError(f"queries must be expand, ignore or 404, not {queries!r}")
+        self.queries = queries
         self.tokens: dict[str, str] = {}  # token -> session id
         self.stats = ServerStats()
         self._lock = threading.Lock()
@@ -180,6 +186,19 @@ class RedfishServer:
         return 204
 
 
+def _expanded(provider: Provider, doc: dict[str, Any]) -> dict[str, Any]:
+    """A collection with each member's resource in place of its link (one level)."""
+    members = doc.get("Members")
+    if not isinstance(members, list):
+        return doc
+    inline = []
+    for ref in members:
+        link = ref.get("@odata.id") if isinstance(ref, dict) else None
+        member = provider(link) if isinstance(link, str) else None
+        inline.append(member if member is not None else ref)
+    return {**doc, "Members": inline}
+
+
 def _error(message: str) -> dict[str, Any]:
     return {"error": {"code": "Base.1.0.GeneralError", "message": message}}
 
@@ -225,10 +244,16 @@ def _handler_for(server: RedfishServer) -> type[http.server.BaseHTTPRequestHandl
             if path != ROOT and not server.authorized(self.headers):
                 self._send(401, _error("Authentication required"), {})
                 return
-            doc = server.provider(path) if path.startswith(ROOT) else None
+            query = urlsplit(self.path).query
+            if query and server.queries == "404":
+                doc = None
+            else:
+                doc = server.provider(path) if path.startswith(ROOT) else None
+            if doc is not None and "$expand" in query and server.queries == "expand":
+                doc = _expanded(server.provider, doc)
             if doc is None:
                 with server._lock:
-                    server.stats.not_found.append(path)
+                    server.stats.not_found.append(self.path)
                 self._send(404, _error(f"{path} not found"), {})
                 return
             self._send(200, doc, {})

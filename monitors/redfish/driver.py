@@ -66,6 +66,7 @@ class RedfishDriver:
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="redfish")
         self._clients: dict[int, RedfishClient] = {}
         self._busy: set[int] = set()  # devices with a poll running in a thread
+        self._expand: dict[int, bool] = {}  # whether $expand worked on the device last time
         self._lock = threading.Lock()
 
     def _client(self, device: DeviceSpec, cred: RedfishCredential) -> RedfishClient:
@@ -104,7 +105,10 @@ class RedfishDriver:
         try:
             client = self._client(device, cred)
             before = client.requests
-            outcome = read_service(client.get, budget_s=self.budget_s)
+            outcome = read_service(
+                client.get, budget_s=self.budget_s, expand=self._expand.get(device.id)
+            )
+            self._expand[device.id] = outcome.expand
         except RedfishError as exc:
             if exc.kind in ("auth", "tls", "config"):
                 self._forget(device.id)  # log in afresh (and re-check trust) next time

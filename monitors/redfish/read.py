@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import time
 from collections.abc import Callable, Iterable
@@ -14,7 +15,11 @@ from monitors.collection.readings import DeviceIdentity, Reading
 from monitors.redfish.client import SERVICE_ROOT, RedfishError, RedfishNotFound
 from monitors.ssh.parsers import temperature_role
 
+log = logging.getLogger("rackwatch.redfish")
+
 Getter = Callable[[str], dict[str, Any]]
+# Members inline in one answer instead of one GET each (DSP0266 $expand, one level).
+EXPAND = "$expand=.($levels=1)"
 Resources = Literal["auto", "current", "legacy", "all"]
 
 # A service that links to more than this is broken or hostile; a poll must stay bounded.
@@ -128,6 +133,10 @@ def _state(doc: dict[str, Any]) -> str:
     return str(status.get("State", "")) if isinstance(status, dict) else ""
 
 
+class _Stopped(RedfishError):
+    """The walk hit MAX_REQUESTS: the poll fails rather than read a partial device."""
+
+
 @dataclass
 class _Item:
     reading: Reading
@@ -142,11 +151,15 @@ class ReadOutcome:
     problems: list[str] = field(default_factory=list)
     identity: DeviceIdentity = field(default_factory=DeviceIdentity)
     requests: int = 0
+    expand: bool = False  # collections came back expanded
 
 
 class _Walk:
-    def __init__(self, get: Getter, resources: Resources, budget_s: float | None) -> None:
+    def __init__(
+        self, get: Getter, resources: Resources, budget_s: float | None, expand: bool
+    ) -> None:
         self._get = get
+        self.expand = expand
         self.deadline = None if budget_s is None else time.monotonic() + budget_s
         self.budget_s = budget_s
         self.resources = resources
@@ -159,8 +172,22 @@ class _Walk:
 
     def fetch(self, uri: str, expect: str = "") -> dict[str, Any] | None:
         """GET a resource; a missing or wrong-typed one is a problem, not a failed poll."""
+        try:
+            doc = self.get(uri)
+        except RedfishNotFound:
+            self.problems.append(f"{uri}: linked but not found (HTTP 404); skipped")
+            return None
+        except RedfishError as exc:
+            if exc.kind != "protocol" or isinstance(exc, _Stopped):
+                raise  # unreachable, auth, tls, or over the cap: the whole poll fails
+            self.problems.append(f"{exc}; skipped")
+            return None
+        return self.checked(uri, doc, expect)
+
+    def get(self, uri: str) -> dict[str, Any]:
+        """One request, within the request cap and the time budget of the poll."""
         if self.requests >= MAX_REQUESTS:
-            raise RedfishError(
+            raise _Stopped(
                 "protocol", f"the service links to more than {MAX_REQUESTS} resources; stopped"
             )
         if self.deadline is not None and time.monotonic() > self.deadline:
@@ -171,16 +198,9 @@ class _Walk:
                 f"{self.budget_s:g} s; stopped",
             )
         self.requests += 1
-        try:
-            doc = self._get(uri)
-        except RedfishNotFound:
-            self.problems.append(f"{uri}: linked but not found (HTTP 404); skipped")
-            return None
-        except RedfishError as exc:
-            if exc.kind != "protocol":  # unreachable, auth, tls: the whole poll fails
-                raise
-            self.problems.append(f"{exc}; skipped")
-            return None
+        return self._get(uri)
+
+    def checked(self, uri: str, doc: dict[str, Any], expect: str) -> dict[str, Any] | None:
         odata_type = str(doc.get("@odata.type", ""))
         if expect and odata_type and f".{expect}" not in odata_type and expect not in odata_type:
             self.problems.append(
@@ -192,10 +212,23 @@ class _Walk:
             self.problems.append(f"{uri}: the resource calls itself {said}; read as {uri}")
         return doc
 
+    def collection(self, uri: str) -> dict[str, Any] | None:
+        """A collection, with its members inline when the service expands (one request)."""
+        if self.expand:
+            try:
+                return self.get(f"{uri}?{EXPAND}")
+            except RedfishError as exc:
+                if exc.kind != "protocol" or isinstance(exc, _Stopped):
+                    raise
+                # Claimed but not served (sushy-static answers 404 to any query): plain GETs.
+                log.debug("%s: $expand refused (%s); reading members one by one", uri, exc)
+                self.expand = False
+        return self.fetch(uri)
+
     def members(self, uri: str | None, expect: str = "") -> Iterable[tuple[str, dict[str, Any]]]:
         if not uri:
             return
-        coll = self.fetch(uri)
+        coll = self.collection(uri)
         if coll is None:
             return
         links = coll.get("Members")
@@ -209,7 +242,8 @@ class _Walk:
             if not isinstance(member, str):
                 self.problems.append(f"{uri}: a member without @odata.id; skipped")
                 continue
-            doc = self.fetch(member, expect)
+            inline = {k for k in ref if not k.startswith("@odata")} if isinstance(ref, dict) else {}
+            doc = self.checked(member, ref, expect) if inline else self.fetch(member, expect)
             if doc is not None:
                 yield member, doc
 
@@ -721,18 +755,27 @@ def _sensor_class(context: str, electrical: str) -> str:
 
 
 def read_service(
-    get: Getter, resources: Resources = "auto", budget_s: float | None = None
+    get: Getter,
+    resources: Resources = "auto",
+    budget_s: float | None = None,
+    expand: bool | None = None,
 ) -> ReadOutcome:
     """Read every power and thermal value a Redfish service offers.
 
     get(uri) returns one resource (RedfishNotFound for 404); auth, TLS and connection errors
     propagate, anything wrong inside one resource becomes a problem and the walk goes on.
-    budget_s bounds the whole walk (RedfishError 'unreachable' when it runs out).
+    budget_s bounds the whole walk (RedfishError 'unreachable' when it runs out). Collections
+    are read with $expand when the service root offers it (expand None) or expand is True;
+    outcome.expand says whether that worked, for the next poll.
     """
-    walk = _Walk(get, resources, budget_s)
+    walk = _Walk(get, resources, budget_s, expand is not False)
     root = walk.fetch(SERVICE_ROOT)
     if root is None:
         raise RedfishError("protocol", f"{SERVICE_ROOT}: the service root cannot be read")
+    features = root.get("ProtocolFeaturesSupported")
+    query = features.get("ExpandQuery") if isinstance(features, dict) else None
+    if expand is None:
+        walk.expand = isinstance(query, dict) and query.get("Levels") is True
     chassis = list(walk.members(_link(root, "Chassis"), "Chassis"))
     for n, (uri, doc) in enumerate(chassis):
         walk.prefix = f"{doc.get('Id') or n} " if len(chassis) > 1 else ""
@@ -748,4 +791,4 @@ def read_service(
         sys_descr=f"{maker or 'unknown model'} (Redfish {version})",
         sys_name=str(ident.get("Name") or root.get("Name") or ""),
     )
-    return ReadOutcome(readings, walk.problems, identity, walk.requests)
+    return ReadOutcome(readings, walk.problems, identity, walk.requests, walk.expand)
