@@ -592,10 +592,14 @@ def test_probe_json_has_the_snmp_probe_shape(pdu: RedfishServer) -> None:
 # -- the lab -----------------------------------------------------------------------------------
 
 
-def test_lab_serves_redfish_bmcs_with_physics_values(tmp_path: Path) -> None:
+def test_lab_serves_redfish_bmcs_with_physics_values(tmp_path: Path, sqlite_url: str) -> None:
     import yaml
+    from sqlalchemy import text
 
+    import app
+    from models.db import make_engine
     from monitors.credentials import load_import_file
+    from monitors.lab.backfill import backfill
     from monitors.lab.runner import start_lab
 
     lab = start_lab(tmp_path, sites=1, racks=2, servers=4, port_base=0)
@@ -622,8 +626,26 @@ def test_lab_serves_redfish_bmcs_with_physics_values(tmp_path: Path) -> None:
                 await driver.close()
 
         result = asyncio.run(run())
+        # The backfilled history of a Redfish BMC has the series its live polls write.
+        assert app.main(["import", str(tmp_path / "inventory.yaml"), "--db", sqlite_url]) == 0
+        engine = make_engine(sqlite_url)
+        try:
+            backfill(engine, days=0.05, step_s=600, seed=1)
+            with engine.connect() as conn:
+                history = set(
+                    conn.execute(
+                        text(
+                            "SELECT s.metric, s.channel FROM series s JOIN device d "
+                            "ON d.id = s.device_id WHERE d.name = :n"
+                        ),
+                        {"n": bmcs[0]["name"]},
+                    ).all()
+                )
+        finally:
+            engine.dispose()
     finally:
         lab.stop()
+    assert history == {(r.metric, r.channel) for r in result.readings}
     assert result.ok, result.error
     got = {(r.metric, r.channel): r for r in result.readings}
     power = got["power_w", "Total"].value
