@@ -742,3 +742,27 @@ def test_expand_gives_the_same_readings_in_fewer_requests(mockup: str) -> None:
     assert expanded.readings == plain.readings == ignored.readings
     assert expanded.problems == plain.problems
     assert expanded.requests * 3 < plain.requests
+
+
+def test_app_probe_redfish_exit_codes(
+    pdu: RedfishServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import app
+
+    base = ["probe", "--redfish", pdu.url, "--user", "admin"]
+    assert app.main([*base, "--password", "s3cret-pw", "--allow-http", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["status"] == "ok" and doc["profile"] == "redfish"
+    assert {k: doc["metrics"][0][k] for k in ("metric", "channel", "value")} == {
+        "metric": "power_w",
+        "channel": "Total",
+        "value": 6438.0,
+    } | {}
+    assert app.main([*base, "--password", "wrong", "--allow-http"]) == 5
+    assert "auth: " in capsys.readouterr().err
+    assert app.main([*base, "--password", "s3cret-pw"]) == 1  # http without --allow-http
+    assert "allow_http" in capsys.readouterr().err
+    assert app.main(["probe", "--redfish", pdu.url]) == 2
+    assert (
+        app.main(["probe", "--redfish", "http://127.0.0.1:1", "--user", "a", "--allow-http"]) == 6
+    )

@@ -242,7 +242,8 @@ class _Walk:
             if not isinstance(member, str):
                 self.problems.append(f"{uri}: a member without @odata.id; skipped")
                 continue
-            inline = {k for k in ref if not k.startswith("@odata")} if isinstance(ref, dict) else {}
+            # An expanded member carries its properties; a plain one is only the link.
+            inline = any(not k.startswith("@odata") for k in ref)
             doc = self.checked(member, ref, expect) if inline else self.fetch(member, expect)
             if doc is not None:
                 yield member, doc
