@@ -50,14 +50,18 @@ RedfishCredentials = Callable[[str | None], RedfishCredential]
 
 
 class RedfishDriver:
-    """Polls Redfish services; keeps one logged-in client per device between polls."""
+    """Polls Redfish services; keeps one logged-in client per device between polls.
+
+    The HTTP calls block, so polls run in a thread pool; the threads mostly wait on slow BMCs,
+    and max_workers bounds how many BMCs are polled at once by this collector process.
+    """
 
     def __init__(
         self,
         credentials: RedfishCredentials,
         *,
         timeout_s: float = 10.0,
-        max_workers: int = 8,
+        max_workers: int = 32,
         budget_s: float = POLL_BUDGET_S,
     ) -> None:
         self.credentials = credentials
