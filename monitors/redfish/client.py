@@ -279,8 +279,10 @@ class RedfishClient:
                 f"{': ' + _message(body) if _message(body) else ''}); check the credential",
                 status,
             )
-        elif status in NO_SESSIONS:
-            log.debug("%s: no SessionService (HTTP %s); using basic auth", self.where, status)
+        elif status in NO_SESSIONS or 200 <= status < 300:
+            # No SessionService, or one that hands out no token: every request carries
+            # basic auth instead (still only over TLS unless allow_http).
+            log.debug("%s: no session token (HTTP %s); using basic auth", self.where, status)
         else:
             raise RedfishError(
                 "protocol", f"{self.where}: session login answered HTTP {status}", status
