@@ -333,6 +333,8 @@ def test_broken_sensors_give_clear_problems() -> None:
     cpu["Reading"] = "n/a"
     intake = dict(base(f"{sensors}/IntakeTemp") or {})
     del intake["Reading"]
+    exhaust = dict(base(f"{sensors}/ExhaustTemp") or {})
+    exhaust["@odata.id"] = f"{sensors}/IntakeTemp"  # copied file (as power-shelf CurrentMains2)
     coll = dict(base(sensors) or {})
     coll["Members"] = [*coll["Members"], {"@odata.id": f"{sensors}/Gone"}, "junk"]
     thermal = {"@odata.type": "#ThermalSubsystem.v1_5_0.ThermalSubsystem", "Fans": "nope"}
@@ -342,11 +344,14 @@ def test_broken_sensors_give_clear_problems() -> None:
             f"{sensors}/TotalPower": total,
             f"{sensors}/CPU1Temp": cpu,
             f"{sensors}/IntakeTemp": intake,
+            f"{sensors}/ExhaustTemp": exhaust,
             sensors: coll,
             "/redfish/v1/Chassis/1U/ThermalSubsystem": thermal,
         },
     )
-    with serve(provider) as srv:
+    # Member by member: an expanded collection replaces each link by the resource, so a
+    # copied @odata.id could not be told from the link it came from.
+    with serve(provider, queries="404") as srv:
         outcome = read(srv)
     problems = "\n".join(outcome.problems)
     assert "TotalPower: device thresholds inverted (UpperCritical 60.1 is below" in problems
@@ -354,19 +359,34 @@ def test_broken_sensors_give_clear_problems() -> None:
     assert "IntakeTemp: enabled Temperature sensor has no Reading" in problems
     assert f"{sensors}/Gone: linked but not found (HTTP 404)" in problems
     assert "a member without @odata.id" in problems
+    assert f"{sensors}/ExhaustTemp: the resource calls itself {sensors}/IntakeTemp" in problems
     got = by_key(outcome)
     power = got["power_w", "Power reading for the Chassis"]
     assert power.value == 999 and power.warn_high is None and power.crit_high is None
     assert ("power_w", "Total") in got  # the rest of the service is still read
 
 
-def test_not_json_and_not_an_object_are_protocol_errors() -> None:
+def test_bad_addresses_are_config_errors() -> None:
+    for url, message in (
+        ("ftp://10.0.0.1", "must be http:// or https://"),
+        ("https://10.0.0.1:99999", "bad port"),
+        ("https://", "no host"),
+    ):
+        with pytest.raises(RedfishError, match=message) as info:
+            RedfishClient(RedfishTarget(url, LAB))
+        assert info.value.kind == "config"
+    with pytest.raises(RedfishError, match="64 hex digits"):
+        RedfishClient(RedfishTarget("https://10.0.0.1", RedfishCredential("a", fingerprint="x")))
+
+
+def test_links_to_other_hosts_are_never_followed() -> None:
     with serve(patched(mockup_provider(MOCKUPS / "public-rackmount1"), {})) as srv:
         client = RedfishClient(RedfishTarget(srv.url, LAB))
         with pytest.raises(RedfishError) as info:
             client.get("https://elsewhere.example/redfish/v1")
         assert info.value.kind == "protocol" and "not a local resource link" in str(info.value)
         client.close()
+        assert srv.stats.requests == 0
 
 
 # -- trust and authentication ----------------------------------------------------------------
