@@ -49,6 +49,23 @@ class PctRule:
 
 
 @dataclass(frozen=True, slots=True)
+class PowerTruthRule:
+    """Tolerances of the cross-check and the failover rule (alarm rules, `power_truth:`)."""
+
+    enabled: bool = True
+    # PSU losses (an 80 PLUS Platinum supply is about 94 % efficient at half load) plus
+    # meter accuracy of PDU outlets (about 1 %) and BMCs (about 2-5 %).
+    tolerance_pct: float = 8.0
+    floor_w: float = 25.0  # absolute slack for small servers and meter resolution
+    psu_share_pct: float = 5.0  # a mapped PSU outlet below this share of the group: PSU out
+    unlisted_w: float = 20.0  # an unmapped outlet of a mapped PDU drawing more than this
+    failover_enabled: bool = True
+    failover_limit_pct: float = 80.0  # continuous-load rule for the surviving breaker
+    failover_check_s: int = 300  # how often the weekly peaks are re-read
+    power_factor: float = 0.95  # W -> A for what-if servers (the feed's voltage)
+
+
+@dataclass(frozen=True, slots=True)
 class ForecastTarget:
     metric: str
     role: str | None
@@ -96,6 +113,7 @@ class Rules:
     # Dotted key paths the operator's file sets ("temperature.roles.inlet.warning"): those
     # levels win over a device's own (models.series_meaning.effective_levels).
     overridden: frozenset[str] = field(default=frozenset())
+    power_truth: PowerTruthRule = field(default=PowerTruthRule())
 
     def temperature_role(self, role: str | None, channel: str) -> str | None:
         """The role the rules use: the device's, unless it is missing or 'ambient' and the
@@ -463,4 +481,22 @@ def parse_rules(data: Mapping[str, Any], *, where: str, sources: tuple[str, ...]
         not_phase_channel=r.patterns(ch, "not_phase"),
         outlet_channel=r.patterns(ch, "outlet"),
         sources=sources,
+        power_truth=_power_truth(r),
+    )
+
+
+def _power_truth(r: _Reader) -> PowerTruthRule:
+    pt = r.section("power_truth")
+    fo = r.section("failover")
+    base = PowerTruthRule()
+    return PowerTruthRule(
+        enabled=r.flag(pt, "power_truth", "enabled", base.enabled),
+        tolerance_pct=r.req(pt, "power_truth", "tolerance_pct", base.tolerance_pct),
+        floor_w=r.req(pt, "power_truth", "floor_w", base.floor_w),
+        psu_share_pct=r.req(pt, "power_truth", "psu_share_pct", base.psu_share_pct),
+        unlisted_w=r.req(pt, "power_truth", "unlisted_w", base.unlisted_w),
+        failover_enabled=r.flag(fo, "failover", "enabled", base.failover_enabled),
+        failover_limit_pct=r.req(fo, "failover", "limit_pct", base.failover_limit_pct),
+        failover_check_s=r.count(fo, "failover", "check_s", base.failover_check_s),
+        power_factor=r.req(fo, "failover", "power_factor", base.power_factor),
     )

@@ -202,7 +202,7 @@ def test_empty_file(loaded: Engine, tmp_path: Path) -> None:
         (
             "{name: s1, kind: server, u: 3, address: 10.0.0.1, adress: x}",
             "adress: unknown key in device (allowed: address, credential, enabled, feed, height_u,"
-            " kind, model, name, poll_interval_s, port, profile, protocol, serial, u)",
+            " kind, model, name, poll_interval_s, port, profile, protocol, psu, serial, u)",
         ),
         ("{name: s1, u: 3, address: 10.0.0.1}", "kind: device s1: missing required field"),
         ("{kind: server, address: 10.0.0.1}", "name: device: missing required field"),
@@ -393,7 +393,7 @@ def test_csv_problems(loaded: Engine, tmp_path: Path) -> None:
     )
     assert problems_of(loaded, path) == [
         f"{path}:1: colour: unknown column (allowed: site, rack, name, kind, u, height_u, feed,"
-        " model, serial, address, port, protocol, profile, credential, poll_interval_s, enabled)"
+        " model, serial, address, port, protocol, profile, credential, poll_interval_s, enabled, psu)"
     ]
     path = write(
         tmp_path,
