@@ -15,14 +15,14 @@ from models.inventory.format import (
     DEVICE_KEYS,
     FEED_KEYS,
     FORMAT_VERSION,
-    MAX_RACK_HEIGHT_U,
     MAX_OUTLET,
     MAX_PSUS,
+    MAX_RACK_HEIGHT_U,
     MAX_RATED_POWER_W,
     MIN_REDFISH_INTERVAL_S,
     PHASES,
-    PSU_KEYS,
     POLL_INTERVAL_RANGE,
+    PSU_KEYS,
     RACK_KEYS,
     SITE_CODE_RE,
     SITE_KEYS,
@@ -214,9 +214,7 @@ def _check_psus(recs: list[DeviceRec], rack: RackRec | None, ck: Checker) -> Non
                 if p.pdu not in pdus:
                     ck.fail(p.line, "pdu", f"device {d.name}: no PDU {p.pdu!r} in this rack")
                 elif pdus[p.pdu] != p.feed:
-                    ck.fail(
-                        p.line, "pdu", f"device {d.name}: PDU {p.pdu} is on feed {pdus[p.pdu]}"
-                    )
+                    ck.fail(p.line, "pdu", f"device {d.name}: PDU {p.pdu} is on feed {pdus[p.pdu]}")
             elif len(per_feed.get(p.feed, ())) > 1:
                 ck.fail(
                     p.line,
@@ -259,15 +257,15 @@ def _psus(m: YMap, kind: str | None, in_rack: bool, ck: Checker) -> list[PsuRec]
         pdu = ck.name(item["pdu"], item.line_of("pdu"), "pdu") if "pdu" in item else None
         if feed is None or outlet is None or ("pdu" in item and pdu is None):
             continue
-        key = (feed, pdu, outlet)
-        if key in seen:
+        pkey = (feed, pdu, outlet)
+        if pkey in seen:
             ck.fail(
                 item.line,
                 "outlet",
-                f"outlet {outlet} of feed {feed} listed twice (first at line {seen[key]})",
+                f"outlet {outlet} of feed {feed} listed twice (first at line {seen[pkey]})",
             )
             continue
-        seen[key] = item.line
+        seen[pkey] = item.line
         out.append(PsuRec(feed, outlet, pdu, item.line))
     return out
 
