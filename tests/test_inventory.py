@@ -393,7 +393,8 @@ def test_csv_problems(loaded: Engine, tmp_path: Path) -> None:
     )
     assert problems_of(loaded, path) == [
         f"{path}:1: colour: unknown column (allowed: site, rack, name, kind, u, height_u, feed,"
-        " model, serial, address, port, protocol, profile, credential, poll_interval_s, enabled, psu)"
+        " model, serial, address, port, protocol, profile, credential, poll_interval_s, enabled,"
+        " psu)"
     ]
     path = write(
         tmp_path,

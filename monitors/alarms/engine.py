@@ -23,6 +23,7 @@ from models.alarms.lifecycle import (
 )
 from models.rules import PctRule, Rules, load_rules
 from monitors.alarms.meta import R_NONE, RULE_NAMES, AlarmMeta, DeviceMeta
+from monitors.alarms.power_truth import FailoverWatch, Finding, PowerTruthWatch
 from monitors.alarms.state import (
     CRITICAL,
     SEVERITY_LEVEL,
@@ -51,6 +52,7 @@ class EngineStats:
     suppressed: int = 0
     reloads: int = 0
     duplicates: int = 0
+    power_truth_seconds: float = 0.0  # of `seconds`, spent in the power-truth checks
 
 
 @dataclass(slots=True)
@@ -124,6 +126,8 @@ class AlarmEngine:
         self.forecast_lv = LevelTracker(r.forecast.raise_after, r.forecast.clear_after)
         self.unreach_lv = LevelTracker(r.unreachable_failures, r.unreachable_clear_after)
         self.stale_lv = LevelTracker(1, 1)
+        self.power_truth = PowerTruthWatch(engine, self.rules)
+        self.failover = FailoverWatch(engine, self.rules)
         self.trend = TrendBuffer()
         self.fc_slot: IntArray = np.zeros(0, dtype=np.int64)
         self.fc_sid: list[int] = []
@@ -166,6 +170,9 @@ class AlarmEngine:
                 if fails and f"unreachable:device:{dev_id}" not in self.open:
                     self.unreach_lv.seed(int(dev_id), 0, run_up=int(fails))
         self.windows = _Windows(maintenance_windows(self.engine, t))
+        self.power_truth.load()
+        self.power_truth.seed(set(self.open))
+        self.failover._open_keys = set(self.open)
         self._started = True
 
     def _seed(self, key: str, level: int) -> None:
@@ -300,6 +307,7 @@ class AlarmEngine:
                 self._last_foreign = mono
                 self._refresh_foreign()
             self._racks(np.unique(sid), t, pending)
+            self._power_truth(t, pending)
         if self.rules.stale_enabled and t - self._last_stale >= 5:
             self._last_stale = t
             self._stale(t, pending)
@@ -320,6 +328,7 @@ class AlarmEngine:
         if mono - self._last_full >= self.full_reload_s:
             self._last_full = self._last_reload = mono
             meta.load_all()
+            self.power_truth.load()  # a re-import may have changed the outlet mapping
             self.stats.reloads += 1
         unknown = sid[sid >= len(meta.known)]
         inside = sid[sid < len(meta.known)]
@@ -707,6 +716,30 @@ class AlarmEngine:
                 detail=detail,
                 by_power=by_power,
             )
+
+    def _power_truth(self, t: int, pending: list[_Pending]) -> None:
+        started = time.perf_counter()
+        found: list[Finding] = self.power_truth.evaluate(
+            self.last_val, self.last_ts, self.meta.interval, t
+        )
+        found += self.failover.update(self.meta, self._fresh_values, t)
+        self.stats.power_truth_seconds += time.perf_counter() - started
+        pending.extend(
+            _Pending(
+                f.key,
+                f.rule,
+                f.old,
+                f.new,
+                f.message,
+                f.site_id,
+                f.rack_id,
+                f.device_id,
+                f.series_id,
+                f.value,
+                f.threshold,
+            )
+            for f in found
+        )
 
     def _pct_rule(
         self,

@@ -46,6 +46,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", help="device name for the other incidents")
     p.add_argument("--phase", type=int, default=1, help="phase for phase-overload (1-3)")
     p.add_argument(
+        "--outlet", type=int, help="outlet for unlisted-load (default: the first unused one)"
+    )
+    p.add_argument(
         "action",
         nargs="*",
         metavar="ACTION",
@@ -177,6 +180,7 @@ def _control(args: argparse.Namespace) -> int:
             "row": args.row,
             "device": args.device,
             "phase": args.phase,
+            "outlet": args.outlet,
         }
     elif verb == "clear":
         target = words[1] if len(words) > 1 else "all"

@@ -12,7 +12,7 @@ import math
 import random
 from dataclasses import dataclass
 
-from monitors.lab.scenarios import Scenarios
+from monitors.lab.scenarios import UNLISTED_LOAD_W, Event, Scenarios
 from monitors.lab.topology import LabPdu, LabProbe, LabRack, LabServer, Topology
 
 DAY = 86_400.0
@@ -235,7 +235,7 @@ class Physics:
         fans = tuple(rpm + (i % 2) * 120 - (i // 2) * 40 for i in range(6))
         volts = self.voltage(srv.rack.site.code, t)
         pf = self.power_factor(load)
-        pa = power * srv.share_a
+        pa = power * self.feed_share(srv, "A", t)
         pb = power - pa
         return ServerState(
             load=load,
@@ -259,13 +259,14 @@ class Physics:
         line_va = [0.0] * phases
         line_kwh = [0.0] * phases
         outlets: list[list[float]] = [[0.0, 0.0, 0.0] for _ in range(pdu.outlets)]  # W, VA, kWh
+        moved = self._cord_swaps(rack, pdu, t)
         for srv in rack.servers:
-            share = srv.share_a if pdu.feed == "A" else 1.0 - srv.share_a
+            share = self.feed_share(srv, pdu.feed, t)
             load = self.load(srv, t)
             w = (srv.idle_w + (srv.max_w - srv.idle_w) * load) * share
             va = w / self.power_factor(load)
             kwh = self.server_energy_kwh(srv, t) * share
-            o = outlets[srv.outlet - 1]
+            o = outlets[moved.get(srv.name, srv.outlet) - 1]
             o[0] += w
             o[1] += va
             o[2] += kwh
@@ -273,6 +274,16 @@ class Physics:
             line_w[p] += w
             line_va[p] += va
             line_kwh[p] += kwh
+        for ev in self.scenarios.active_of("unlisted-load", t):
+            if ev.device == pdu.name and ev.outlet is not None and 1 <= ev.outlet <= pdu.outlets:
+                # Unity power factor; energy counts from the plug-in.
+                o = outlets[ev.outlet - 1]
+                o[0] += UNLISTED_LOAD_W
+                o[1] += UNLISTED_LOAD_W
+                o[2] += UNLISTED_LOAD_W * (t - ev.start) / 3.6e6
+                p = (ev.phase - 1) % phases
+                line_w[p] += UNLISTED_LOAD_W
+                line_va[p] += UNLISTED_LOAD_W
         for p in range(phases):
             frac, integral = self.scenarios.overload_w(pdu.name, p + 1, t)
             if frac or integral:
@@ -315,6 +326,41 @@ class Physics:
             exhaust_c=exhaust,
             humidity_pct=self.humidity(rack, inlet, t),
         )
+
+    def feed_share(self, srv: LabServer, feed: str, t: float) -> float:
+        """Fraction of a server's draw taken from a feed; a failed feed-A PSU moves it all to B."""
+        if self.scenarios.is_active("failed-psu", srv.name, t):
+            return 0.0 if feed == "A" else 1.0
+        return srv.share_a if feed == "A" else 1.0 - srv.share_a
+
+    def swap_partner(self, ev: Event) -> LabServer | None:
+        """The server of the same rack whose draw differs most at injection (so the swap shows)."""
+        srv = next((s for s in self.topo.servers() if s.name == ev.device), None)
+        if srv is None:
+            return None
+        if ev.partner is None:
+            others = [s for s in srv.rack.servers if s is not srv and s.outlet != srv.outlet]
+            if not others:
+                return None
+            here = self.server_power(srv, ev.start)
+            best = max(others, key=lambda s: abs(self.server_power(s, ev.start) - here))
+            ev.partner = best.name
+        return next((s for s in srv.rack.servers if s.name == ev.partner), None)
+
+    def _cord_swaps(self, rack: LabRack, pdu: LabPdu, t: float) -> dict[str, int]:
+        """Server -> the outlet its cord on this PDU really sits in, for swapped feed-B cords."""
+        if pdu.feed != "B":
+            return {}
+        moved: dict[str, int] = {}
+        for ev in self.scenarios.active_of("swapped-cord", t):
+            srv = next((s for s in rack.servers if s.name == ev.device), None)
+            if srv is None:
+                continue
+            other = self.swap_partner(ev)
+            if other is not None:
+                moved[srv.name] = other.outlet
+                moved[other.name] = srv.outlet
+        return moved
 
     def humidity(self, rack: LabRack, temp_c: float, t: float) -> float:
         _, phi = self._rack_par[rack.key]

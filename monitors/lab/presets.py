@@ -27,13 +27,24 @@ class HardwareModel:
     protocol: str = "snmp"
     serial_prefix: str = ""
     serial_len: int = 10
+    outlets: int = 0  # PDUs: outlets per unit (servers are cabled to outlet n on A and B)
 
 
 PDU_MODELS = (
-    HardwareModel("APC AP8853", "pdu", "apc_rpdu2", 0, serial_prefix="5A", serial_len=12),
-    HardwareModel("Raritan PX3-5190R", "pdu", "raritan_pdu2", 0, serial_prefix="1F", serial_len=10),
     HardwareModel(
-        "ServerTech Sentry4 C2W36", "pdu", "sentry4", 0, serial_prefix="AB", serial_len=11
+        "APC AP8853", "pdu", "apc_rpdu2", 0, serial_prefix="5A", serial_len=12, outlets=24
+    ),
+    HardwareModel(
+        "Raritan PX3-5190R", "pdu", "raritan_pdu2", 0, serial_prefix="1F", serial_len=10, outlets=24
+    ),
+    HardwareModel(
+        "ServerTech Sentry4 C2W36",
+        "pdu",
+        "sentry4",
+        0,
+        serial_prefix="AB",
+        serial_len=11,
+        outlets=36,
     ),
 )
 SERVER_MODELS = (
@@ -360,10 +371,20 @@ class _Generator:
         # Blanking gaps for airflow every few servers, as far as the rack has room for them.
         every = 4 if rack.servers else 0
         u = BOTTOM_FREE_U + 1
+        outlets = rack.pdu_model.outlets or 24
         for index in range(1, rack.servers + 1):
+            # Server n's two PSUs sit in outlet n of the A and of the B PDU (wrapping when a
+            # rack has more servers than outlets), so the cross-check has a mapping to check.
+            outlet = (index - 1) % outlets + 1
             devices.append(
                 self.device(
-                    rng, doc, f"{base}-s{index:02d}", rack.server_model, u=u, height_u=height
+                    rng,
+                    doc,
+                    f"{base}-s{index:02d}",
+                    rack.server_model,
+                    u=u,
+                    height_u=height,
+                    psu=[{"feed": "A", "outlet": outlet}, {"feed": "B", "outlet": outlet}],
                 )
             )
             u += height

@@ -354,11 +354,24 @@ class LabHandle:
         row: str | None = None,
         device: str | None = None,
         phase: int = 1,
+        outlet: int | None = None,
     ) -> Event:
         self._check_target(kind, site, row, device)
-        return self.scenarios.inject(
-            kind, self.clock(), site=site, row=row, device=device, phase=phase
+        if kind == "unlisted-load" and outlet is None:
+            outlet = self._free_outlet(device or "")
+        ev = self.scenarios.inject(
+            kind, self.clock(), site=site, row=row, device=device, phase=phase, outlet=outlet
         )
+        if kind == "swapped-cord" and self.physics.swap_partner(ev) is None:
+            self.scenarios.clear(self.clock(), ident=ev.id)
+            raise ScenarioError(f"{device}: no other server on another outlet of its rack")
+        return ev
+
+    def _free_outlet(self, device: str) -> int:
+        """The first outlet of a PDU that no server of its rack uses (else the last outlet)."""
+        pdu = next(p for p in self.topology.pdus() if p.name == device)
+        used = {s.outlet for s in pdu.rack.servers}
+        return next((n for n in range(1, pdu.outlets + 1) if n not in used), pdu.outlets)
 
     def clear(self, kind: str = "all", ident: int | None = None) -> list[Event]:
         return self.scenarios.clear(self.clock(), kind, ident)
@@ -381,6 +394,10 @@ class LabHandle:
             raise ScenarioError(f"{device} is not an SSH server; hostkey-change needs one")
         if kind == "phase-overload" and dev not in self.topology.pdus():
             raise ScenarioError(f"{device} is not a PDU; phase-overload needs one")
+        if kind in ("swapped-cord", "failed-psu") and not isinstance(dev, LabServer):
+            raise ScenarioError(f"{device} is not a server; {kind} needs one")
+        if kind == "unlisted-load" and dev not in self.topology.pdus():
+            raise ScenarioError(f"{device} is not a PDU; unlisted-load needs one")
         if kind == "probe-nonsense" and dev not in self.topology.probes():
             raise ScenarioError(f"{device} is not an environmental probe")
 
@@ -418,6 +435,7 @@ class LabHandle:
                 row=req.get("row"),
                 device=req.get("device"),
                 phase=int(req.get("phase") or 1),
+                outlet=int(req["outlet"]) if req.get("outlet") else None,
             )
             return {"ok": True, "event": ev.to_dict()}
         if action == "clear":

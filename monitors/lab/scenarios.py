@@ -10,7 +10,18 @@ from typing import Any
 
 import yaml
 
-KINDS = ("cooling-failure", "phase-overload", "pdu-down", "hostkey-change", "probe-nonsense")
+KINDS = (
+    "cooling-failure",
+    "phase-overload",
+    "pdu-down",
+    "hostkey-change",
+    "probe-nonsense",
+    # Power truth (issue 16): what the outlet cross-check must catch.
+    "swapped-cord",  # a server's feed-B cord swapped with another server's of its rack
+    "failed-psu",  # a server's feed-A PSU fails: its feed-B PSU carries everything
+    "unlisted-load",  # something not in the inventory plugged into a PDU outlet
+)
+UNLISTED_LOAD_W = 180.0  # a small appliance (a KVM, a monitor, a forgotten 1U box)
 
 # Cooling failure: the row's supply air warms towards +COOLING_RISE_C with time constant TAU.
 COOLING_RISE_C = 16.0
@@ -34,6 +45,8 @@ class Event:
     row: str | None = None
     device: str | None = None
     phase: int = 1
+    outlet: int | None = None  # unlisted-load: the PDU outlet
+    partner: str | None = None  # swapped-cord: the server whose cord was swapped with it
 
     def active(self, t: float) -> bool:
         return self.start <= t and (self.end is None or t < self.end)
@@ -51,6 +64,7 @@ class Step:
     row: str | None = None
     device: str | None = None
     phase: int = 1
+    outlet: int | None = None
 
 
 class Scenarios:
@@ -75,6 +89,8 @@ class Scenarios:
         row: str | None = None,
         device: str | None = None,
         phase: int = 1,
+        outlet: int | None = None,
+        partner: str | None = None,
     ) -> Event:
         if kind not in KINDS:
             raise ScenarioError(
@@ -87,7 +103,7 @@ class Scenarios:
         if phase not in (1, 2, 3):
             raise ScenarioError(f"phase must be 1, 2 or 3, not {phase}")
         with self._lock:
-            ev = Event(self._next_id, kind, t, None, site, row, device, phase)
+            ev = Event(self._next_id, kind, t, None, site, row, device, phase, outlet, partner)
             self._next_id += 1
             self._events.append(ev)
         for cb in list(self.listeners):
@@ -144,6 +160,9 @@ class Scenarios:
                 frac += OVERLOAD_FRACTION
         return frac, integral
 
+    def active_of(self, kind: str, t: float) -> list[Event]:
+        return [ev for ev in self._events if ev.kind == kind and ev.active(t)]
+
     def is_active(self, kind: str, device: str, t: float) -> bool:
         return any(ev.kind == kind and ev.device == device and ev.active(t) for ev in self._events)
 
@@ -185,6 +204,9 @@ def load_scenario(path: Path) -> list[Step]:
         phase = raw.get("phase", 1)
         if phase not in (1, 2, 3):
             raise ScenarioError(f"{where}: phase must be 1, 2 or 3")
+        outlet = raw.get("outlet")
+        if outlet is not None and (not isinstance(outlet, int) or outlet < 1):
+            raise ScenarioError(f"{where}: outlet must be a whole number >= 1")
         steps.append(
             Step(
                 at=float(at),
@@ -194,6 +216,7 @@ def load_scenario(path: Path) -> list[Step]:
                 row=_opt_str(raw, "row", where),
                 device=_opt_str(raw, "device", where),
                 phase=int(phase),
+                outlet=outlet,
             )
         )
     return sorted(steps, key=lambda s: s.at)
@@ -203,7 +226,13 @@ def apply_step(scn: Scenarios, step: Step, t: float) -> list[Event]:
     if step.action == "inject":
         return [
             scn.inject(
-                step.kind, t, site=step.site, row=step.row, device=step.device, phase=step.phase
+                step.kind,
+                t,
+                site=step.site,
+                row=step.row,
+                device=step.device,
+                phase=step.phase,
+                outlet=step.outlet,
             )
         ]
     return scn.clear(t, step.kind)

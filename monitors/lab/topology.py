@@ -168,6 +168,18 @@ def server_power(model: str, family: str) -> tuple[str, float, float] | None:
     return management, idle, peak
 
 
+def _outlet_of(device: dict[str, Any]) -> int | None:
+    """The outlet the inventory says the server's first PSU is in (the lab cables A and B
+    PSUs to the same outlet number)."""
+    psu = device.get("psu")
+    if isinstance(psu, list) and psu and isinstance(psu[0], dict):
+        try:
+            return int(psu[0].get("outlet") or 0) or None
+        except (TypeError, ValueError):
+            return None
+    return None
+
+
 def _family_of(model: str) -> str:
     try:
         from monitors.lab.presets import MODELS
@@ -277,7 +289,7 @@ def _add_devices(
                 max_w=peak,
                 u=int(d.get("u") or k + 2),
                 rack=rack,
-                outlet=k % outlets + 1,
+                outlet=_outlet_of(d) or k % outlets + 1,
                 phase=k % phases + 1,
                 share_a=0.5 + rng.uniform(-0.03, 0.03),
                 address=_host(d.get("address")),
