@@ -53,10 +53,10 @@ class PowerTruthRule:
     """Tolerances of the cross-check and the failover rule (alarm rules, `power_truth:`)."""
 
     enabled: bool = True
-    # PSU losses (an 80 PLUS Platinum supply is about 94 % efficient at half load) plus
-    # meter accuracy of PDU outlets (about 1 %) and BMCs (about 2-5 %).
-    tolerance_pct: float = 8.0
-    floor_w: float = 25.0  # absolute slack for small servers and meter resolution
+    # Both ends measure AC input, so the slack is meter accuracy (PDU outlets about 1 %,
+    # BMC/DCMI readings 2-5 %) plus the draw moving between the two polls.
+    tolerance_pct: float = 5.0
+    floor_w: float = 15.0  # absolute slack for small servers and meter resolution
     psu_share_pct: float = 5.0  # a mapped PSU outlet below this share of the group: PSU out
     unlisted_w: float = 20.0  # an unmapped outlet of a mapped PDU drawing more than this
     failover_enabled: bool = True

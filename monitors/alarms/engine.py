@@ -337,6 +337,7 @@ class AlarmEngine:
             self._last_reload = mono
             if meta.load_new(np.unique(unknown).tolist()):
                 self.stats.reloads += 1
+                self.power_truth.dirty = True  # new outlet or server series to join
         self._sync_forecast_slots()
 
     # -- per-series rules --------------------------------------------------------------------

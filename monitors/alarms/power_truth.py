@@ -61,11 +61,16 @@ class PowerTruthWatch:
     the engine's full reloads; evaluation is a few vectorised passes over dense arrays.
     """
 
-    def __init__(self, engine: Engine, rules: Rules, min_gap_s: float = 2.0) -> None:
+    def __init__(
+        self, engine: Engine, rules: Rules, min_gap_s: float = 2.0, reload_gap_s: float = 10.0
+    ) -> None:
         self.engine = engine
         self.rules = rules
         self.min_gap_s = min_gap_s
+        self.reload_gap_s = reload_gap_s
+        self.dirty = False
         self._last = -math.inf
+        self._loaded = -math.inf
         r = rules
         self.group_lv = LevelTracker(r.raise_after, r.clear_after)
         self.free_lv = LevelTracker(r.raise_after, r.clear_after)
@@ -83,11 +88,25 @@ class PowerTruthWatch:
         self.group_label: list[str] = []
         self.group_series: list[int | None] = []
         self.group_single: npt.NDArray[np.bool_] = np.zeros(0, dtype=bool)
+        self.group_seen = z
+        self.free_seen = z
         self.free_sid = z
         self.free_info: list[tuple[int, int, int, str, int]] = []  # pdu, site, rack, name, n
 
     def load(self) -> None:
         """(Re)build the arrays from the mapping in the database."""
+        self._loaded = time.monotonic()
+        self.dirty = False
+        open_keys = {
+            f"{RULE_CABLING}:server:{d}"
+            for g, d in enumerate(self.group_dev)
+            if g < len(self.group_lv.level) and self.group_lv.level[g]
+        }
+        open_keys |= {
+            f"{RULE_UNLISTED}:outlet:{s}"
+            for i, s in enumerate(self.free_sid.tolist())
+            if i < len(self.free_lv.level) and self.free_lv.level[i]
+        }
         try:
             with self.engine.connect() as conn:
                 pmap = load_power_map(conn, None, self.rules)
@@ -160,6 +179,7 @@ class PowerTruthWatch:
         self.free_lv = LevelTracker(
             self.rules.raise_after, self.rules.clear_after, len(self.free_info)
         )
+        self.seed(open_keys)  # levels survive a reload
 
     def seed(self, open_keys: set[str]) -> None:
         """Alarms still open from before a restart keep their level (so they can clear)."""
@@ -196,9 +216,11 @@ class PowerTruthWatch:
     ) -> list[Finding]:
         """Judge every group and free outlet on the engine's latest values."""
         rule = self.rules.power_truth
+        mono = time.monotonic()
+        if self.dirty and mono - self._loaded >= self.reload_gap_s:
+            self.load()
         if not rule.enabled or not self.size:
             return []
-        mono = time.monotonic()
         if not force and mono - self._last < self.min_gap_s:
             return []
         self._last = mono
@@ -219,7 +241,17 @@ class PowerTruthWatch:
                 np.minimum.at(mins, g, np.nan_to_num(frac, nan=np.inf))
                 share = np.where(np.isfinite(mins), mins, math.nan)
             codes, ratio = check_arrays(server_w, outlet_w, share, rule)
-            judged = ~np.isnan(server_w) & ~np.isnan(outlet_w)
+            # Judge a group once per new reading, so `raise_after` counts readings, not ticks.
+            newest = np.zeros(n, dtype=np.int64)
+            inside = self.srv_sid < len(last_ts)
+            np.maximum.at(newest, self.srv_group[inside], last_ts[self.srv_sid[inside]])
+            inside = self.out_sid < len(last_ts)
+            np.maximum.at(newest, self.out_group[inside], last_ts[self.out_sid[inside]])
+            if len(self.group_seen) < n:
+                self.group_seen = np.zeros(n, dtype=np.int64)
+            fresh = newest > self.group_seen[:n]
+            self.group_seen[:n] = np.maximum(self.group_seen[:n], newest)
+            judged = ~np.isnan(server_w) & ~np.isnan(outlet_w) & fresh
             idx = np.flatnonzero(judged)
             cand = np.where(codes[idx] != OK, WARNING, 0).astype(np.int8)
             changed, old, new = self.group_lv.update(idx, cand)
@@ -234,7 +266,13 @@ class PowerTruthWatch:
                 )
         if len(self.free_sid):
             fv = self._values(self.free_sid, last_val, last_ts, interval, t)
-            ok = ~np.isnan(fv)
+            inside = self.free_sid < len(last_ts)
+            ts = np.zeros(len(self.free_sid), dtype=np.int64)
+            ts[inside] = last_ts[self.free_sid[inside]]
+            if len(self.free_seen) < len(ts):
+                self.free_seen = np.zeros(len(ts), dtype=np.int64)
+            ok = ~np.isnan(fv) & (ts > self.free_seen)
+            self.free_seen = np.maximum(self.free_seen, ts)
             idx = np.flatnonzero(ok)
             cand = np.where(fv[idx] > rule.unlisted_w, WARNING, 0).astype(np.int8)
             changed, old, new = self.free_lv.update(idx, cand)

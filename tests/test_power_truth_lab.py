@@ -1,0 +1,115 @@
+"""Power truth in the lab: failed PSU, unlisted load and swapped cord each raise their alarm."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monitors.lab import LabHandle, start_lab
+from monitors.lab.topology import LabServer
+from tests.test_alarm_lab import INTERVAL, _rows, start_collecting
+
+pytestmark = pytest.mark.daemon
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[LabHandle]:
+    handle = start_lab(
+        tmp_path / "lab",
+        sites=1,
+        racks=2,
+        servers=8,
+        seed=5,
+        net=random.randint(100, 250),
+        port_base=random.randint(21_000, 60_000),
+    )
+    try:
+        yield handle
+    finally:
+        handle.stop()
+
+
+def _wait_alarm(url: str, rule: str, device_id: int, since: float, limit_s: float) -> Any:
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        rows = _rows(
+            url,
+            "SELECT raised_ts, message, value FROM alarm WHERE rule = :r AND device_id = :d "
+            "AND state = 'active' AND raised_ts >= :t",
+            r=rule,
+            d=device_id,
+            t=int(since) - 1,
+        )
+        if rows:
+            return rows[0]
+        time.sleep(0.5)
+    return None
+
+
+def _device_id(url: str, name: str) -> int:
+    [(ident,)] = _rows(url, "SELECT id FROM device WHERE name = :n", n=name)
+    return int(ident)
+
+
+def test_failed_psu_unlisted_load_and_swapped_cord_raise_within_three_polls(
+    lab: LabHandle, tmp_path: Path, sqlite_url: str
+) -> None:
+    handle = lab
+    # The rack whose PDUs meter their outlets (Raritan in the lab's vendor mix).
+    rack = next(r for r in handle.topology.racks() if r.pdus and r.pdus[0].vendor == "raritan")
+    collector = start_collecting(handle, tmp_path, sqlite_url)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not _rows(
+            sqlite_url, "SELECT 1 FROM sample GROUP BY series_id HAVING count(*) >= 4 LIMIT 1"
+        ):
+            time.sleep(1)
+        time.sleep(3 * INTERVAL)
+        quiet = "SELECT rule, message FROM alarm WHERE rule IN ('power_truth', 'unlisted_load')"
+        assert _rows(sqlite_url, quiet) == []
+
+        # 1. Failed PSU: the feed-A outlet drops to zero, feed B carries the server.
+        srv = rack.servers[0]
+        t0 = time.time()
+        handle.inject("failed-psu", device=srv.name)
+        hit = _wait_alarm(sqlite_url, "power_truth", _device_id(sqlite_url, srv.name), t0, 30)
+        assert hit is not None, "no cabling / PSU alarm for the failed PSU"
+        assert hit[0] - t0 <= 3 * INTERVAL + 1, hit
+        assert "one PSU outlet carries everything" in hit[1]
+        handle.clear("failed-psu")
+
+        # 2. Unlisted load on an outlet no server is mapped to.
+        pdu = rack.pdus[0]
+        t0 = time.time()
+        ev = handle.inject("unlisted-load", device=pdu.name)
+        hit = _wait_alarm(sqlite_url, "unlisted_load", _device_id(sqlite_url, pdu.name), t0, 30)
+        assert hit is not None, "no unlisted-load alarm"
+        assert hit[0] - t0 <= 3 * INTERVAL + 1, hit
+        assert f"outlet {ev.outlet}" in hit[1] and "no device in the inventory" in hit[1]
+        handle.clear("unlisted-load")
+
+        # 3. Swapped feed-B cords between the rack's most and least loaded servers.
+        now = handle.clock()
+
+        def draw(s: LabServer) -> float:
+            return handle.physics.server_power(s, now)
+
+        busiest = max(rack.servers[1:], key=draw)
+        t0 = time.time()
+        ev = handle.inject("swapped-cord", device=busiest.name)
+        assert ev.partner is not None
+        ids = {_device_id(sqlite_url, busiest.name), _device_id(sqlite_url, ev.partner)}
+        found = [_wait_alarm(sqlite_url, "power_truth", d, t0, 30) for d in sorted(ids)]
+        hits = [h for h in found if h is not None]
+        assert hits, "no cabling alarm for the swapped cord"
+        assert min(h[0] for h in hits) - t0 <= 3 * INTERVAL + 1, hits
+        assert any("ratio" in h[1] and "server reports" in h[1] for h in hits)
+    finally:
+        collector.terminate()
+        log, _ = collector.communicate(timeout=60)
+    assert collector.returncode in (0, -15), log[-3000:]
