@@ -410,6 +410,50 @@ def cmd_gui(args: argparse.Namespace) -> int:
     )
 
 
+# -- capacity ---------------------------------------------------------------------------------
+
+
+def cmd_capacity(args: argparse.Namespace) -> int:
+    import dataclasses
+    import json
+
+    from models.db import make_engine
+    from models.read.power import capacity_answer, capacity_text, propose_mapping
+    from models.read.racks import find_rack
+
+    engine = make_engine(resolve_db_url(args.db))
+    if args.propose_mapping:
+        props = propose_mapping(engine)
+        if args.json:
+            print(json.dumps([dataclasses.asdict(p) for p in props], indent=1))
+        else:
+            for p in props:
+                mark = "" if not p.mapped else "  # already in the inventory"
+                print(
+                    f"{p.site}/{p.rack} {p.server}: psu {{feed: {p.feed}, outlet: {p.outlet}}}"
+                    f" (outlet name on {p.pdu}){mark}"
+                )
+            print(f"{len(props)} proposal(s), {sum(not p.mapped for p in props)} new")
+        return 0
+    if not args.rack:
+        print("capacity: give --rack NAME (or --propose-mapping)", file=sys.stderr)
+        return 2
+    rack_id = find_rack(engine, args.rack)
+    if rack_id is None:
+        print(f"capacity: no rack {args.rack!r}", file=sys.stderr)
+        return 1
+    add = None
+    if args.add:
+        model, sep, count = args.add.rpartition(":")
+        if not sep or not count.isdigit() or int(count) < 1 or not model:
+            print("capacity: --add MODEL:N with N >= 1", file=sys.stderr)
+            return 2
+        add = (model, int(count))
+    answer = capacity_answer(engine, rack_id, add)
+    print(json.dumps(answer, indent=1) if args.json else capacity_text(answer, args.rack))
+    return 0
+
+
 # -- export / verify -------------------------------------------------------------------------
 
 
@@ -650,6 +694,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("credentials", help="manage named credentials (keyring or 0600 file)")
     _credentials_parser(p)
+
+    p = sub.add_parser(
+        "capacity", help="failover headroom of a rack, what-if added servers, outlet mapping"
+    )
+    _add_db(p)
+    p.add_argument("--rack", metavar="NAME", help="rack name or SITE/NAME")
+    p.add_argument("--add", metavar="MODEL:N", help="add N servers of MODEL (measured peaks)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument(
+        "--propose-mapping",
+        action="store_true",
+        help="psu: entries from outlet names the PDUs report",
+    )
+    p.set_defaults(func=cmd_capacity)
 
     p = sub.add_parser("export", help="export an incident snapshot (zip)")
     _add_db(p)

@@ -504,3 +504,115 @@ def propose_mapping(engine: Engine, rules: Rules | None = None) -> list[Proposal
                     )
                 )
     return out
+
+
+# -- the capacity answer (CLI and dialog share it) -----------------------------------------
+
+
+def _r(v: float | None, digits: int = 1) -> float | None:
+    return None if v is None else round(v, digits)
+
+
+def capacity_answer(
+    engine: Engine,
+    rack_id: int,
+    add: tuple[str, int] | None = None,
+    now: int | None = None,
+    rules: Rules | None = None,
+) -> dict[str, object]:
+    """Failover headroom of a rack and, with add=(model, count), the what-if, as plain data."""
+    rules = rules or current_rules()
+    head, wi = (
+        rack_what_if(engine, rack_id, add[0], add[1], now, rules)
+        if add
+        else (racks_headroom(engine, [rack_id], now, rules)[rack_id], None)
+    )
+    feeds = [
+        {
+            "lost": f.lost,
+            "survivor": f.survivor,
+            "breaker_a": f.breaker_a,
+            "limit_a": _r(f.breaker_a * rules.power_truth.failover_limit_pct / 100.0),
+            "survives_week_peak": f.survives,
+            "phases": [
+                {
+                    "phase": p.phase,
+                    "peak_1d_a": _r(p.peak_1d_a, 2),
+                    "peak_7d_a": _r(p.peak_7d_a, 2),
+                    "headroom_1d_a": _r(p.headroom_1d_a, 2),
+                    "headroom_7d_a": _r(p.headroom_7d_a, 2),
+                }
+                for p in f.phases
+            ],
+        }
+        for f in head.feeds
+    ]
+    out: dict[str, object] = {
+        "rack_id": rack_id,
+        "limit_pct": rules.power_truth.failover_limit_pct,
+        "failover": feeds,
+    }
+    if add:
+        if wi is None:
+            out["what_if"] = {"model": add[0], "count": add[1], "error": "no measured peaks"}
+        else:
+            out["what_if"] = {
+                "model": wi.model.model,
+                "count": wi.count,
+                "sample_size": wi.model.servers,
+                "model_peak_w": _r(wi.model.peak_w),
+                "model_mean_w": _r(wi.model.mean_w),
+                "model_max_w": _r(wi.model.max_w),
+                "added_peak_w": _r(wi.added_w),
+                "fits": wi.fits,
+                "phases": [
+                    {
+                        "phase": p.phase,
+                        "servers": p.added_servers,
+                        "added_a": _r(p.added_a, 2),
+                        "normal_headroom_a": {k: _r(v, 2) for k, v in p.normal_headroom_a.items()},
+                        "failover_headroom_a": {
+                            k: _r(v, 2) for k, v in p.failover_headroom_a.items()
+                        },
+                    }
+                    for p in wi.phases
+                ],
+            }
+    return out
+
+
+def capacity_text(answer: dict[str, object], rack: str) -> str:
+    """The answer as a technician reads it on a terminal."""
+    lines = [f"rack {rack}: failover headroom at {answer['limit_pct']:.0f} % of the breaker"]
+    for f in answer["failover"]:  # type: ignore[attr-defined]
+        verdict = {True: "survives", False: "WOULD NOT SURVIVE", None: "no data"}[
+            f["survives_week_peak"]
+        ]
+        lines.append(
+            f"  if feed {f['lost']} is lost, feed {f['survivor']} ({f['breaker_a']:.0f} A, "
+            f"limit {f['limit_a']} A) {verdict} its weekly peak"
+        )
+        for p in f["phases"]:
+            lines.append(
+                f"    L{p['phase']}: A+B peak 1 d {p['peak_1d_a']} A, 7 d {p['peak_7d_a']} A; "
+                f"headroom 1 d {p['headroom_1d_a']} A, 7 d {p['headroom_7d_a']} A"
+            )
+    wi = answer.get("what_if")
+    if isinstance(wi, dict):
+        if "error" in wi:
+            lines.append(f"add {wi['count']} x {wi['model']}: {wi['error']}")
+        else:
+            lines.append(
+                f"add {wi['count']} x {wi['model']}: peak {wi['model_peak_w']} W each "
+                f"(p95 of {wi['sample_size']} servers' weekly peaks; mean {wi['model_mean_w']} W, "
+                f"max {wi['model_max_w']} W), {wi['added_peak_w']} W added: "
+                + ("fits" if wi["fits"] else "DOES NOT FIT")
+            )
+            for p in wi["phases"]:
+                normal = ", ".join(f"{k} {v} A" for k, v in p["normal_headroom_a"].items())
+                fo = ", ".join(f"{k} lost {v} A" for k, v in p["failover_headroom_a"].items())
+                lines.append(
+                    f"    L{p['phase']}: +{p['servers']} servers (+{p['added_a']} A); "
+                    f"headroom normal {normal}; failover {fo}"
+                )
+    return "\n".join(lines)
