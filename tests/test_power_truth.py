@@ -183,23 +183,19 @@ def test_headroom_and_what_if_equal_a_hand_computation_from_samples_csv(
     limit = 32 * 0.8
     for rack in racks[:2]:
         answer = capacity_answer(engine, rack_ids[rack], now=end)
-        got = {
-            (f["lost"], p["phase"]): p
-            for f in answer["failover"]
-            for p in f["phases"]  # type: ignore[attr-defined]
-        }
+        got = {(f["lost"], ph["phase"]): ph for f in answer["failover"] for ph in f["phases"]}
         for (rk, feed, phase), _ in buckets.items():
             if rk != rack or feed != "A":
                 continue
-            a, b = buckets[(rk, "A", phase)], buckets[(rk, "B", phase)]
-            common = set(a) & set(b)
-            peak7 = max(a[x] + b[x] for x in common)
-            peak1 = max(a[x] + b[x] for x in common if x >= end - 86_400)
+            fa, fb = buckets[(rk, "A", phase)], buckets[(rk, "B", phase)]
+            common = set(fa) & set(fb)
+            peak7 = max(fa[x] + fb[x] for x in common)
+            peak1 = max(fa[x] + fb[x] for x in common if x >= end - 86_400)
             for lost in ("A", "B"):
-                p = got[(lost, phase)]
-                assert p["peak_7d_a"] == pytest.approx(round(peak7, 2), abs=0.006)
-                assert p["peak_1d_a"] == pytest.approx(round(peak1, 2), abs=0.006)
-                assert p["headroom_7d_a"] == pytest.approx(round(limit - peak7, 2), abs=0.006)
+                row = got[(lost, phase)]
+                assert row["peak_7d_a"] == pytest.approx(round(peak7, 2), abs=0.006)
+                assert row["peak_1d_a"] == pytest.approx(round(peak1, 2), abs=0.006)
+                assert row["headroom_7d_a"] == pytest.approx(round(limit - peak7, 2), abs=0.006)
 
     # What-if: two more servers of the first rack's model, from that model's measured peaks.
     with engine.connect() as conn:
@@ -234,10 +230,7 @@ def test_headroom_and_what_if_equal_a_hand_computation_from_samples_csv(
     assert wi["model_peak_w"] == pytest.approx(round(p95, 1), abs=0.06)
     assert wi["added_peak_w"] == pytest.approx(round(2 * p95, 1), abs=0.11)
     amps = p95 / (230 * 0.95)
-    head = {
-        p["phase"]: p["headroom_7d_a"]
-        for p in answer["failover"][0]["phases"]  # type: ignore[index]
-    }
+    head = {p["phase"]: p["headroom_7d_a"] for p in answer["failover"][0]["phases"]}
     added = dict.fromkeys(head, 0)
     for _ in range(2):  # each server goes to the phase with the most failover headroom left
         best = max(head, key=lambda ph: (head[ph] - added[ph] * amps, -ph))

@@ -6,6 +6,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
@@ -519,7 +520,7 @@ def capacity_answer(
     add: tuple[str, int] | None = None,
     now: int | None = None,
     rules: Rules | None = None,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """Failover headroom of a rack and, with add=(model, count), the what-if, as plain data."""
     rules = rules or current_rules()
     head, wi = (
@@ -547,7 +548,7 @@ def capacity_answer(
         }
         for f in head.feeds
     ]
-    out: dict[str, object] = {
+    out: dict[str, Any] = {
         "rack_id": rack_id,
         "limit_pct": rules.power_truth.failover_limit_pct,
         "failover": feeds,
@@ -581,10 +582,10 @@ def capacity_answer(
     return out
 
 
-def capacity_text(answer: dict[str, object], rack: str) -> str:
+def capacity_text(answer: dict[str, Any], rack: str) -> str:
     """The answer as a technician reads it on a terminal."""
     lines = [f"rack {rack}: failover headroom at {answer['limit_pct']:.0f} % of the breaker"]
-    for f in answer["failover"]:  # type: ignore[attr-defined]
+    for f in answer["failover"]:
         verdict = {True: "survives", False: "WOULD NOT SURVIVE", None: "no data"}[
             f["survives_week_peak"]
         ]
