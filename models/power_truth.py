@@ -166,6 +166,14 @@ class FeedHeadroom:
         return None if w is None else (w.headroom_7d_a or 0.0) >= 0.0
 
     @property
+    def peak_pct_of_breaker(self) -> float | None:
+        """The worst phase's weekly A+B peak as % of the surviving breaker (80 = at the limit)."""
+        w = self.worst
+        if w is None or w.peak_7d_a is None or self.breaker_a <= 0:
+            return None
+        return 100.0 * w.peak_7d_a / self.breaker_a
+
+    @property
     def headroom_pct(self) -> float | None:
         """Worst phase's spare capacity as % of the surviving limit (negative: would not hold)."""
         w = self.worst

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
@@ -32,17 +32,24 @@ from PySide6.QtWidgets import (
 from models.read import common as read_common
 from models.read import status as read_status
 from models.read.inventory import SiteInfo
+from models.read.power import failover_percent
 from models.read.status import FloorMap, RackTile
 from ui import fmt, theme
 from ui.context import Context
 
-MEASURES = ("inlet", "power", "state")
+MEASURES = ("inlet", "power", "state", "failover")
 # Below this tile size (px) racks are drawn as plain cells: a 14,000-rack site paints in time.
 SMALL_TILE = 16.0
 
 
-def tile_color(tile: RackTile, measure: str) -> QColor:
-    """The colour of a rack tile for a measure; grey when the measure has no value."""
+def tile_color(tile: RackTile, measure: str, failover_pct: float | None = None) -> QColor:
+    """The colour of a rack tile for a measure; grey when the measure has no value.
+
+    failover: the weekly A+B peak of the worst phase as % of feed B's breaker, i.e. what
+    feed B would carry if feed A were lost (80 % is the continuous-load limit).
+    """
+    if measure == "failover":
+        return QColor("#9aa1ab") if failover_pct is None else theme.percent_color(failover_pct)
     s = tile.summary
     if measure == "inlet":
         if s is None or s.inlet_c is None:
@@ -54,7 +61,9 @@ def tile_color(tile: RackTile, measure: str) -> QColor:
     return theme.state_color(s.state if s else "unknown")
 
 
-def tile_value(tile: RackTile, measure: str) -> str:
+def tile_value(tile: RackTile, measure: str, failover_pct: float | None = None) -> str:
+    if measure == "failover":
+        return "" if failover_pct is None else f"{failover_pct:.0f}%"
     s = tile.summary
     if s is None:
         return ""
@@ -82,6 +91,7 @@ class FloorMapWidget(QWidget):
         super().__init__(parent)
         self.data: FloorMap | None = None
         self.measure = "inlet"
+        self.failover_pct: dict[int, float] = {}  # rack id -> % (the "failover" measure)
         self.scale = scale
         self._rects: list[tuple[QRectF, RackTile]] = []
         self._layout_key: tuple[Any, ...] | None = None
@@ -267,7 +277,7 @@ class FloorMapWidget(QWidget):
                 p.drawText(
                     rect.adjusted(2, rect.height() / 2 - 2, -2, -2),
                     Qt.AlignmentFlag.AlignCenter,
-                    tile_value(t, self.measure),
+                    tile_value(t, self.measure, self.failover_pct.get(t.rack.id)),
                 )
             if s is not None and s.devices_unreachable and self.measure != "state":
                 # A small corner mark: some device in this rack is not answering.
@@ -280,10 +290,11 @@ class FloorMapWidget(QWidget):
         )
 
     def _colors(self) -> list[QColor]:
-        key = (id(self.data), self.measure)
+        key = (id(self.data), self.measure, id(self.failover_pct))
         if self._color_key != key:
             tiles = self.data.tiles if self.data is not None else ()
-            self._color_list = [tile_color(t, self.measure) for t in tiles]
+            fo = self.failover_pct
+            self._color_list = [tile_color(t, self.measure, fo.get(t.rack.id)) for t in tiles]
             self._color_key = key
         return self._color_list
 
@@ -324,6 +335,7 @@ class FloorMapWidget(QWidget):
             "inlet": self.tr("Hottest inlet °C"),
             "power": self.tr("Power % of rated"),
             "state": self.tr("Worst state"),
+            "failover": self.tr("If feed A is lost: peak % of B"),
         }[self.measure]
         p.drawText(
             QRectF(r.left(), r.top(), r.width(), 20 * self.scale), Qt.AlignmentFlag.AlignLeft, title
@@ -463,6 +475,7 @@ class FloorPanel(QWidget):
         self.ctx = ctx
         self.site_id: int | None = None
         self.loaded_site: int | None = None
+        self.failover_site: int | None = None
         self.sites = QComboBox(self)
         self.sites.setMinimumContentsLength(24)
         self.measure = QComboBox(self)
@@ -470,6 +483,7 @@ class FloorPanel(QWidget):
             ("inlet", self.tr("Hottest inlet")),
             ("power", self.tr("Power % of rated")),
             ("state", self.tr("Alarm state")),
+            ("failover", self.tr("Headroom if feed A is lost")),
         ):
             self.measure.addItem(label, key)
         self.wall_btn = QPushButton(self.tr("Wall mode"), self)
@@ -492,9 +506,7 @@ class FloorPanel(QWidget):
         lay.addWidget(self.summary)
         lay.addWidget(self.map, 1)
         self.sites.currentIndexChanged.connect(self._site_changed)
-        self.measure.currentIndexChanged.connect(
-            lambda _i: self.map.set_measure(str(self.measure.currentData()))
-        )
+        self.measure.currentIndexChanged.connect(self._measure_changed)
         ctx.loader.loaded.connect(self._loaded)
 
     def set_sites(self, sites: tuple[SiteInfo, ...]) -> None:
@@ -522,6 +534,18 @@ class FloorPanel(QWidget):
         if i >= 0:
             self.measure.setCurrentIndex(i)
 
+    def _measure_changed(self, _i: int) -> None:
+        self.map.set_measure(str(self.measure.currentData()))
+        self._load_failover()
+
+    def _load_failover(self) -> None:
+        # A week of phase peaks per rack is only read when someone looks at this colouring.
+        data = self.map.data
+        if self.map.measure != "failover" or data is None:
+            return
+        engine, ids, sid = self.ctx.engine, [t.rack.id for t in data.tiles], data.site.id
+        self.ctx.loader.submit("floor.failover", lambda: (sid, failover_percent(engine, ids)))
+
     def _site_changed(self, _i: int) -> None:
         sid = self.sites.currentData()
         if sid is not None:
@@ -537,9 +561,17 @@ class FloorPanel(QWidget):
 
     @property
     def ready(self) -> bool:
-        return self.site_id is not None and self.loaded_site == self.site_id
+        loaded = self.site_id is not None and self.loaded_site == self.site_id
+        return loaded and (self.map.measure != "failover" or self.failover_site == self.site_id)
 
     def _loaded(self, key: str, result: object) -> None:
+        if key == "floor.failover":
+            site, pct = cast(tuple[int, dict[int, float]], result)
+            if site == self.site_id:
+                self.map.failover_pct = pct
+                self.failover_site = site
+                self.map.update()
+            return
         if key != "floor":
             return
         assert isinstance(result, FloorMap)
@@ -547,6 +579,7 @@ class FloorPanel(QWidget):
             return
         self.map.set_data(result)
         self.loaded_site = result.site.id
+        self._load_failover()
         self.summary.setText(floor_summary(self, result))
 
 

@@ -64,9 +64,13 @@ def apply_view(win: MainWindow, view: str) -> str | None:
     engine = win.ctx.engine
     kind, _, name = view.partition(":")
     if kind == "site":
+        # site:CODE@MEASURE colours the floor map by that measure (inlet, power, failover, ...).
+        name, _, measure = name.partition("@")
         site = read_racks.find_site(engine, name)
         if site is None:
             return f"--view site:{name}: no site with that code"
+        if measure:
+            win.floor.set_measure(measure)
         win.open_site(site.id)
     elif kind == "rack":
         rid = read_racks.find_rack(engine, name)

@@ -351,6 +351,7 @@ class MainWindow(QMainWindow):
         )
         self._action(m, self.tr("&Find device…"), self.tree.focus_filter, "Ctrl+F")
         self._action(m, self.tr("&Wall mode"), self.toggle_wall, "F11")
+        self._action(m, self.tr("&Power truth of all servers…"), self._power_truth, "Ctrl+Shift+P")
         self._action(m, self.tr("Wall mode &cycle interval…"), self._ask_wall_cycle)
         m.addSeparator()
         m.addAction(self.tree_dock.toggleViewAction())
@@ -400,6 +401,11 @@ class MainWindow(QMainWindow):
         m = mb.addMenu(self.tr("&Help"))
         self._action(m, self.tr("&Keyboard shortcuts"), self.show_shortcuts, "F1")
         self._action(m, self.tr("&About RackWatch"), self._about)
+
+    def _power_truth(self) -> None:
+        from ui.power_truth import PowerTruthDialog
+
+        PowerTruthDialog(self.ctx, self).open()
 
     def _focus_alarms(self) -> None:
         self.alarm_dock.show()

@@ -584,7 +584,11 @@ class RackView(QWidget):
         sl.addWidget(self.sensors)
         right.addWidget(pdu_box)
         right.addWidget(sens_box)
-        right.setSizes([300, 260])
+        from ui.power_truth import PowerTruthPanel
+
+        self.power_truth = PowerTruthPanel(ctx, right)
+        right.addWidget(self.power_truth)
+        right.setSizes([300, 200, 220])
         top = QSplitter(Qt.Orientation.Horizontal, self)
         top.addWidget(self.elevation)
         top.addWidget(right)
@@ -649,6 +653,7 @@ class RackView(QWidget):
             )
 
         self.ctx.loader.submit("rack.contents", read)
+        self.power_truth.show_rack(rid)
         if self.device_id is not None:
             self._load_sensors(self.device_id)
 
@@ -735,6 +740,7 @@ class RackView(QWidget):
             self.rack_id is not None
             and self.loaded_rack == self.rack_id
             and (self.device_id is None or self.loaded_device == self.device_id)
+            and self.power_truth.ready
             and self.plot.ready
         )
 

@@ -617,3 +617,16 @@ def capacity_text(answer: dict[str, Any], rack: str) -> str:
                     f"headroom normal {normal}; failover {fo}"
                 )
     return "\n".join(lines)
+
+
+def failover_percent(
+    engine: Engine, rack_ids: Sequence[int], lost: str = "A", now: int | None = None
+) -> dict[int, float]:
+    """Rack -> worst phase's weekly A+B peak as % of the surviving breaker if `lost` fails."""
+    out: dict[int, float] = {}
+    for rid, head in racks_headroom(engine, rack_ids, now).items():
+        f = next((x for x in head.feeds if x.lost == lost), None)
+        pct = f.peak_pct_of_breaker if f is not None else None
+        if pct is not None:
+            out[rid] = pct
+    return out
