@@ -20,11 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import text
 
-from models.db import make_engine, upgrade  # noqa: E402
-from models.read.power import truth_rows  # noqa: E402
-from monitors.lab import start_lab  # noqa: E402
+from models.db import make_engine, upgrade
+from models.read.power import truth_rows
+from monitors.lab import start_lab
 
 REPO = Path(__file__).resolve().parent.parent
 

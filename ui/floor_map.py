@@ -335,7 +335,7 @@ class FloorMapWidget(QWidget):
             "inlet": self.tr("Hottest inlet °C"),
             "power": self.tr("Power % of rated"),
             "state": self.tr("Worst state"),
-            "failover": self.tr("If feed A is lost: peak % of B"),
+            "failover": self.tr("Feed A lost: % of B"),
         }[self.measure]
         p.drawText(
             QRectF(r.left(), r.top(), r.width(), 20 * self.scale), Qt.AlignmentFlag.AlignLeft, title

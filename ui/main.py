@@ -23,7 +23,7 @@ from ui.main_window import MainWindow, widget_for_capture
 from ui.workers import Loader
 
 log = logging.getLogger(__name__)
-VIEWS = ("site:CODE", "rack:NAME", "wall", "alarms")
+VIEWS = ("site:CODE[@MEASURE]", "rack:NAME[@headroom]", "wall", "alarms")
 
 
 def make_app(argv: list[str] | None = None) -> QApplication:
@@ -73,6 +73,10 @@ def apply_view(win: MainWindow, view: str) -> str | None:
             win.floor.set_measure(measure)
         win.open_site(site.id)
     elif kind == "rack":
+        # rack:NAME@headroom opens the rack on its failover headroom tab.
+        name, _, panel = name.partition("@")
+        if panel == "headroom":
+            win.rack.power_truth.tabs.setCurrentIndex(1)
         rid = read_racks.find_rack(engine, name)
         if rid is None:
             return f"--view rack:{name}: no rack with that name (use NAME or SITE/NAME)"

@@ -90,8 +90,8 @@ class TruthModel(RowTableModel):
                 r.outlets,
                 r.server_w if r.server_w is not None else -1.0,
                 r.outlet_w if r.outlet_w is not None else -1.0,
-                # Unknown ratios sort last; mismatches either way from 1 sort by distance.
-                abs(r.ratio - 1.0) if r.ratio is not None else -1.0,
+                # Mismatches first, then by distance from 1 either way; unknown ratios last.
+                (10.0 if bad else 0.0) + (abs(r.ratio - 1.0) if r.ratio is not None else -1.0),
                 self.verdict(r),
             )[c]
         if role == Qt.ItemDataRole.BackgroundRole and bad:

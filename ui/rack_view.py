@@ -588,7 +588,7 @@ class RackView(QWidget):
 
         self.power_truth = PowerTruthPanel(ctx, right)
         right.addWidget(self.power_truth)
-        right.setSizes([300, 200, 220])
+        right.setSizes([190, 130, 340])
         top = QSplitter(Qt.Orientation.Horizontal, self)
         top.addWidget(self.elevation)
         top.addWidget(right)

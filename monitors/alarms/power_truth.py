@@ -89,6 +89,7 @@ class PowerTruthWatch:
         self.group_series: list[int | None] = []
         self.group_single: npt.NDArray[np.bool_] = np.zeros(0, dtype=bool)
         self.group_seen = z
+        self.group_code: dict[int, int] = {}
         self.free_seen = z
         self.free_sid = z
         self.free_info: list[tuple[int, int, int, str, int]] = []  # pdu, site, rack, name, n
@@ -255,13 +256,25 @@ class PowerTruthWatch:
             idx = np.flatnonzero(judged)
             cand = np.where(codes[idx] != OK, WARNING, 0).astype(np.int8)
             changed, old, new = self.group_lv.update(idx, cand)
-            pos = {int(g): k for k, g in enumerate(idx.tolist())}
-            for g, o, nw in zip(changed.tolist(), old.tolist(), new.tolist(), strict=True):
-                k = pos[g]
-                gi = int(idx[k])
+            moved = set(changed.tolist())
+            for gi, o, nw in zip(changed.tolist(), old.tolist(), new.tolist(), strict=True):
+                self.group_code[gi] = int(codes[gi]) if nw else OK
                 out.append(
                     self._group_finding(
                         gi, o, nw, int(codes[gi]), server_w[gi], outlet_w[gi], ratio[gi], t
+                    )
+                )
+            # An open alarm whose diagnosis changed (a failing PSU first looks like a
+            # mismatch until both outlets are read again) gets its message updated.
+            lv = self.group_lv.level
+            for gi in idx[(lv[idx] > 0) & (codes[idx] != OK)].tolist():
+                if gi in moved or self.group_code.get(gi) == int(codes[gi]):
+                    continue
+                self.group_code[gi] = int(codes[gi])
+                level = int(lv[gi])
+                out.append(
+                    self._group_finding(
+                        gi, level, level, int(codes[gi]), server_w[gi], outlet_w[gi], ratio[gi], t
                     )
                 )
         if len(self.free_sid):
