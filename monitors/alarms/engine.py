@@ -723,7 +723,7 @@ class AlarmEngine:
         found: list[Finding] = self.power_truth.evaluate(
             self.last_val, self.last_ts, self.meta.interval, t
         )
-        found += self.failover.update(self.meta, self._fresh_values, t)
+        found += self.failover.update(self.meta, self._fresh_values, t, self.redundancy_lv.level)
         self.stats.power_truth_seconds += time.perf_counter() - started
         pending.extend(
             _Pending(

@@ -378,7 +378,7 @@ class FailoverWatch:
     def __init__(self, engine: Engine, rules: Rules) -> None:
         self.engine = engine
         self.rules = rules
-        self.lv = LevelTracker(1, 1)
+        self.lv = LevelTracker(rules.raise_after, rules.clear_after)
         self.peaks: FloatArray = np.zeros((0, WEEK_HOURS))
         self._last_check = -math.inf
         self._hour = -1
@@ -390,7 +390,7 @@ class FailoverWatch:
         self, ph_sid: IntArray, ph_group: IntArray, groups: int, t: int, open_keys: set[str]
     ) -> None:
         self.peaks = np.full((groups, WEEK_HOURS), math.nan)
-        self.lv = LevelTracker(1, 1, groups // 3)
+        self.lv = LevelTracker(self.rules.raise_after, self.rules.clear_after, groups // 3)
         start = (t // HOUR_S - WEEK_HOURS + 1) * HOUR_S
         if len(ph_sid):
             group_of = dict(zip(ph_sid.tolist(), ph_group.tolist(), strict=True))
@@ -416,7 +416,11 @@ class FailoverWatch:
         self._seeded = False
 
     def update(
-        self, meta: AlarmMeta, fresh: Callable[[IntArray, int], FloatArray], t: int
+        self,
+        meta: AlarmMeta,
+        fresh: Callable[[IntArray, int], FloatArray],
+        t: int,
+        redundancy_level: npt.NDArray[np.int8] | None = None,
     ) -> list[Finding]:
         """Fold the current A+B phase currents into this hour's peak; judge now and then."""
         rule = self.rules.power_truth
@@ -450,12 +454,18 @@ class FailoverWatch:
         if mono - self._last_check < min(rule.failover_check_s, 60):
             return []
         self._last_check = mono
-        with np.errstate(all="ignore"):
-            week = np.nanmax(self.peaks[: nr * 3], axis=1).reshape(nr, 3)
+        week = np.max(np.nan_to_num(self.peaks[: nr * 3], nan=-np.inf), axis=1).reshape(nr, 3)
+        week[np.isneginf(week)] = math.nan  # no hour of this phase seen both feeds
         worst = np.nanargmax(np.where(np.isnan(week), -1.0, week), axis=1)
         top = week[np.arange(nr), worst]
         limit = cap * rule.failover_limit_pct / 100.0
         judge = ~np.isnan(top) & ~np.isnan(limit)
+        if redundancy_level is not None:
+            # Over the limit right now is the redundancy alarm's; this one warns of the peak.
+            busy = np.zeros(nr, dtype=bool)
+            m = min(nr, len(redundancy_level))
+            busy[:m] = redundancy_level[:m] > 0
+            judge &= ~(busy & (self.lv.level[:nr] == 0))
         idx = np.flatnonzero(judge)
         cand = np.where(top[idx] > limit[idx], WARNING, 0).astype(np.int8)
         if not self._seeded:
