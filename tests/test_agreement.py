@@ -25,7 +25,7 @@ from models.read import racks as read_racks
 from models.read import status as read_status
 from models.rules import current_rules, load_rules
 from models.schema import Device, Rack, RackFeed, Site
-from models.series_meaning import Feed, decide
+from models.series_meaning import Feed, channel_class, decide
 from models.snapshot.data import gather, parse_scope, rack_plot_limits, rack_plot_series
 from monitors.alarms.engine import AlarmEngine
 from monitors.collection.collector import ResultWriter
@@ -38,6 +38,7 @@ from monitors.lab.runner import LabConfig, inventory_document
 from monitors.lab.topology import LabPdu, from_inventory
 from monitors.profiles.engine import ProfileSet
 from tests.daemons import require
+from tests.test_vendor_walks import WALKS, walk_names
 
 T0 = 1_795_000_000
 STEPS = 3  # samples per series, INTERVAL apart
@@ -77,6 +78,7 @@ class Case:
     breaker_a: float = 32.0
     expected_pdu_w: float | None = None  # feed A's PDU, None = no power reported
     expected_inlet: float | None = None
+    check_kw: bool = True  # False: no independent figure, the views must only agree
 
 
 @dataclass
@@ -191,14 +193,20 @@ def floor_view(site: Built, rid: int) -> Seen:
 
 
 def rack_view(site: Built, rid: int) -> Seen:
+    """The rack view's title (rack kW, hottest inlet) and its PDU panels' totals."""
+    contents = read_racks.rack_contents(site.engine, rid, now=T0 + STEPS * INTERVAL)
+    assert contents.summary is not None
     pdus = read_racks.pdu_loads(site.engine, rid)
     totals = [p.total_w for p in pdus if p.total_w is not None]
+    if totals:
+        assert _close(sum(totals), contents.summary.power_w), "PDU panels vs title"
     inlet = [
         r.value
         for r in read_racks.rack_series(site.engine, rid, "temperature_c", role="inlet")
         if r.value is not None
     ]
-    return Seen(sum(totals) if totals else None, max(inlet) if inlet else None)
+    assert _close(max(inlet) if inlet else None, contents.summary.inlet_c)
+    return Seen(contents.summary.power_w, max(inlet) if inlet else None)
 
 
 def plot_view(site: Built, rid: int) -> Seen:
@@ -252,6 +260,11 @@ def check_rack(site: Built, name: str) -> None:
     expected_kw = None if case.expected_pdu_w is None else case.expected_pdu_w * (1 + B_SHARE)
     if case.kind != "pdu":
         expected_kw = None
+    if not case.check_kw:
+        expected_kw = seen["tree"].kw
+        # Never more than the PDUs' totals (or, without totals, their phases) allow.
+        if case.kind == "pdu":
+            assert expected_kw is None or expected_kw <= _ceiling(case) * 1.0001
     for view, s in seen.items():
         assert _close(s.kw, expected_kw, 0.01), f"{name} ({case.profile}): {view} says {s.kw} W"
         assert _close(s.inlet, case.expected_inlet), (
@@ -259,6 +272,21 @@ def check_rack(site: Built, name: str) -> None:
         )
     check_phases(site, rid, case)
     check_limits(site, rid, case)
+
+
+def _class(r: Reading) -> str:
+    return channel_class(r.metric, r.channel, r.channel_class, "pdu", load_rules())
+
+
+def _ceiling(case: Case) -> float:
+    """What the PDUs' own totals allow: A's total-class power (else its phases) plus B's."""
+    totals = [
+        r.value for r in case.readings if r.metric == "power_w" and r.channel_class == "total"
+    ]
+    phases = [
+        r.value for r in case.readings if r.metric == "power_w" and r.channel_class == "phase"
+    ]
+    return (sum(totals) if totals else sum(phases)) * (1 + B_SHARE)
 
 
 def check_phases(site: Built, rid: int, case: Case) -> None:
@@ -284,7 +312,9 @@ def check_phases(site: Built, rid: int, case: Case) -> None:
         assert w is not None and c is not None and _close(w, ew) and _close(c, ec)
         # The rule's continuous-load level, or a stricter one the PDU itself reports.
         assert w <= warn + 1e-9
-    if case.kind == "pdu" and any(r.metric == "current_a" for r in case.readings):
+    if case.kind == "pdu" and any(
+        r.metric == "current_a" and _class(r) in ("phase", "total") for r in case.readings
+    ):
         assert view, f"{case.rack} ({case.profile}): no per-phase load anywhere"
 
 
@@ -372,15 +402,16 @@ def test_lab_probe_labelled_front_is_an_inlet_everywhere(lab_site: Built) -> Non
     assert case.expected_inlet is not None  # so the tree and floor map show it too
 
 
-async def _capture_readings(names: list[str]) -> dict[str, tuple[str, tuple[Reading, ...]]]:
+async def _capture_readings(
+    src: Path, names: list[str]
+) -> dict[str, tuple[str, str, tuple[Reading, ...]]]:
+    """(profile, kind, readings) of each capture or walk in src, polled through snmpsim."""
     from monitors.collection.targets import SnmpCredential, SnmpTarget
     from monitors.lab.daemons.snmp import start_snmpsim
     from monitors.profiles.engine import discover as pdiscover
     from monitors.profiles.engine import poll
     from monitors.snmp.client import SnmpClient
 
-    src = captures_dir()
-    assert src is not None
     server = start_snmpsim(src)
     client = SnmpClient()
     profiles = ProfileSet.load()
@@ -392,7 +423,7 @@ async def _capture_readings(names: list[str]) -> dict[str, tuple[str, tuple[Read
             prof = await profiles.select(client, t, ident)
             assert prof is not None, name
             plan = await pdiscover(client, t, prof)
-            out[name] = (prof.name, tuple((await poll(client, t, plan)).readings))
+            out[name] = (prof.name, prof.kind, tuple((await poll(client, t, plan)).readings))
     finally:
         client.close()
         server.stop()
@@ -407,10 +438,13 @@ def capture_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     require(captures_dir() is not None, "real-device captures not found (set RACKWATCH_CAPTURES)")
     require(responder_binary() is not None, "snmpsim-command-responder not installed")
     tmp = tmp_path_factory.mktemp("agree-cap")
-    got = asyncio.run(_capture_readings([*CAPTURE_PDU_W, *CAPTURE_PROBES]))
+    src = captures_dir()
+    assert src is not None
+    got = asyncio.run(_capture_readings(src, [*CAPTURE_PDU_W, *CAPTURE_PROBES]))
+    walked = asyncio.run(_capture_readings(WALKS, walk_names()))
+    got.update((f"walk-{n}", v) for n, v in walked.items() if v[1] in ("pdu", "sensor"))
     cases = []
-    for name, (profile, readings) in got.items():
-        kind = "pdu" if name in CAPTURE_PDU_W else "sensor"
+    for name, (profile, kind, readings) in got.items():
         phases = (
             3
             if any(
@@ -430,6 +464,7 @@ def capture_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
                 32.0,
                 CAPTURE_PDU_W.get(name),
                 _inlet(readings),
+                check_kw=not name.startswith("walk-"),
             )
         )
     with pytest.MonkeyPatch.context() as mp:
@@ -443,6 +478,15 @@ def capture_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
 @pytest.mark.parametrize("capture", [*CAPTURE_PDU_W, *CAPTURE_PROBES])
 def test_capture_profiles_agree_everywhere(capture_site: Built, capture: str) -> None:
     check_rack(capture_site, capture)
+
+
+@pytest.mark.daemon
+def test_vendor_walk_profiles_agree_everywhere(capture_site: Built) -> None:
+    """The profiles with no real capture, on the walks written from their MIBs."""
+    walked = [n for n in capture_site.cases if n.startswith("walk-")]
+    assert len(walked) >= 10
+    for name in walked:
+        check_rack(capture_site, name)
 
 
 @pytest.mark.daemon
