@@ -788,3 +788,15 @@ def test_phase_numbers_and_phase_limits_come_from_the_feed() -> None:
     assert single.levels.warning == 16.0 * rules.phase_current.warning_pct / 100
     branch = cur("load 3 (phase 0, bank 2)", None, 3)
     assert (branch.channel_class, branch.phase, branch.rule) == ("branch", None, "")
+
+
+def test_a_server_over_ssh_counts_its_dcmi_power_once() -> None:
+    from monitors.ssh.parsers import parse_dcmi
+
+    got = parse_dcmi(
+        "    Instantaneous power reading:                   220 Watts\n"
+        "    Average power reading over sample period:      210 Watts\n"
+        "    Power reading state is:                        activated\n"
+    ).readings
+    classes = {r.channel: r.channel_class for r in got}
+    assert classes == {"DCMI instantaneous": "total", "DCMI average": "part"}
