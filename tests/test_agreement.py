@@ -27,6 +27,7 @@ from models.rules import current_rules, load_rules
 from models.schema import Device, Rack, RackFeed, Site
 from models.series_meaning import Feed, channel_class, decide
 from models.snapshot.data import gather, parse_scope, rack_plot_limits, rack_plot_series
+from models.store.samples import SampleWriter
 from monitors.alarms.engine import AlarmEngine
 from monitors.collection.collector import ResultWriter
 from monitors.collection.readings import PollResult, Reading
@@ -633,7 +634,7 @@ def test_changed_rules_reach_rows_desks_alarms_and_report(tmp_path: Path) -> Non
 
 
 def test_a_database_from_before_the_decision_upgrades_and_keeps_its_history(
-    tmp_path: Path,
+    tmp_path: Path, empty_db_url: str
 ) -> None:
     """A 0001 database (limits as the device sent them, no channel class) upgraded with
     `app.py db upgrade`: every sample stays, every series is decided, and readers agree."""
@@ -643,7 +644,7 @@ def test_a_database_from_before_the_decision_upgrades_and_keeps_its_history(
 
     from tests.daemons import REPO
 
-    url = f"sqlite:///{tmp_path / 'old.db'}"
+    url = empty_db_url
     upgrade(url, "0001")
     engine = make_engine(url)
     with engine.begin() as conn:
@@ -664,9 +665,10 @@ def test_a_database_from_before_the_decision_upgrades_and_keeps_its_history(
             text(
                 "INSERT INTO device (id, site_id, rack_id, name, kind, u_height, feed, model, "
                 "serial, address, protocol, poll_interval_s, enabled) VALUES "
-                "(1, 1, 1, 'pdu', 'pdu', 1, 'A', '', '', '', 'snmp', 30, 1), "
-                "(2, 1, 1, 'env', 'sensor', 1, NULL, '', '', '', 'snmp', 30, 1)"
-            )
+                "(1, 1, 1, 'pdu', 'pdu', 1, 'A', '', '', '', 'snmp', 30, :on), "
+                "(2, 1, 1, 'env', 'sensor', 1, NULL, '', '', '', 'snmp', 30, :on)"
+            ),
+            {"on": True},
         )
         series = [
             (1, 1, "power_w", "cord AA", None, None),
@@ -682,19 +684,11 @@ def test_a_database_from_before_the_decision_upgrades_and_keeps_its_history(
                 ),
                 {"i": sid, "d": dev, "m": metric, "c": channel, "r": role, "w": warn},
             )
-        values = {1: 3000.0, 2: 1000.0, 3: 12.0, 4: 24.5}
-        for sid, v in values.items():
-            conn.execute(
-                text("INSERT INTO sample (series_id, ts, value) VALUES (:s, :t, :v)"),
-                [{"s": sid, "t": T0 + k * 30, "v": v} for k in range(10)],
-            )
-            conn.execute(
-                text(
-                    "INSERT INTO latest (series_id, ts, value, status, seq) "
-                    "VALUES (:s, :t, :v, 'ok', 1)"
-                ),
-                {"s": sid, "t": T0 + 270, "v": v},
-            )
+    values = {1: 3000.0, 2: 1000.0, 3: 12.0, 4: 24.5}
+    # History written by the store itself (PostgreSQL needs its partitions).
+    writer = SampleWriter(engine)
+    writer.write([(sid, T0 + k * 30, v) for k in range(10) for sid, v in values.items()])
+    writer.flush()
     engine.dispose()
     proc = subprocess.run(
         [sys.executable, str(REPO / "app.py"), "db", "upgrade", "--db", url],
