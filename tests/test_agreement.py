@@ -563,6 +563,7 @@ def check_report(site: Built, rack: str) -> None:
         assert abs(sum(v for _, v in last.values()) - window.kw) <= 0.01 * window.kw
 
 
+@pytest.mark.daemon  # pdftotext
 def test_lab_reports_state_what_the_window_shows(lab_site: Built) -> None:
     for family in ("apc", "raritan", "sentry4", "akcp"):
         check_report(lab_site, f"lab-{family}")
