@@ -276,7 +276,7 @@ def check_rack(site: Built, name: str) -> None:
 
 
 def _class(r: Reading) -> str:
-    return channel_class(r.metric, r.channel, r.channel_class, "pdu", load_rules())
+    return channel_class(r.metric, r.channel, r.channel_class, load_rules())
 
 
 def _ceiling(case: Case) -> float:
