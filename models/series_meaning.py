@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -58,7 +58,7 @@ class Meaning:
         return (lv.low_warning, lv.warning, lv.low_critical, lv.critical)
 
 
-def channel_class(metric: str, channel: str, declared: str | None, kind: str, rules: Rules) -> str:
+def channel_class(metric: str, channel: str, declared: str | None, rules: Rules) -> str:
     """The profile's or driver's class when it says; else the rules' label patterns."""
     if declared in CHANNEL_CLASSES:
         return str(declared)
@@ -73,7 +73,7 @@ def channel_class(metric: str, channel: str, declared: str | None, kind: str, ru
         return "phase"
     if any(p.search(c) for p in rules.total_channel):
         return "total"
-    # A server or probe reporting one unnamed power value reports its whole input.
+    # Anything else is one part of the device: a PSU, a sensor, a component.
     return "part"
 
 
@@ -183,7 +183,7 @@ def decide(
     rules: Rules,
 ) -> Meaning:
     """Everything the desks, the alarm engine and the report need to know about one series."""
-    cls = channel_class(metric, channel, declared_class, kind, rules)
+    cls = channel_class(metric, channel, declared_class, rules)
     role = rules.temperature_role(role, channel) if metric == "temperature_c" else role or None
     phase = phase_number(channel, cls, rules, feed.phases if feed else None)
     if metric != "current_a" or kind != "pdu":
@@ -222,11 +222,3 @@ def device_power(kind: str, series: Sequence[tuple[T, str]]) -> list[T]:
     if kind != "pdu":
         return [s for s, c in series if c == "part"]
     return []
-
-
-def rack_power_kinds(kinds: Iterable[str]) -> str | None:
-    """Whose power a rack's kW is: its PDUs' when it has any, else its servers' and others'."""
-    ks = set(kinds)
-    if "pdu" in ks:
-        return "pdu"
-    return "other" if ks else None

@@ -25,8 +25,9 @@ from models.read import racks as read_racks
 from models.read import status as read_status
 from models.rules import current_rules, load_rules
 from models.schema import Device, Rack, RackFeed, Site
-from models.series_meaning import Feed, decide
+from models.series_meaning import Feed, channel_class, decide
 from models.snapshot.data import gather, parse_scope, rack_plot_limits, rack_plot_series
+from models.store.samples import SampleWriter
 from monitors.alarms.engine import AlarmEngine
 from monitors.collection.collector import ResultWriter
 from monitors.collection.readings import PollResult, Reading
@@ -38,6 +39,7 @@ from monitors.lab.runner import LabConfig, inventory_document
 from monitors.lab.topology import LabPdu, from_inventory
 from monitors.profiles.engine import ProfileSet
 from tests.daemons import require
+from tests.test_vendor_walks import WALKS, walk_names
 
 T0 = 1_795_000_000
 STEPS = 3  # samples per series, INTERVAL apart
@@ -77,6 +79,7 @@ class Case:
     breaker_a: float = 32.0
     expected_pdu_w: float | None = None  # feed A's PDU, None = no power reported
     expected_inlet: float | None = None
+    check_kw: bool = True  # False: no independent figure, the views must only agree
 
 
 @dataclass
@@ -191,14 +194,20 @@ def floor_view(site: Built, rid: int) -> Seen:
 
 
 def rack_view(site: Built, rid: int) -> Seen:
+    """The rack view's title (rack kW, hottest inlet) and its PDU panels' totals."""
+    contents = read_racks.rack_contents(site.engine, rid, now=T0 + STEPS * INTERVAL)
+    assert contents.summary is not None
     pdus = read_racks.pdu_loads(site.engine, rid)
     totals = [p.total_w for p in pdus if p.total_w is not None]
+    if totals:
+        assert _close(sum(totals), contents.summary.power_w), "PDU panels vs title"
     inlet = [
         r.value
         for r in read_racks.rack_series(site.engine, rid, "temperature_c", role="inlet")
         if r.value is not None
     ]
-    return Seen(sum(totals) if totals else None, max(inlet) if inlet else None)
+    assert _close(max(inlet) if inlet else None, contents.summary.inlet_c)
+    return Seen(contents.summary.power_w, max(inlet) if inlet else None)
 
 
 def plot_view(site: Built, rid: int) -> Seen:
@@ -252,6 +261,11 @@ def check_rack(site: Built, name: str) -> None:
     expected_kw = None if case.expected_pdu_w is None else case.expected_pdu_w * (1 + B_SHARE)
     if case.kind != "pdu":
         expected_kw = None
+    if not case.check_kw:
+        expected_kw = seen["tree"].kw
+        # Never more than the PDUs' totals (or, without totals, their phases) allow.
+        if case.kind == "pdu":
+            assert expected_kw is None or expected_kw <= _ceiling(case) * 1.0001
     for view, s in seen.items():
         assert _close(s.kw, expected_kw, 0.01), f"{name} ({case.profile}): {view} says {s.kw} W"
         assert _close(s.inlet, case.expected_inlet), (
@@ -259,6 +273,21 @@ def check_rack(site: Built, name: str) -> None:
         )
     check_phases(site, rid, case)
     check_limits(site, rid, case)
+
+
+def _class(r: Reading) -> str:
+    return channel_class(r.metric, r.channel, r.channel_class, load_rules())
+
+
+def _ceiling(case: Case) -> float:
+    """What the PDUs' own totals allow: A's total-class power (else its phases) plus B's."""
+    totals = [
+        r.value for r in case.readings if r.metric == "power_w" and r.channel_class == "total"
+    ]
+    phases = [
+        r.value for r in case.readings if r.metric == "power_w" and r.channel_class == "phase"
+    ]
+    return (sum(totals) if totals else sum(phases)) * (1 + B_SHARE)
 
 
 def check_phases(site: Built, rid: int, case: Case) -> None:
@@ -284,7 +313,9 @@ def check_phases(site: Built, rid: int, case: Case) -> None:
         assert w is not None and c is not None and _close(w, ew) and _close(c, ec)
         # The rule's continuous-load level, or a stricter one the PDU itself reports.
         assert w <= warn + 1e-9
-    if case.kind == "pdu" and any(r.metric == "current_a" for r in case.readings):
+    if case.kind == "pdu" and any(
+        r.metric == "current_a" and _class(r) in ("phase", "total") for r in case.readings
+    ):
         assert view, f"{case.rack} ({case.profile}): no per-phase load anywhere"
 
 
@@ -372,15 +403,16 @@ def test_lab_probe_labelled_front_is_an_inlet_everywhere(lab_site: Built) -> Non
     assert case.expected_inlet is not None  # so the tree and floor map show it too
 
 
-async def _capture_readings(names: list[str]) -> dict[str, tuple[str, tuple[Reading, ...]]]:
+async def _capture_readings(
+    src: Path, names: list[str]
+) -> dict[str, tuple[str, str, tuple[Reading, ...]]]:
+    """(profile, kind, readings) of each capture or walk in src, polled through snmpsim."""
     from monitors.collection.targets import SnmpCredential, SnmpTarget
     from monitors.lab.daemons.snmp import start_snmpsim
     from monitors.profiles.engine import discover as pdiscover
     from monitors.profiles.engine import poll
     from monitors.snmp.client import SnmpClient
 
-    src = captures_dir()
-    assert src is not None
     server = start_snmpsim(src)
     client = SnmpClient()
     profiles = ProfileSet.load()
@@ -392,7 +424,7 @@ async def _capture_readings(names: list[str]) -> dict[str, tuple[str, tuple[Read
             prof = await profiles.select(client, t, ident)
             assert prof is not None, name
             plan = await pdiscover(client, t, prof)
-            out[name] = (prof.name, tuple((await poll(client, t, plan)).readings))
+            out[name] = (prof.name, prof.kind, tuple((await poll(client, t, plan)).readings))
     finally:
         client.close()
         server.stop()
@@ -407,10 +439,13 @@ def capture_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     require(captures_dir() is not None, "real-device captures not found (set RACKWATCH_CAPTURES)")
     require(responder_binary() is not None, "snmpsim-command-responder not installed")
     tmp = tmp_path_factory.mktemp("agree-cap")
-    got = asyncio.run(_capture_readings([*CAPTURE_PDU_W, *CAPTURE_PROBES]))
+    src = captures_dir()
+    assert src is not None
+    got = asyncio.run(_capture_readings(src, [*CAPTURE_PDU_W, *CAPTURE_PROBES]))
+    walked = asyncio.run(_capture_readings(WALKS, walk_names()))
+    got.update((f"walk-{n}", v) for n, v in walked.items() if v[1] in ("pdu", "sensor"))
     cases = []
-    for name, (profile, readings) in got.items():
-        kind = "pdu" if name in CAPTURE_PDU_W else "sensor"
+    for name, (profile, kind, readings) in got.items():
         phases = (
             3
             if any(
@@ -430,6 +465,7 @@ def capture_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
                 32.0,
                 CAPTURE_PDU_W.get(name),
                 _inlet(readings),
+                check_kw=not name.startswith("walk-"),
             )
         )
     with pytest.MonkeyPatch.context() as mp:
@@ -443,6 +479,15 @@ def capture_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
 @pytest.mark.parametrize("capture", [*CAPTURE_PDU_W, *CAPTURE_PROBES])
 def test_capture_profiles_agree_everywhere(capture_site: Built, capture: str) -> None:
     check_rack(capture_site, capture)
+
+
+@pytest.mark.daemon
+def test_vendor_walk_profiles_agree_everywhere(capture_site: Built) -> None:
+    """The profiles with no real capture, on the walks written from their MIBs."""
+    walked = [n for n in capture_site.cases if n.startswith("walk-")]
+    assert len(walked) >= 10
+    for name in walked:
+        check_rack(capture_site, name)
 
 
 @pytest.mark.daemon
@@ -518,6 +563,7 @@ def check_report(site: Built, rack: str) -> None:
         assert abs(sum(v for _, v in last.values()) - window.kw) <= 0.01 * window.kw
 
 
+@pytest.mark.daemon  # pdftotext
 def test_lab_reports_state_what_the_window_shows(lab_site: Built) -> None:
     for family in ("apc", "raritan", "sentry4", "akcp"):
         check_report(lab_site, f"lab-{family}")
@@ -589,7 +635,7 @@ def test_changed_rules_reach_rows_desks_alarms_and_report(tmp_path: Path) -> Non
 
 
 def test_a_database_from_before_the_decision_upgrades_and_keeps_its_history(
-    tmp_path: Path,
+    tmp_path: Path, empty_db_url: str
 ) -> None:
     """A 0001 database (limits as the device sent them, no channel class) upgraded with
     `app.py db upgrade`: every sample stays, every series is decided, and readers agree."""
@@ -599,7 +645,7 @@ def test_a_database_from_before_the_decision_upgrades_and_keeps_its_history(
 
     from tests.daemons import REPO
 
-    url = f"sqlite:///{tmp_path / 'old.db'}"
+    url = empty_db_url
     upgrade(url, "0001")
     engine = make_engine(url)
     with engine.begin() as conn:
@@ -620,9 +666,10 @@ def test_a_database_from_before_the_decision_upgrades_and_keeps_its_history(
             text(
                 "INSERT INTO device (id, site_id, rack_id, name, kind, u_height, feed, model, "
                 "serial, address, protocol, poll_interval_s, enabled) VALUES "
-                "(1, 1, 1, 'pdu', 'pdu', 1, 'A', '', '', '', 'snmp', 30, 1), "
-                "(2, 1, 1, 'env', 'sensor', 1, NULL, '', '', '', 'snmp', 30, 1)"
-            )
+                "(1, 1, 1, 'pdu', 'pdu', 1, 'A', '', '', '', 'snmp', 30, :on), "
+                "(2, 1, 1, 'env', 'sensor', 1, NULL, '', '', '', 'snmp', 30, :on)"
+            ),
+            {"on": True},
         )
         series = [
             (1, 1, "power_w", "cord AA", None, None),
@@ -638,19 +685,11 @@ def test_a_database_from_before_the_decision_upgrades_and_keeps_its_history(
                 ),
                 {"i": sid, "d": dev, "m": metric, "c": channel, "r": role, "w": warn},
             )
-        values = {1: 3000.0, 2: 1000.0, 3: 12.0, 4: 24.5}
-        for sid, v in values.items():
-            conn.execute(
-                text("INSERT INTO sample (series_id, ts, value) VALUES (:s, :t, :v)"),
-                [{"s": sid, "t": T0 + k * 30, "v": v} for k in range(10)],
-            )
-            conn.execute(
-                text(
-                    "INSERT INTO latest (series_id, ts, value, status, seq) "
-                    "VALUES (:s, :t, :v, 'ok', 1)"
-                ),
-                {"s": sid, "t": T0 + 270, "v": v},
-            )
+    values = {1: 3000.0, 2: 1000.0, 3: 12.0, 4: 24.5}
+    # History written by the store itself (PostgreSQL needs its partitions).
+    writer = SampleWriter(engine)
+    writer.write([(sid, T0 + k * 30, v) for k in range(10) for sid, v in values.items()])
+    writer.flush()
     engine.dispose()
     proc = subprocess.run(
         [sys.executable, str(REPO / "app.py"), "db", "upgrade", "--db", url],
@@ -744,3 +783,15 @@ def test_phase_numbers_and_phase_limits_come_from_the_feed() -> None:
     assert single.levels.warning == 16.0 * rules.phase_current.warning_pct / 100
     branch = cur("load 3 (phase 0, bank 2)", None, 3)
     assert (branch.channel_class, branch.phase, branch.rule) == ("branch", None, "")
+
+
+def test_a_server_over_ssh_counts_its_dcmi_power_once() -> None:
+    from monitors.ssh.parsers import parse_dcmi
+
+    got = parse_dcmi(
+        "    Instantaneous power reading:                   220 Watts\n"
+        "    Average power reading over sample period:      210 Watts\n"
+        "    Power reading state is:                        activated\n"
+    ).readings
+    classes = {r.channel: r.channel_class for r in got}
+    assert classes == {"DCMI instantaneous": "total", "DCMI average": "part"}

@@ -318,7 +318,7 @@ def test_user_rules_file_overrides_defaults(tmp_path: Path) -> None:
     assert rules.temperature["inlet"].critical == 32.0  # kept from the shipped file
     assert rules.phase_of("load 1 (phase 2, bank 0)") == 2
     assert rules.phase_of("outlet 3 phase 1") is None
-    assert channel_class("power_w", "device 1", None, "pdu", rules) == "total"
+    assert channel_class("power_w", "device 1", None, rules) == "total"
 
 
 def test_bad_rules_file_names_file_and_key(tmp_path: Path) -> None:

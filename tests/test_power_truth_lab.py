@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import time
 from collections.abc import Iterator
@@ -63,7 +64,7 @@ def _poll_interval(url: str, device_id: int) -> float:
             d=device_id,
         )
     ]
-    gaps = sorted(a - b for a, b in zip(ts, ts[1:], strict=False))
+    gaps = sorted(a - b for a, b in itertools.pairwise(ts))
     return max(float(INTERVAL), float(gaps[len(gaps) // 2])) if gaps else float(INTERVAL)
 
 

@@ -80,7 +80,7 @@ class PowerMap:
 def _cls(stored: str | None, metric: str, channel: str, kind: str, rules: Rules) -> str:
     # The series row says what it is; rows written before the collector decided it fall back
     # to the one shared decision (models.series_meaning), never to labels of our own.
-    return stored or channel_class(metric, channel, None, kind, rules)
+    return stored or channel_class(metric, channel, None, rules)
 
 
 def load_power_map(

@@ -115,6 +115,9 @@ class SeriesRegistry:
         self._inputs: dict[int, Inputs] = {}
         self._written: dict[int, tuple[Any, ...]] = {}
         self._devices: dict[int, DeviceContext] = {}
+        # Labels and device contexts repeat across thousands of devices ("Inlet Temp" on a
+        # server polled every 60 s), so decisions are memoised until the rules change.
+        self._memo: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         self.redecided = 0  # rows whose meaning was rewritten (tests, logs)
 
     def preload(self, device_ids: Iterable[int]) -> int:
@@ -159,16 +162,28 @@ class SeriesRegistry:
         if rules is self.rules:
             return False
         self.rules = rules
+        self._memo.clear()
         self.redecide()
         return True
+
+    def _row(
+        self, metric: str, channel: str, inputs: Inputs, ctx: DeviceContext
+    ) -> tuple[Any, ...]:
+        key = (metric, channel, inputs, ctx)
+        row = self._memo.get(key)
+        if row is None:
+            if len(self._memo) >= 200_000:
+                self._memo.clear()
+            row = meaning_row(meaning_of(metric, channel, inputs, ctx, self.rules))
+            self._memo[key] = row
+        return row
 
     def redecide(self) -> int:
         """Decide every known series again and write the rows whose meaning changed."""
         changed: list[tuple[int, tuple[Any, ...]]] = []
         for sid, inputs in self._inputs.items():
             dev_id, metric, channel = self._keys[sid]
-            ctx = self._context(dev_id)
-            row = meaning_row(meaning_of(metric, channel, inputs, ctx, self.rules))
+            row = self._row(metric, channel, inputs, self._context(dev_id))
             if self._written.get(sid) != row:
                 changed.append((sid, row))
         self._update(changed, [])
@@ -196,18 +211,17 @@ class SeriesRegistry:
         return [self._ids[s.key] for s in specs]
 
     def _create(self, specs: list[SeriesSpec], changed: dict[int, SeriesSpec]) -> None:
-        rules = self.rules
         if specs:
             rows = []
             for s in specs:
-                m = meaning_of(s.metric, s.channel, s.inputs(), self._context(s.device_id), rules)
+                decided = self._row(s.metric, s.channel, s.inputs(), self._context(s.device_id))
                 rows.append(
                     {
                         "device_id": s.device_id,
                         "metric": s.metric,
                         "channel": s.channel,
                         "unit": s.unit,
-                        **dict(zip(_MEANING_COLS, meaning_row(m), strict=True)),
+                        **dict(zip(_MEANING_COLS, decided, strict=True)),
                         "device_warn_low": s.warn_low,
                         "device_warn_high": s.warn_high,
                         "device_crit_low": s.crit_low,
@@ -239,8 +253,7 @@ class SeriesRegistry:
         for sid, s in changed.items():
             old = self._inputs.get(sid)
             self._inputs[sid] = s.inputs()
-            m = meaning_of(s.metric, s.channel, s.inputs(), self._context(s.device_id), rules)
-            row = meaning_row(m)
+            row = self._row(s.metric, s.channel, s.inputs(), self._context(s.device_id))
             if self._written.get(sid) != row:
                 updates.append((sid, row))
             if old is None or old[2:] != s.inputs()[2:]:
@@ -253,22 +266,42 @@ class SeriesRegistry:
         if not rows and not device_limits:
             return
         with self.engine.begin() as conn:
-            for sid, row in rows:
+            # One executemany per kind of change: re-deciding 600,000 rows must not cost
+            # 600,000 round trips.
+            if rows:
                 conn.execute(
                     update(Series)
-                    .where(Series.id == sid)
-                    .values(**dict(zip(_MEANING_COLS, row, strict=True)))
+                    .where(Series.id == bindparam("sid"))
+                    .values({c: bindparam(f"m_{c}") for c in _MEANING_COLS}),
+                    [
+                        {
+                            "sid": sid,
+                            **{f"m_{c}": v for c, v in zip(_MEANING_COLS, row, strict=True)},
+                        }
+                        for sid, row in rows
+                    ],
                 )
-                self._written[sid] = row
-            for sid, s in device_limits:
+                for sid, row in rows:
+                    self._written[sid] = row
+            if device_limits:
                 conn.execute(
                     update(Series)
-                    .where(Series.id == sid)
+                    .where(Series.id == bindparam("sid"))
                     .values(
-                        device_warn_low=s.warn_low,
-                        device_warn_high=s.warn_high,
-                        device_crit_low=s.crit_low,
-                        device_crit_high=s.crit_high,
-                    )
+                        device_warn_low=bindparam("d_wl"),
+                        device_warn_high=bindparam("d_wh"),
+                        device_crit_low=bindparam("d_cl"),
+                        device_crit_high=bindparam("d_ch"),
+                    ),
+                    [
+                        {
+                            "sid": sid,
+                            "d_wl": s.warn_low,
+                            "d_wh": s.warn_high,
+                            "d_cl": s.crit_low,
+                            "d_ch": s.crit_high,
+                        }
+                        for sid, s in device_limits
+                    ],
                 )
         self.redecided += len(rows)
