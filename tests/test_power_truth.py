@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import csv
 import io
+import json
 import math
 import re
 import subprocess
@@ -235,6 +236,16 @@ def test_headroom_and_what_if_equal_a_hand_computation_from_samples_csv(
     for _ in range(2):  # each server goes to the phase with the most failover headroom left
         best = max(head, key=lambda ph: (head[ph] - added[ph] * amps, -ph))
         added[best] += 1
+    # The headless command gives the same answer.
+    res = subprocess.run(
+        [sys.executable, str(REPO / "app.py"), "capacity", "--db", sqlite_url, "--rack",
+         f"GA1/{racks[0]}", "--add", f"{model}:2", "--json"],
+        capture_output=True, text=True, cwd=REPO, check=False, timeout=120,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr[-2000:]
+    cli = json.loads(res.stdout)
+    assert cli["what_if"]["phases"] == wi["phases"]
+    assert cli["what_if"]["model_peak_w"] == wi["model_peak_w"]
     for p in wi["phases"]:
         assert p["servers"] == added[p["phase"]]
         assert p["added_a"] == pytest.approx(round(added[p["phase"]] * amps, 2), abs=0.006)
