@@ -56,8 +56,15 @@ def cmd_collect(args: argparse.Namespace) -> int:
     import asyncio
 
     from models.db import has_schema, make_engine
+    from models.paths import DB_ENV
     from models.store.samples import Retention
-    from monitors.collection.collector import Collector, CollectorOptions, supervise
+    from monitors.collection.collector import (
+        EXIT_CANNOT_WRITE,
+        CannotWrite,
+        Collector,
+        CollectorOptions,
+        supervise,
+    )
 
     url = resolve_db_url(args.db)
     engine = make_engine(url)
@@ -72,7 +79,9 @@ def cmd_collect(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     if args.workers > 1 and args.shard is None:
-        base = [sys.executable, str(Path(__file__).resolve()), "collect", "--db", url]
+        # The URL may hold a password: children get it through their environment, never on
+        # the command line (`ps` shows every process's arguments to every user).
+        base = [sys.executable, str(Path(__file__).resolve()), "collect"]
         if args.once:
             base.append("--once")
         if args.duration is not None:
@@ -84,8 +93,14 @@ def cmd_collect(args: argparse.Namespace) -> int:
             "--keep-raw-days", str(args.keep_raw_days),
             "--keep-5m-days", str(args.keep_5m_days),
             "--keep-1h-days", str(args.keep_1h_days),
+            "--spool-mb", str(args.spool_mb),
         ]  # fmt: skip
-        return supervise([[*base, "--shard", f"{i}/{args.workers}"] for i in range(args.workers)])
+        if args.spool:
+            base += ["--spool", args.spool + ".{shard}"]
+        env = {**os.environ, DB_ENV: url}
+        return supervise(
+            [[*base, "--shard", f"{i}/{args.workers}"] for i in range(args.workers)], env=env
+        )
     shard, shards = _parse_shard(args.shard)
     drivers = _build_drivers(args.known_hosts)
     options = CollectorOptions(
@@ -96,17 +111,28 @@ def cmd_collect(args: argparse.Namespace) -> int:
         duration_s=args.duration,
         max_in_flight=args.max_in_flight,
         hooks=_collector_hooks(url),
+        spool_path=args.spool.replace("{shard}", str(shard)) if args.spool else None,
+        spool_max_bytes=int(args.spool_mb * 1024 * 1024),
         retention=Retention(
             raw_s=int(args.keep_raw_days * 86_400),
             rollup_5m_s=int(args.keep_5m_days * 86_400),
             rollup_1h_s=int(args.keep_1h_days * 86_400),
         ),
     )
-    report = asyncio.run(Collector(options, drivers).run())
+    try:
+        report = asyncio.run(Collector(options, drivers).run())
+    except CannotWrite as exc:
+        print(f"rackwatch collect: CANNOT WRITE, stopping: {exc}", file=sys.stderr)
+        return EXIT_CANNOT_WRITE
     print(
         f"collected: {report.devices} devices, {report.polls_ok} polls ok, "
         f"{report.polls_failed} failed, {report.samples} samples"
     )
+    if args.once and report.devices and not report.polls_ok:
+        # A cron job or supervisor must see that nothing could be polled.
+        top = ", ".join(f"{n}: {c}" for n, c in report.errors_by_device.most_common(3))
+        print(f"rackwatch collect: no device could be polled ({top})", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -302,17 +328,27 @@ def cmd_probe(args: argparse.Namespace) -> int:
     except ValueError:
         print(f"rackwatch probe: bad port in {args.address!r}", file=sys.stderr)
         return 2
-    if args.v3_user:
+    if args.credential:
+        from monitors.credentials import CredentialError, resolver
+
+        try:
+            cred = resolver().snmp(args.credential)
+        except CredentialError as exc:
+            print(f"rackwatch probe: {exc}", file=sys.stderr)
+            return 2
+    elif args.v3_user:
         cred = SnmpCredential(
             "3",
             user=args.v3_user,
             auth_proto=args.auth_proto,
-            auth_key=args.auth_key,
+            auth_key=_secret_value("auth_key", args.auth_key) or "",
             priv_proto=args.priv_proto,
-            priv_key=args.priv_key,
+            priv_key=_secret_value("priv_key", args.priv_key) or "",
         )
     else:
-        cred = SnmpCredential(args.snmp_version, community=args.community)
+        cred = SnmpCredential(
+            args.snmp_version, community=_secret_value("community", args.community) or ""
+        )
     target = SnmpTarget(host, port, cred, timeout_s=args.timeout, retries=args.retries)
     try:
         profiles = ProfileSet.load(args.profiles_dir)
@@ -526,12 +562,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-raw-days", type=float, default=14, help="raw samples kept (14)")
     p.add_argument("--keep-5m-days", type=float, default=365, help="5-min rollups kept (365)")
     p.add_argument("--keep-1h-days", type=float, default=1825, help="1-h rollups kept (1825)")
+    p.add_argument(
+        "--spool",
+        metavar="FILE",
+        help="where results wait while the database is away (default: data dir/spool/)",
+    )
+    p.add_argument(
+        "--spool-mb", type=float, default=256, help="spool size limit in MiB (256; docs/storage.md)"
+    )
     p.set_defaults(func=cmd_collect)
 
     p = sub.add_parser("probe", help="identify one SNMP device and print what it reads")
     p.add_argument("address", metavar="HOST[:PORT]", help="agent address (default port 161)")
     g = p.add_mutually_exclusive_group(required=True)
-    g.add_argument("--community", help="SNMP v2c community")
+    g.add_argument(
+        "--credential", metavar="NAME", help="a stored credential (`credentials set`); preferred"
+    )
+    g.add_argument("--community", help="SNMP v2c community; '-' reads it from stdin")
     g.add_argument("--v3-user", metavar="USER", help="SNMPv3 user name")
     p.add_argument("--snmp-version", choices=("1", "2c"), default="2c", help="with --community")
     p.add_argument(
@@ -539,11 +586,13 @@ def build_parser() -> argparse.ArgumentParser:
         default="none",
         choices=("none", "md5", "sha", "sha224", "sha256", "sha384", "sha512"),
     )
-    p.add_argument("--auth-key", default="", help="SNMPv3 authentication pass phrase")
+    p.add_argument(
+        "--auth-key", default="", help="SNMPv3 authentication pass phrase; '-' reads stdin"
+    )
     p.add_argument(
         "--priv-proto", default="none", choices=("none", "des", "aes", "aes128", "aes192", "aes256")
     )
-    p.add_argument("--priv-key", default="", help="SNMPv3 privacy pass phrase")
+    p.add_argument("--priv-key", default="", help="SNMPv3 privacy pass phrase; '-' reads stdin")
     p.add_argument("--profile", metavar="NAME", help="force a profile (file stem)")
     p.add_argument("--profiles-dir", metavar="DIR", help="profile directory (default: built in)")
     p.add_argument("--json", action="store_true", help="print one JSON object")

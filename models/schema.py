@@ -263,6 +263,11 @@ class CollectorHeartbeat(Base):
     devices: Mapped[int] = mapped_column(Integer, default=0)
     polls_ok: Mapped[int] = mapped_column(BigInteger, default=0)
     polls_failed: Mapped[int] = mapped_column(BigInteger, default=0)
+    # ok | spooling (database writes failing, results kept on disk) | overloaded (polls run
+    # late) | failed (cannot write and cannot keep); detail says why (issue 15).
+    health: Mapped[str] = mapped_column(String(16), default="ok", server_default="ok")
+    health_detail: Mapped[str | None] = mapped_column(Text)
+    spool_batches: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class PollRequest(Base):
