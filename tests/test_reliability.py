@@ -1,0 +1,388 @@
+"""The collector under database outages, locks, kills and a full spool (issue 15)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+
+from models.db import make_engine, upgrade
+from models.inventory.device_specs import DeviceSpec
+from models.schema import CollectorHeartbeat
+from models.store.samples import ROLLUP_RESOLUTIONS
+from monitors.collection.collector import Collector, CollectorOptions
+from monitors.collection.readings import PollResult
+from monitors.collection.spool import Spool, SpoolFull
+from monitors.lab.daemons.pg import PgCluster, missing_reason
+from monitors.lab.daemons.snmp import SnmpsimServer
+from tests.daemons import REPO, require
+from tests.snmp_daemons import snmpsim_captures
+from tests.test_collector import _apc_pdus, _collector_env, _snmp_creds
+
+__all__ = ["snmpsim_captures"]
+
+
+# -- the spool on its own -----------------------------------------------------------------------
+
+
+def test_spool_keeps_order_across_reopen_and_refuses_beyond_its_bound(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    spool = Spool(path, max_bytes=100)
+    ids = [spool.append(f"batch-{i}".encode()) for i in range(5)]
+    assert ids == sorted(ids)
+    with pytest.raises(SpoolFull):
+        spool.append(b"x" * 80)
+    assert len(spool) == 5
+    spool.ack(spool.oldest(1)[0].id)
+    spool.close()
+    again = Spool(path, max_bytes=100)  # a restart finds what was not acknowledged
+    assert [e.payload for e in again] == [f"batch-{i}".encode() for i in range(1, 5)]
+    assert again.bytes_used == 4 * len(b"batch-1")
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    again.close()
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+class Recording:
+    """The real SNMP driver; keeps every result it returned so losses can be counted."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.results: list[PollResult] = []
+
+    async def poll(self, device: DeviceSpec) -> PollResult:
+        result: PollResult = await self.inner.poll(device)
+        self.results.append(result)
+        return result
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+    def expected(self) -> set[tuple[int, str, str, int]]:
+        return {
+            (r.device_id, rd.metric, rd.channel, r.ts)
+            for r in self.results
+            if r.ok
+            for rd in r.readings
+        }
+
+
+def stored(engine: Engine) -> set[tuple[int, str, str, int]]:
+    with engine.connect() as c:
+        rows = c.execute(
+            text(
+                "SELECT se.device_id, se.metric, se.channel, s.ts FROM sample s "
+                "JOIN series se ON se.id = s.series_id"
+            )
+        )
+        return {(int(a), str(b), str(c_), int(d)) for a, b, c_, d in rows}
+
+
+def rollup_mismatches(engine: Engine) -> list[Any]:
+    """Buckets whose (count, min, max, sum) differ from the raw samples, both ways."""
+    bad: list[Any] = []
+    with engine.connect() as c:
+        for res in ROLLUP_RESOLUTIONS:
+            raw = {
+                (int(r[0]), int(r[1])): (int(r[2]), float(r[3]), float(r[4]), float(r[5]))
+                for r in c.execute(
+                    text(
+                        f"SELECT series_id, (ts / {res}) * {res}, count(*), min(value), "
+                        f"max(value), sum(value) FROM sample GROUP BY series_id, (ts / {res})"
+                    )
+                )
+            }
+            roll = {
+                (int(r[0]), int(r[1])): (int(r[2]), float(r[3]), float(r[4]), float(r[5]))
+                for r in c.execute(
+                    text(
+                        "SELECT series_id, bucket, count, min, max, sum FROM rollup "
+                        f"WHERE res = {res}"
+                    )
+                )
+            }
+            for key in raw.keys() | roll.keys():
+                a, b = raw.get(key), roll.get(key)
+                if (
+                    a is None
+                    or b is None
+                    or a[0] != b[0]
+                    or any(
+                        abs(x - y) > 1e-6 * max(1.0, abs(x))
+                        for x, y in zip(a[1:], b[1:], strict=True)
+                    )
+                ):
+                    bad.append((res, key, a, b))
+    return bad
+
+
+def run_in_thread(opts: CollectorOptions, drivers: dict[str, Any]) -> tuple[threading.Thread, list]:
+    out: list[Any] = []
+
+    def body() -> None:
+        try:
+            out.append(asyncio.run(Collector(opts, drivers).run()))
+        except BaseException as exc:
+            out.append(exc)
+
+    t = threading.Thread(target=body, daemon=True)
+    t.start()
+    return t, out
+
+
+def wait_for(pred: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def hold_sqlite_lock(db: Path, seconds: float) -> subprocess.Popen[bytes]:
+    """Another process takes SQLite's write lock (BEGIN IMMEDIATE) and keeps it."""
+    code = (
+        "import sqlite3, sys, time\n"
+        f"c = sqlite3.connect({str(db)!r}, isolation_level=None)\n"
+        "c.execute('BEGIN IMMEDIATE')\n"
+        "print('locked', flush=True)\n"
+        f"time.sleep({seconds})\n"
+        "c.execute('ROLLBACK')\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == b"locked"
+    return proc
+
+
+# -- outages during collection ----------------------------------------------------------------
+
+
+@pytest.mark.daemon
+def test_sqlite_write_lock_held_by_another_process_loses_no_samples(
+    engine: Engine, sqlite_url: str, snmpsim_captures: SnmpsimServer, tmp_path: Path
+) -> None:
+    _apc_pdus(engine, snmpsim_captures.port, 4, interval_s=2)
+    drv = Recording(_snmp_creds({"apc": "apc_ap8853"}))
+    opts = CollectorOptions(
+        url=sqlite_url,
+        duration_s=24,
+        spool_path=str(tmp_path / "spool.sqlite"),
+        db_timeout_s=1.0,
+        retry_max_s=2.0,
+        heartbeat_s=1.0,
+    )
+    thread, out = run_in_thread(opts, {"snmp": drv})
+    wait_for(lambda: len(stored(engine)) > 50, 30, "first samples")
+    locker = hold_sqlite_lock(Path(sqlite_url.removeprefix("sqlite:///")), 10)
+    during = len(stored(engine))
+    time.sleep(5)
+    assert len(stored(engine)) == during  # nothing could be written meanwhile
+    spool = Spool(tmp_path / "spool.sqlite")
+    assert len(spool) > 0  # ... so it went to the spool
+    spool.close()
+    locker.wait(30)
+    thread.join(60)
+    assert not thread.is_alive()
+    assert out and not isinstance(out[0], BaseException), out
+    want = drv.expected()
+    got = stored(engine)
+    assert want and want <= got, f"{len(want - got)} of {len(want)} samples lost"
+    assert len(Spool(tmp_path / "spool.sqlite")) == 0
+    assert rollup_mismatches(engine) == []
+    with engine.connect() as c:
+        beat = c.execute(text("SELECT last_beat_ts, health FROM collector_heartbeat")).one()
+    assert beat[1] == "ok" and beat[0] >= time.time() - 10
+
+
+@pytest.fixture
+def own_pg(tmp_path: Path) -> Iterator[PgCluster]:
+    """A PostgreSQL cluster of this test alone, so it can be stopped and started."""
+    reason = missing_reason()
+    require(reason is None, reason or "")
+    cluster = PgCluster()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.mark.daemon
+def test_postgresql_stopped_during_collection_loses_no_samples(
+    own_pg: PgCluster, snmpsim_captures: SnmpsimServer, tmp_path: Path
+) -> None:
+    url = own_pg.create_database("outage")
+    upgrade(url)
+    engine = make_engine(url)
+    _apc_pdus(engine, snmpsim_captures.port, 4, interval_s=2)
+    drv = Recording(_snmp_creds({"apc": "apc_ap8853"}))
+    opts = CollectorOptions(
+        url=url,
+        duration_s=26,
+        spool_path=str(tmp_path / "spool.sqlite"),
+        db_timeout_s=1.0,
+        retry_max_s=2.0,
+        heartbeat_s=1.0,
+    )
+    thread, out = run_in_thread(opts, {"snmp": drv})
+    wait_for(lambda: len(stored(engine)) > 50, 30, "first samples")
+    engine.dispose()
+    own_pg.halt()
+    time.sleep(10)
+    own_pg.resume()
+    thread.join(60)
+    assert not thread.is_alive()
+    assert out and not isinstance(out[0], BaseException), out
+    want = drv.expected()
+    got = stored(engine)
+    assert want and want <= got, f"{len(want - got)} of {len(want)} samples lost"
+    polled_while_down = [r for r in drv.results if r.ok]
+    assert len(polled_while_down) > 20
+    assert rollup_mismatches(engine) == []
+    engine.dispose()
+
+
+# -- stopping, kills and the spool bound (the headless collector as a process) ---------------
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = _collector_env(tmp_path, "apc_ap8853")
+    env["RACKWATCH_DATA_DIR"] = str(tmp_path / "data")
+    return env
+
+
+@pytest.mark.daemon
+def test_sigterm_while_database_locked_stops_in_seconds_and_next_run_replays(
+    engine: Engine, sqlite_url: str, snmpsim_captures: SnmpsimServer, tmp_path: Path
+) -> None:
+    _apc_pdus(engine, snmpsim_captures.port, 4, interval_s=1)
+    env = _env(tmp_path)
+    spool_file = tmp_path / "spool.sqlite"
+    cmd = [sys.executable, str(REPO / "app.py"), "collect", "--db", sqlite_url]
+    proc = subprocess.Popen(
+        [*cmd, "--spool", str(spool_file)], env=env, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        wait_for(lambda: len(stored(engine)) > 20, 60, "first samples")
+        locker = hold_sqlite_lock(Path(sqlite_url.removeprefix("sqlite:///")), 30)
+        wait_for(lambda: spool_file.exists() and len(Spool(spool_file)) > 2, 30, "spooling")
+        asked = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        rc = proc.wait(30)
+        took = time.monotonic() - asked
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert rc == 0, proc.stderr.read()[-2000:] if proc.stderr else ""
+    assert took < 15, f"SIGTERM took {took:.1f} s"
+    before = stored(engine)
+    spooled = len(Spool(spool_file))
+    assert spooled > 0
+    locker.kill()
+    locker.wait()
+    done = subprocess.run(
+        [*cmd, "--spool", str(spool_file), "--duration", "3"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert len(Spool(spool_file)) == 0
+    assert len(stored(engine)) > len(before)
+    assert rollup_mismatches(engine) == []
+
+
+@pytest.mark.daemon
+def test_spool_full_while_database_locked_exits_non_zero_and_says_why(
+    engine: Engine, sqlite_url: str, snmpsim_captures: SnmpsimServer, tmp_path: Path
+) -> None:
+    _apc_pdus(engine, snmpsim_captures.port, 4, interval_s=1)
+    env = _env(tmp_path)
+    db = Path(sqlite_url.removeprefix("sqlite:///"))
+    locker = hold_sqlite_lock(db, 60)
+    try:
+        done = subprocess.run(
+            [
+                *(sys.executable, str(REPO / "app.py"), "collect", "--db", sqlite_url),
+                *("--spool", str(tmp_path / "spool.sqlite"), "--spool-mb", "0.02"),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=90,
+        )
+    finally:
+        locker.kill()
+        locker.wait()
+    assert done.returncode == 3, done.stderr[-2000:]
+    assert "CANNOT WRITE" in done.stderr
+    assert "spool" in done.stderr and "full" in done.stderr
+
+
+@pytest.mark.daemon
+def test_three_kills_mid_bucket_keep_every_sample_and_rollups_equal_raw(
+    engine: Engine, sqlite_url: str, snmpsim_captures: SnmpsimServer, tmp_path: Path
+) -> None:
+    _apc_pdus(engine, snmpsim_captures.port, 6, interval_s=1)
+    env = _env(tmp_path)
+    cmd = [sys.executable, str(REPO / "app.py"), "collect", "--db", sqlite_url]
+    committed: set[tuple[int, str, str, int]] = set()
+    for kill in range(3):
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            floor = len(committed) + 150
+            wait_for(lambda floor=floor: len(stored(engine)) > floor, 60, f"samples {kill}")
+            time.sleep(0.3 + 0.4 * kill)  # at different moments of a batch
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(10)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        now = stored(engine)
+        assert committed <= now  # nothing committed before a kill is lost
+        committed = now
+    # The open buckets of the last kill are rebuilt by the next start and flushed at its end.
+    done = subprocess.run([*cmd, "--duration", "3"], env=env, capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert committed <= stored(engine)
+    assert rollup_mismatches(engine) == []
+    with engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM rollup")).scalar_one() > 0
+        beats = c.execute(text(f"SELECT count(*) FROM {CollectorHeartbeat.__tablename__}"))
+        assert beats.scalar_one() == 4
+
+
+def test_collect_once_exits_non_zero_when_no_device_could_be_polled(
+    engine: Engine, sqlite_url: str, tmp_path: Path
+) -> None:
+    _apc_pdus(engine, 9, 3)  # credential "apc" exists nowhere: every poll fails
+    env = {
+        **os.environ,
+        "RACKWATCH_CONFIG_DIR": str(tmp_path / "config"),
+        "RACKWATCH_LOG_DIR": str(tmp_path / "logs"),
+        "RACKWATCH_DATA_DIR": str(tmp_path / "data"),
+        "RACKWATCH_CREDENTIALS": "file",
+    }
+    done = subprocess.run(
+        [sys.executable, str(REPO / "app.py"), "collect", "--db", sqlite_url, "--once"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert "no device could be polled" in done.stderr
