@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import signal
 import subprocess
@@ -386,3 +387,62 @@ def test_collect_once_exits_non_zero_when_no_device_could_be_polled(
     )
     assert done.returncode == 1, done.stderr[-2000:]
     assert "no device could be polled" in done.stderr
+
+
+# -- a flood on the collector's SNMP port --------------------------------------------------------
+
+
+def start_flood(port: int, rate: float, seconds: float) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "monitors.lab.flood", str(port), "--rate", str(rate),
+         "--seconds", str(seconds)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+
+
+@pytest.mark.daemon
+def test_udp_flood_on_the_snmp_port_keeps_schedule_and_raises_no_alarm(
+    engine: Engine, sqlite_url: str, snmpsim_captures: SnmpsimServer, tmp_path: Path
+) -> None:
+    from monitors.alarms.engine import make_hook
+
+    devices, interval, flood_s = 8, 1, 10.0
+    _apc_pdus(engine, snmpsim_captures.port, devices, interval_s=interval)
+    drv = Recording(_snmp_creds({"apc": "apc_ap8853"}))
+    opts = CollectorOptions(
+        url=sqlite_url,
+        duration_s=flood_s + 8,
+        spool_path=str(tmp_path / "spool.sqlite"),
+        hooks=[make_hook(sqlite_url)],
+    )
+    thread, out = run_in_thread(opts, {"snmp": drv})
+    wait_for(lambda: drv.inner.client is not None and drv.inner.client.fast_path(), 30, "socket")
+    wait_for(lambda: len(drv.results) > 2 * devices, 30, "first polls")
+    fast = drv.inner.client.fast_path()
+    port = fast.local_ports()[0]
+    started = time.time()
+    flooder = start_flood(port, 20_000, flood_s)
+    sent_line, _ = flooder.communicate(timeout=flood_s * 3)
+    ended = time.time()
+    thread.join(60)
+    assert out and not isinstance(out[0], BaseException), out
+    sent = int(sent_line.split()[1])
+    assert sent >= 0.9 * 20_000 * flood_s, f"the flood reached only {sent} packets"
+    assert fast.dropped_stranger >= 0.5 * sent  # the kernel may drop some; none were decoded
+    assert fast.fallback_decodes == 0
+    lo, hi = math.ceil(started) + 1, math.floor(ended) - 1  # whole seconds, as r.ts
+    window = [r for r in drv.results if lo <= r.ts < hi]
+    failed = [r for r in window if not r.ok]
+    assert not failed, failed[:3]
+    expected = devices * (hi - lo) / interval
+    kept = len(window) / expected
+    assert kept >= 0.95, f"{kept:.0%} of schedule under the flood"
+    with engine.connect() as c:
+        # The rack's real overload (8 PDUs answered by one capture) is not what a flood causes.
+        alarms = c.execute(
+            text("SELECT rule, message FROM alarm WHERE rule IN ('unreachable', 'stale')")
+        ).all()
+    assert alarms == [], alarms
+    print(f"schedule kept under the flood: {kept:.1%} ({sent} packets)")

@@ -124,6 +124,10 @@ class SnmpClient:
 
     # -- lifecycle --------------------------------------------------------------------------
 
+    def fast_path(self) -> FastGet | None:
+        """The v1/v2c GET socket owner, once a GET has opened it (its ports and counters)."""
+        return self._fast
+
     def close(self) -> None:
         """Release the sockets; pending requests fail with 'terminated'."""
         if self._fast is not None:

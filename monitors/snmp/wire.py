@@ -137,6 +137,30 @@ def _value(tag: int, body: bytes) -> SnmpValue:
     raise WireError(f"value tag 0x{tag:02x} left to pysnmp")
 
 
+def response_request_id(data: bytes) -> int:
+    """The request id of a v1/v2c Response-PDU, reading only the message header.
+
+    Cheap on purpose: the fast path checks it against its pending requests before paying
+    for a full decode, so a flood of well-formed but unasked-for replies costs little.
+    """
+    tag, pos, _end = _read(data, 0)
+    if tag != _SEQUENCE:
+        raise WireError("not an SNMP message")
+    tag, _s, pos = _read(data, pos)  # version
+    if tag != _INTEGER:
+        raise WireError("bad version")
+    tag, _s, pos = _read(data, pos)  # community
+    if tag != _OCTET_STRING:
+        raise WireError("bad community")
+    tag, pos, _pdu_end = _read(data, pos)
+    if tag != _RESPONSE:
+        raise WireError(f"PDU type 0x{tag:02x} is not a response")
+    tag, s, e = _read(data, pos)
+    if tag != _INTEGER or e - s > 5:
+        raise WireError("bad request id")
+    return int.from_bytes(data[s:e], "big", signed=True)
+
+
 def decode_response(data: bytes) -> tuple[int, int, int, list[tuple[str, SnmpValue]]]:
     """(request id, error status, error index, varbinds) of a v1/v2c Response-PDU."""
     tag, pos, _end = _read(data, 0)
