@@ -446,3 +446,111 @@ def test_udp_flood_on_the_snmp_port_keeps_schedule_and_raises_no_alarm(
         ).all()
     assert alarms == [], alarms
     print(f"schedule kept under the flood: {kept:.1%} ({sent} packets)")
+
+
+# -- discovery that finds nothing ----------------------------------------------------------------
+
+
+def junk_reply(request: bytes) -> bytes:
+    """A well-formed ~64 KB Response to request whose varbinds are junk outside any table."""
+    from monitors.snmp import ber
+
+    req = ber.decode_request(request)
+    vbs = [
+        (ber.encode_oid((1, 3, 6, 1, 9, 9, i)), ber.encode_value((ber.OCTET_STRING, b"?" * 48)))
+        for i in range(1000)
+    ]
+    return ber.encode_response(req.version, req.community, req.request_id, 0, 0, vbs)
+
+
+def data_is_walk(request: bytes) -> bool:
+    from monitors.snmp import ber
+
+    return ber.decode_request(request).pdu_type in (ber.GETNEXT, ber.GETBULK)
+
+
+class GarbageThenRelay:
+    """A loopback UDP agent relaying to a real one, except that the first `garbage` walk
+    requests get 64 KB of junk (a device rebooting, or a middlebox mangling replies)."""
+
+    def __init__(self, upstream_port: int, garbage: int) -> None:
+        import socket
+
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = int(self.sock.getsockname()[1])
+        self.upstream = ("127.0.0.1", upstream_port)
+        self.garbage = garbage
+        self.requests = 0
+        self.walks = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import socket
+
+        up = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        up.settimeout(2.0)
+        while not self._stop.is_set():
+            try:
+                data, addr = self.sock.recvfrom(65535)
+            except TimeoutError:
+                continue
+            self.requests += 1
+            walk = data_is_walk(data)
+            self.walks += walk
+            if self.requests <= self.garbage and walk:
+                self.sock.sendto(junk_reply(data), addr)
+                continue
+            up.sendto(data, self.upstream)
+            try:
+                self.sock.sendto(up.recvfrom(65535)[0], addr)
+            except TimeoutError:
+                pass
+        up.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self.sock.close()
+
+
+@pytest.mark.daemon
+def test_garbage_during_discovery_is_no_data_then_retried_never_ok(
+    engine: Engine, snmpsim_captures: SnmpsimServer
+) -> None:
+    from sqlalchemy.orm import Session
+
+    from models.inventory.device_specs import load_device_specs
+    from models.schema import Device
+
+    relay = GarbageThenRelay(snmpsim_captures.port, garbage=10_000)
+    try:
+        _apc_pdus(engine, relay.port, 1)
+        with Session(engine) as s:
+            s.query(Device).update({"profile": "apc-rpdu"})
+            s.commit()
+        (spec,) = load_device_specs(engine)
+        driver = _snmp_creds({"apc": "apc_ap8853"})
+        driver.timeout_s = 5.0  # pysnmp takes a while over 64 KB of junk on a busy machine
+
+        async def polls(n: int) -> list[PollResult]:
+            try:
+                return [await driver.poll(spec) for _ in range(n)]
+            finally:
+                await driver.close()  # its sockets belong to this event loop
+
+        first = asyncio.run(polls(1))
+        assert not first[0].ok and first[0].error_kind == "no_data", first
+        assert "found nothing" in (first[0].error or "")
+        walks = relay.walks
+        again = asyncio.run(polls(1))
+        assert not again[0].ok, again  # still nothing: not OK, and ...
+        assert relay.walks > walks  # ... discovery ran again instead of a cached empty plan
+        relay.garbage = 0  # the device answers properly from now on
+        later = asyncio.run(polls(1))
+        assert later[0].ok and later[0].readings  # rediscovered, not a cached empty plan
+    finally:
+        relay.close()

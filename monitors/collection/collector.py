@@ -372,7 +372,8 @@ class ResultWriter(threading.Thread):
             if r.ok:
                 status, last_ok, fails, error = "ok", r.ts, 0, None
             else:
-                status = "unreachable" if r.error_kind == "unreachable" else "error"
+                # no_data: it answered but gave nothing to read (never shown as OK).
+                status = r.error_kind if r.error_kind in ("unreachable", "no_data") else "error"
                 last_ok, fails, error = None, 1, (r.error or "unknown error")[:2000]
             params.append((r.device_id, status, r.profile, r.ts, last_ok, fails, error, seq))
         raw = self.engine.raw_connection()

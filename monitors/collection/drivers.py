@@ -23,6 +23,10 @@ log = logging.getLogger("rackwatch.drivers")
 REDISCOVER_S = 6 * 3600
 
 
+class NoData(Exception):
+    """The device answered but discovery found nothing to read."""
+
+
 SnmpCredentials = Callable[[str | None], SnmpCredential]
 SshCredentials = Callable[[str | None], SshCredential]
 
@@ -85,6 +89,14 @@ class SnmpDriver:
         plan = await discover(client, target, profile)
         for problem in plan.problems[:10]:
             log.info("discovery device=%s %s", device.name, problem)
+        if not plan.items:
+            # Never cache nothing: an empty plan would show the device OK while it sends
+            # nothing for hours. The failed poll makes the scheduler retry with backoff.
+            raise NoData(
+                f"discovery with profile {profile.name!r} found nothing to read"
+                + (f" ({plan.problems[0]})" if plan.problems else "")
+                + "; retrying"
+            )
         self._plans[device.id] = _PlanEntry(plan, time.monotonic())
         return plan
 
@@ -102,6 +114,8 @@ class SnmpDriver:
             decoded = await poll(client, target, plan)
         except CredentialError as exc:
             return self._fail(device, ts, started, str(exc), "config", profile)
+        except NoData as exc:
+            return self._fail(device, ts, started, str(exc), "no_data", profile)
         except KeyError as exc:  # forced profile that does not exist
             return self._fail(device, ts, started, f"{device.label}: {exc.args[0]}", "config")
         except SnmpTimeout as exc:

@@ -42,5 +42,5 @@ class PollResult:
     profile: str | None = None
     duration_s: float = 0.0
     problems: tuple[str, ...] = field(default=())  # values that could not be read or parsed
-    # Why a poll failed: unreachable, auth, hostkey, protocol, config, internal.
+    # Why a poll failed: unreachable, auth, hostkey, protocol, config, internal, no_data.
     error_kind: str | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 from collections.abc import Iterable, Sequence
@@ -134,7 +135,10 @@ class SnmpClient:
             self._fast.close()
             self._fast = None
         if self._dispatcher is not None:
-            self._dispatcher.close()
+            # pysnmp 7 calls pending walk callbacks with the wrong arity while closing
+            # (TypeError); the sockets are closed by then, which is all we need.
+            with contextlib.suppress(Exception):
+                self._dispatcher.close()
             self._dispatcher = None
         if self._engine is not None:
             self._engine.close_dispatcher()
