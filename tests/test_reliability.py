@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import os
 import signal
@@ -505,10 +506,8 @@ class GarbageThenRelay:
                 self.sock.sendto(junk_reply(data), addr)
                 continue
             up.sendto(data, self.upstream)
-            try:
+            with contextlib.suppress(TimeoutError):
                 self.sock.sendto(up.recvfrom(65535)[0], addr)
-            except TimeoutError:
-                pass
         up.close()
 
     def close(self) -> None:

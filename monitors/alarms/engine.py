@@ -34,6 +34,10 @@ from monitors.alarms.state import (
 )
 from monitors.collection.readings import PollResult
 
+# PollResult.error_kind of a host that offered a key other than the one known_hosts lists.
+HOSTKEY_CHANGED = "hostkey_changed"
+HOSTKEY_RULE = "hostkey"
+
 log = logging.getLogger("rackwatch.alarms")
 
 IntArray = npt.NDArray[np.int64]
@@ -122,6 +126,8 @@ class AlarmEngine:
         self.forecast_lv = LevelTracker(r.forecast.raise_after, r.forecast.clear_after)
         self.unreach_lv = LevelTracker(r.unreachable_failures, r.unreachable_clear_after)
         self.stale_lv = LevelTracker(1, 1)
+        # A changed SSH host key: critical at once, cleared by the next accepted key.
+        self.hostkey_lv = LevelTracker(1, 1)
         self.trend = TrendBuffer()
         self.fc_slot: IntArray = np.zeros(0, dtype=np.int64)
         self.fc_sid: list[int] = []
@@ -182,7 +188,8 @@ class AlarmEngine:
             idx = self.meta.racks[i].index
             (self.rack_power_lv if rule == "rack_power" else self.redundancy_lv).seed(idx, level)
         elif kind == "device":
-            (self.unreach_lv if rule == "unreachable" else self.stale_lv).seed(i, level)
+            tracker = {"unreachable": self.unreach_lv, HOSTKEY_RULE: self.hostkey_lv}
+            tracker.get(rule, self.stale_lv).seed(i, level)
 
     def _forecast_slot(self, sid: int) -> int | None:
         if sid < len(self.fc_slot) and self.fc_slot[sid] >= 0:
@@ -218,6 +225,7 @@ class AlarmEngine:
         # Trackers span the same ids as the arrays above, which _stale indexes together.
         self.unreach_lv.grow(len(self.dev_ok_ts))
         self.stale_lv.grow(len(self.dev_ok_ts))
+        self.hostkey_lv.grow(len(self.dev_ok_ts))
 
     # -- the hook ----------------------------------------------------------------------------
 
@@ -465,12 +473,19 @@ class AlarmEngine:
             tss = np.fromiter((r.ts for r in rnd.values()), dtype=np.int64, count=len(rnd))
             self.dev_polled[ids] = True
             self.dev_ok_ts[ids[ok]] = np.maximum(self.dev_ok_ts[ids[ok]], tss[ok])
+            self._host_keys(rnd, pending)
             if not rules.unreachable_enabled:
                 continue
             cand = np.zeros(len(rnd), dtype=np.int8)
             if not ok.all():
-                # Severity by device kind, looked up only for the failed polls.
-                bad = np.flatnonzero(~ok)
+                # Severity by device kind, looked up only for the failed polls. A refused
+                # host key has its own alarm (above), so it does not count as unreachable.
+                keyed = np.fromiter(
+                    (r.error_kind == HOSTKEY_CHANGED for r in rnd.values()),
+                    dtype=bool,
+                    count=len(rnd),
+                )
+                bad = np.flatnonzero(~ok & ~keyed)
                 cand[bad] = [
                     SEVERITY_LEVEL[rules.unreachable_severity.get(self._kind(int(d)), "warning")]
                     for d in ids[bad].tolist()
@@ -499,6 +514,38 @@ class AlarmEngine:
                         d,
                     )
                 )
+
+    def _host_keys(self, rnd: dict[int, PollResult], pending: list[_Pending]) -> None:
+        """A changed host key is its own critical alarm (not a generic unreachable one)."""
+        changed_key = [d for d, r in rnd.items() if r.error_kind == HOSTKEY_CHANGED]
+        # Only an accepted key clears it; a timeout says nothing about the key.
+        judged = changed_key + [d for d, r in rnd.items() if r.ok]
+        if not judged:
+            return
+        ids = np.asarray(judged, dtype=np.int64)
+        cand = np.zeros(len(ids), dtype=np.int8)
+        cand[: len(changed_key)] = CRITICAL
+        moved, old, new = self.hostkey_lv.update(ids, cand)
+        for d, o, n in zip(moved.tolist(), old.tolist(), new.tolist(), strict=True):
+            dev = self.meta.devices.get(d)
+            where = self.meta.describe_device(d)
+            msg = (
+                f"{where}: SSH host key changed, polling refused: {(rnd[d].error or '')[:400]}"
+                if n
+                else f"{where}: SSH host key accepted again"
+            )
+            pending.append(
+                _Pending(
+                    f"{HOSTKEY_RULE}:device:{d}",
+                    HOSTKEY_RULE,
+                    o,
+                    n,
+                    msg,
+                    dev.site_id if dev else None,
+                    dev.rack_id if dev else None,
+                    d,
+                )
+            )
 
     def _kind(self, device_id: int) -> str:
         dev = self.meta.devices.get(device_id)

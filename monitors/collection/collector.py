@@ -25,6 +25,7 @@ from models.inventory.device_specs import DeviceSpec, load_device_specs
 from models.schema import CollectorHeartbeat, PollRequest
 from models.store.samples import Retention, SampleWriter, apply_retention, placeholder
 from models.store.series import SeriesRegistry, SeriesSpec
+from models.vocabulary import implausible
 from monitors.collection.readings import PollResult, Reading
 from monitors.collection.scheduler import Driver, Scheduler
 from monitors.collection.spool import DEFAULT_MAX_BYTES, Spool, SpoolFull
@@ -32,6 +33,9 @@ from monitors.collection.spool import DEFAULT_MAX_BYTES, Spool, SpoolFull
 log = logging.getLogger("rackwatch.collector")
 
 ResultHook = Callable[[list[PollResult], list[tuple[int, int, float]], list[int]], None]
+
+# Prefix of a poll problem (and device_state.error) naming an implausible reading.
+SENSOR_FAULT = "sensor fault:"
 
 # Exit status of a collector that could not write for longer than its spool holds.
 EXIT_CANNOT_WRITE = 3
@@ -115,6 +119,7 @@ class CollectorReport:
     polls_failed: int = 0
     samples: int = 0
     errors_by_device: Counter[str] = field(default_factory=Counter)
+    implausible: int = 0  # readings dropped as physically impossible (sensor faults)
 
 
 class ResultWriter(threading.Thread):
@@ -321,6 +326,7 @@ class ResultWriter(threading.Thread):
         return "ok", None
 
     def _write(self, results: list[PollResult]) -> None:
+        results = [self._screen(r) for r in results]
         specs: list[SeriesSpec] = []
         values: list[tuple[int, float]] = []
         for r in results:
@@ -366,11 +372,38 @@ class ResultWriter(threading.Thread):
             except Exception:
                 log.exception("result hook failed")
 
+    def _screen(self, result: PollResult) -> PollResult:
+        """Drop physically impossible readings (every protocol, one table); they are counted
+        and reported as a sensor fault of the device instead of being stored as data."""
+        faults = []
+        kept = []
+        for rd in result.readings:
+            why = implausible(rd.metric, rd.value, rd.plausible)
+            if why is None:
+                kept.append(rd)
+            else:
+                faults.append(f"{SENSOR_FAULT} {rd.channel} ({rd.metric}): {why}")
+        if not faults:
+            return result
+        self.report.implausible += len(faults)
+        dev = self.devices.get(result.device_id)
+        log.warning(
+            "implausible readings dropped device=%s %s",
+            dev.name if dev else result.device_id,
+            "; ".join(faults[:5]),
+        )
+        return dataclasses.replace(
+            result, readings=tuple(kept), problems=(*faults, *result.problems)
+        )
+
     def _write_states(self, results: list[PollResult], seq: int) -> None:
         params = []
         for r in results:
             if r.ok:
-                status, last_ok, fails, error = "ok", r.ts, 0, None
+                faults = [p for p in r.problems if p.startswith(SENSOR_FAULT)]
+                status, last_ok, fails = "ok", r.ts, 0
+                # A reachable device with a broken sensor: the state says which and why.
+                error = "; ".join(faults[:5])[:2000] if faults else None
             else:
                 # no_data: it answered but gave nothing to read (never shown as OK).
                 status = r.error_kind if r.error_kind in ("unreachable", "no_data") else "error"

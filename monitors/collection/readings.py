@@ -21,6 +21,8 @@ class Reading:
     crit_low: float | None = None
     crit_high: float | None = None
     channel_class: str | None = None  # total|phase|branch|outlet|part, when the profile says
+    # Physical limits of this reading when its profile overrides models.vocabulary's table.
+    plausible: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -319,6 +319,7 @@ def build_plan(
                 skip=spec.skip_values,
                 role=_role(spec, label),
                 channel_class=spec.channel_class,
+                plausible=spec.plausible,
                 **limits,
             )
         )

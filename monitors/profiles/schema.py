@@ -32,6 +32,7 @@ _METRIC_KEYS = {
     "fahrenheit_from",
     "fahrenheit_values",
     "skip_values",
+    "plausible",
     "role",
     "channel",
     "roles",
@@ -93,6 +94,7 @@ class MetricSpec:
     fahrenheit_from: str | None = None
     fahrenheit_values: tuple[str, ...] = ()
     skip_values: tuple[float, ...] = ()
+    plausible: tuple[float, float] | None = None  # overrides models.vocabulary's limits
     role: str | None = None
     roles: tuple[tuple[re.Pattern[str], str], ...] = ()
     channel_class: str | None = (
@@ -144,6 +146,13 @@ def _num(path: Path, where: str, value: Any) -> float:
 def _nums(path: Path, where: str, value: Any) -> tuple[float, ...]:
     items = value if isinstance(value, list) else [value]
     return tuple(_num(path, where, v) for v in items)
+
+
+def _plausible(path: Path, where: str, value: Any) -> tuple[float, float]:
+    nums = _nums(path, where, value)
+    if len(nums) != 2 or not nums[0] < nums[1]:
+        raise _err(path, where, f"expected [low, high] with low < high, got {value!r}")
+    return nums[0], nums[1]
 
 
 def _regex(path: Path, where: str, value: Any) -> re.Pattern[str]:
@@ -317,6 +326,9 @@ def _parse_metric(path: Path, where: str, raw: Any) -> MetricSpec:
         skip_values=_nums(path, f"{where}.skip_values", raw["skip_values"])
         if "skip_values" in raw
         else (),
+        plausible=_plausible(path, f"{where}.plausible", raw["plausible"])
+        if "plausible" in raw
+        else None,
         role=role,
         roles=tuple(roles),
         channel_class=channel_class,
