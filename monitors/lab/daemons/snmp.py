@@ -234,8 +234,8 @@ def start_snmpsim(source: Path, names: list[str] | None = None) -> SnmpsimServer
             # The interpreter lives where nobody cannot read it (e.g. /root, mode 0700), so the
             # responder would fail after dropping privileges; it only serves loopback files.
             env["SNMPSIM_ALLOW_ROOT"] = "true"
-    log = (work / "snmpsim.log").open("wb")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+    with (work / "snmpsim.log").open("wb") as log:  # the child keeps its own descriptor
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
     server = SnmpsimServer("127.0.0.1", port, stems, work, proc)
     if not stems or not udp_port_answers(port, stems[0], timeout=60):
         server.stop()
