@@ -170,12 +170,30 @@ def _collector_hooks(url: str) -> list[Any]:
 # -- import -----------------------------------------------------------------------------------
 
 
+def _check_profiles(directory: str | None = None) -> int:
+    """Print every profile that cannot be loaded (file:line); its devices would not be polled."""
+    from monitors.profiles.engine import ProfileError, ProfileSet
+
+    try:
+        broken = ProfileSet.load(directory).broken
+    except ProfileError as exc:
+        print(f"rackwatch: {exc}", file=sys.stderr)
+        return 1
+    for name, problem in sorted(broken.items()):
+        print(
+            f"profile problem: {problem} (devices using profile {name!r} will not be polled)",
+            file=sys.stderr,
+        )
+    return len(broken)
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     from sqlalchemy import Engine
 
     from models.db import has_schema, make_engine, upgrade
     from models.inventory.importer import InventoryError, import_inventory
 
+    _check_profiles(args.profiles_dir)
     url = resolve_db_url(args.db)
     engine = make_engine(url)
     try:
@@ -185,11 +203,17 @@ def cmd_import(args: argparse.Namespace) -> int:
                 target = None
             else:
                 upgrade(url)
-        report = import_inventory(target, args.file, prune=args.prune, dry_run=args.dry_run)
+        report = import_inventory(
+            target,
+            args.file,
+            prune=args.prune,
+            dry_run=args.dry_run,
+            profile_dirs=[Path(args.profiles_dir)] if args.profiles_dir else None,
+        )
     except InventoryError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        print(f"{args.file}: {len(exc.problems)} problem(s); nothing written", file=sys.stderr)
+        # The first problems say what is wrong; a broken file must not print a gigabyte.
+        print(str(exc), file=sys.stderr)
+        print(f"{args.file}: {exc.total} problem(s); nothing written", file=sys.stderr)
         return 1
     finally:
         engine.dispose()
@@ -613,6 +637,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="remove racks/devices of the file's sites it no longer lists",
     )
+    p.add_argument("--profiles-dir", metavar="DIR", help="profile directory (default: built in)")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("credentials", help="manage named credentials (keyring or 0600 file)")

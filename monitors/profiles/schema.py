@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from models.vocabulary import CHANNEL_CLASSES, METRIC_UNITS, TEMPERATURE_ROLES
+from models.yaml_limits import YamlLimitError, load_limited
 from monitors.snmp.values import oid_str, oid_tuple
 
 _THRESHOLD_KEYS = ("warn_low", "warn_high", "crit_low", "crit_high")
@@ -41,6 +40,8 @@ _METRIC_KEYS = {
     "maps",
     "note",
 }
+# A profile is a page of YAML; anything near this size is not one.
+MAX_PROFILE_BYTES = 1_000_000
 _PROFILE_KEYS = {"description", "kind", "priority", "match", "metrics", "vendor", "models"}
 _RULE_KEYS = {"sys_object_id", "sys_descr", "has_oid"}
 _FORMATTER = string.Formatter()
@@ -342,9 +343,11 @@ def _parse_metric(path: Path, where: str, raw: Any) -> MetricSpec:
 def load_profile(path: Path) -> Profile:
     """Read and validate one profile file; the profile's name is the file stem."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ProfileError(f"{path}: cannot read YAML: {exc}") from None
+        data = load_limited(path, max_bytes=MAX_PROFILE_BYTES)
+    except YamlLimitError as exc:
+        raise ProfileError(str(exc)) from None
+    except OSError as exc:
+        raise ProfileError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if not isinstance(data, dict):
         raise ProfileError(f"{path}: the top level must be a mapping")
     unknown = set(data) - _PROFILE_KEYS
