@@ -566,3 +566,21 @@ def test_garbage_during_discovery_is_no_data_then_retried_never_ok(
         assert later[0].ok and later[0].readings  # rediscovered, not a cached empty plan
     finally:
         relay.close()
+
+
+def test_spooled_results_come_back_equal() -> None:
+    from monitors.collection.collector import decode_results, encode_results
+    from monitors.collection.readings import Reading
+
+    results = [
+        PollResult(
+            7,
+            1_800_000_000,
+            True,
+            (Reading("temperature_c", "Inlet", 21.5, "°C", "inlet", plausible=(0.0, 60.0)),),
+            profile="akcp-sensorprobe",
+            problems=("sensor fault: x",),
+        ),
+        PollResult(8, 1_800_000_001, False, error="timeout", error_kind="unreachable"),
+    ]
+    assert decode_results(encode_results(results)) == results

@@ -13,10 +13,12 @@ import signal
 import socket
 import threading
 import time
+import zlib
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
 
@@ -42,15 +44,42 @@ SENSOR_FAULT = "sensor fault:"
 EXIT_CANNOT_WRITE = 3
 
 
+_POLL_FIELDS = tuple(f.name for f in dataclasses.fields(PollResult))
+_READING_FIELDS = tuple(f.name for f in dataclasses.fields(Reading))
+
+
 def encode_results(results: list[PollResult]) -> bytes:
-    """Poll results as JSON for the spool (every field, so new fields survive a replay)."""
-    return json.dumps([dataclasses.asdict(r) for r in results], separators=(",", ":")).encode()
+    """Poll results for the spool: JSON rows under a header naming every field (so a replay
+    by a newer version still maps them), compressed (about 25 bytes per reading)."""
+    rows = []
+    for r in results:
+        row = [getattr(r, f) for f in _POLL_FIELDS]
+        row[_POLL_FIELDS.index("readings")] = [
+            [getattr(rd, f) for f in _READING_FIELDS] for rd in r.readings
+        ]
+        rows.append(row)
+    doc = {"poll": _POLL_FIELDS, "reading": _READING_FIELDS, "rows": rows}
+    return zlib.compress(json.dumps(doc, separators=(",", ":")).encode(), 1)
 
 
 def decode_results(payload: bytes) -> list[PollResult]:
+    doc = json.loads(zlib.decompress(payload))
+    same = tuple(doc["reading"]) == _READING_FIELDS
+    fields = list(doc["reading"])
+    keep = [i for i, k in enumerate(fields) if k in _READING_FIELDS]
+    at = _READING_FIELDS.index("plausible")
+
+    def reading(rd: list[Any]) -> Reading:
+        if not same:  # written by another version: map by name, drop unknown fields
+            return Reading(**{fields[i]: rd[i] for i in keep})
+        if rd[at] is not None:
+            rd[at] = tuple(rd[at])
+        return Reading(*rd)
+
     out = []
-    for d in json.loads(payload):
-        d["readings"] = tuple(Reading(**rd) for rd in d.get("readings", ()))
+    for row in doc["rows"]:
+        d = {k: v for k, v in zip(doc["poll"], row, strict=True) if k in _POLL_FIELDS}
+        d["readings"] = tuple(reading(rd) for rd in d.get("readings", ()))
         d["problems"] = tuple(d.get("problems", ()))
         out.append(PollResult(**d))
     return out
