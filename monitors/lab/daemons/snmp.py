@@ -139,6 +139,7 @@ def start_snmpd(extra_config: str = "") -> SnmpdAgent:
         stderr=subprocess.STDOUT,
         env=env,
     )
+    log.close()  # the child keeps its own descriptor
     agent = SnmpdAgent("127.0.0.1", port, V2C_COMMUNITY, dict(V3_USERS), work, proc)
     if not udp_port_answers(port, V2C_COMMUNITY):
         agent.stop()
