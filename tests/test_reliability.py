@@ -530,7 +530,7 @@ class GarbageThenRelay:
 
 
 @pytest.mark.daemon
-def test_garbage_during_discovery_is_no_data_then_retried_never_ok(
+def test_garbage_during_discovery_is_empty_then_retried_never_ok(
     engine: Engine, snmpsim_captures: SnmpsimServer
 ) -> None:
     from sqlalchemy.orm import Session
@@ -555,8 +555,8 @@ def test_garbage_during_discovery_is_no_data_then_retried_never_ok(
                 await driver.close()  # its sockets belong to this event loop
 
         first = asyncio.run(polls(1))
-        assert not first[0].ok and first[0].error_kind == "no_data", first
-        assert "found nothing" in (first[0].error or "")
+        assert not first[0].ok and first[0].error_kind == "empty", first
+        assert "found nothing to read" in (first[0].error or "")
         walks = relay.walks
         again = asyncio.run(polls(1))
         assert not again[0].ok, again  # still nothing: not OK, and ...

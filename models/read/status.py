@@ -38,7 +38,7 @@ class Summary:
 
 
 _STATE_SQL = (
-    "CASE WHEN ds.status IS NULL OR ds.status IN ('unknown', 'pending', 'new', 'no_data') "
+    "CASE WHEN ds.status IS NULL OR ds.status IN ('unknown', 'pending', 'new', 'empty') "
     "THEN 'unknown' "
     "WHEN ds.status IN ('ok', 'up') AND (ds.last_ok_ts IS NULL "
     f"OR ds.last_ok_ts < :now - {STALE_INTERVALS} * d.poll_interval_s) THEN 'stale' "

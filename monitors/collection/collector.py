@@ -27,7 +27,7 @@ from models.inventory.device_specs import DeviceSpec, load_device_specs
 from models.schema import CollectorHeartbeat, PollRequest
 from models.store.samples import Retention, SampleWriter, apply_retention, placeholder
 from models.store.series import SeriesRegistry, SeriesSpec
-from models.vocabulary import implausible
+from models.vocabulary import EMPTY, implausible
 from monitors.collection.poll_log import PollLog
 from monitors.collection.readings import PollResult, Reading
 from monitors.collection.scheduler import Driver, Scheduler
@@ -432,8 +432,8 @@ class ResultWriter(threading.Thread):
                 # A reachable device with a broken sensor: the state says which and why.
                 error = "; ".join(faults[:5])[:2000] if faults else None
             else:
-                # no_data: it answered but gave nothing to read (never shown as OK).
-                status = r.error_kind if r.error_kind in ("unreachable", "no_data") else "error"
+                # empty: it answered but gave nothing to read (never shown as OK).
+                status = r.error_kind if r.error_kind in ("unreachable", EMPTY) else "error"
                 last_ok, fails, error = None, 1, (r.error or "unknown error")[:2000]
             params.append((r.device_id, status, r.profile, r.ts, last_ok, fails, error, seq))
         raw = self.engine.raw_connection()

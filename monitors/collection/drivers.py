@@ -1,4 +1,5 @@
-"""Protocol drivers the scheduler calls: SNMP through profiles, SSH through the fixed command."""
+"""Protocol drivers the scheduler calls: SNMP through profiles, SSH through the fixed command,
+Redfish through monitors.redfish."""
 
 from __future__ import annotations
 
@@ -8,9 +9,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from models.inventory.device_specs import DeviceSpec
+from models.vocabulary import EMPTY
 from monitors.collection.readings import PollResult
 from monitors.collection.scheduler import Driver
-from monitors.collection.targets import SnmpCredential, SnmpTarget, SshCredential, SshTarget
+from monitors.collection.targets import (
+    RedfishCredential,
+    SnmpCredential,
+    SnmpTarget,
+    SshCredential,
+    SshTarget,
+)
 from monitors.credentials import CredentialError
 from monitors.profiles.engine import ProfileSet, discover, poll
 from monitors.profiles.plan import PollPlan
@@ -92,9 +100,7 @@ class SnmpDriver:
         if not plan.items:
             # Never cache nothing: an empty plan would show the device OK while it sends
             # nothing for hours. The failed poll makes the scheduler retry with backoff.
-            raise NoData(
-                f"discovery with profile {profile.name!r} found nothing to read"
-                + (f" ({plan.problems[0]})" if plan.problems else "")
+            raise NoData(f"{plan.empty_reason()}; retrying")
                 + "; retrying"
             )
         self._plans[device.id] = _PlanEntry(plan, time.monotonic())
@@ -115,7 +121,7 @@ class SnmpDriver:
         except CredentialError as exc:
             return self._fail(device, ts, started, str(exc), "config", profile)
         except NoData as exc:
-            return self._fail(device, ts, started, str(exc), "no_data", profile)
+            return self._fail(device, ts, started, str(exc), EMPTY, profile)
         except KeyError as exc:  # forced profile that does not exist
             return self._fail(device, ts, started, f"{device.label}: {exc.args[0]}", "config")
         except SnmpTimeout as exc:
@@ -212,8 +218,15 @@ def build_drivers(
     ssh_credentials: SshCredentials,
     known_hosts: str,
     profiles: ProfileSet | None = None,
+    redfish_credentials: Callable[[str | None], RedfishCredential] | None = None,
 ) -> dict[str, Driver]:
-    return {
+    """One driver per inventory protocol; Redfish only when its credentials are given."""
+    drivers: dict[str, Driver] = {
         "snmp": SnmpDriver(snmp_credentials, profiles or ProfileSet.load()),
         "ssh": SshDriver(ssh_credentials, known_hosts),
     }
+    if redfish_credentials is not None:
+        from monitors.redfish.driver import RedfishDriver
+
+        drivers["redfish"] = RedfishDriver(redfish_credentials)
+    return drivers

@@ -44,5 +44,6 @@ class PollResult:
     profile: str | None = None
     duration_s: float = 0.0
     problems: tuple[str, ...] = field(default=())  # values that could not be read or parsed
-    # Why a poll failed: unreachable, auth, hostkey, protocol, config, internal, no_data.
+    # Why a poll failed: unreachable, auth, hostkey, protocol, config, internal, empty
+    # (models.vocabulary: it answered but gave nothing to read).
     error_kind: str | None = None
