@@ -101,8 +101,6 @@ class SnmpDriver:
             # Never cache nothing: an empty plan would show the device OK while it sends
             # nothing for hours. The failed poll makes the scheduler retry with backoff.
             raise NoData(f"{plan.empty_reason()}; retrying")
-                + "; retrying"
-            )
         self._plans[device.id] = _PlanEntry(plan, time.monotonic())
         return plan
 
