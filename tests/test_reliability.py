@@ -330,7 +330,7 @@ def test_spool_full_while_database_locked_exits_non_zero_and_says_why(
         done = subprocess.run(
             [
                 *(sys.executable, str(REPO / "app.py"), "collect", "--db", sqlite_url),
-                *("--spool", str(tmp_path / "spool.sqlite"), "--spool-mb", "0.02"),
+                *("--spool", str(tmp_path / "spool.sqlite"), "--spool-mb", "0.004"),
             ],
             env=env,
             capture_output=True,

@@ -96,9 +96,9 @@ def encode_unsigned_body(value: int) -> bytes:
 def encode_oid_body(oid: Oid) -> bytes:
     if len(oid) < 2:
         oid = (*oid, 0) if oid else (0, 0)
-    out = bytearray((oid[0] * 40 + oid[1],)) if oid[1] < 128 else bytearray()
-    if not out:
-        out += _base128(oid[0] * 40 + oid[1])
+    first = oid[0] * 40 + oid[1]
+    # The combined first arc is base-128 like the others once it reaches 128 (2.100 -> 180).
+    out = bytearray((first,)) if first < 0x80 else bytearray(_base128(first))
     for arc in oid[2:]:
         if arc < 0x80:
             out.append(arc)
