@@ -584,3 +584,58 @@ def test_spooled_results_come_back_equal() -> None:
         PollResult(8, 1_800_000_001, False, error="timeout", error_kind="unreachable"),
     ]
     assert decode_results(encode_results(results)) == results
+
+
+# -- secrets off command lines --------------------------------------------------------------------
+
+
+def _children_cmdlines(pid: int) -> list[str]:
+    out = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            stat = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(stat[1]) == pid:
+                out.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except (OSError, IndexError, ValueError):
+            continue
+    return out
+
+
+def test_shard_children_get_the_database_url_through_their_environment(
+    engine: Engine, sqlite_url: str, tmp_path: Path
+) -> None:
+    _apc_pdus(engine, 9, 2, interval_s=1)
+    # The URL stands in for one with a password: it must not appear on any command line.
+    env = {
+        **os.environ,
+        "RACKWATCH_CONFIG_DIR": str(tmp_path / "config"),
+        "RACKWATCH_LOG_DIR": str(tmp_path / "logs"),
+        "RACKWATCH_DATA_DIR": str(tmp_path / "data"),
+        "RACKWATCH_CREDENTIALS": "file",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, str(REPO / "app.py"), "collect", "--db", sqlite_url, "--workers", "2",
+         "--duration", "8"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_for(lambda: len(_children_cmdlines(proc.pid)) == 2, 60, "two shard processes")
+        children = _children_cmdlines(proc.pid)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(60)
+    assert all("--shard" in c for c in children), children
+    assert not [c for c in children if sqlite_url in c or "rackwatch.db" in c], children
+
+
+@pytest.mark.daemon
+def test_probe_reads_the_community_from_stdin(snmpsim_captures: SnmpsimServer) -> None:
+    done = subprocess.run(
+        [sys.executable, str(REPO / "app.py"), "probe", f"127.0.0.1:{snmpsim_captures.port}",
+         "--community", "-", "--json"],
+        input="apc_ap8853\n", capture_output=True, text=True, timeout=120, cwd=REPO,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert '"apc-rpdu"' in done.stdout or "apc" in done.stdout
