@@ -24,10 +24,11 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
 
+from poll import PROFILE  # noqa: E402  (bench/poll.py: the same eight OIDs)
 from sqlalchemy.orm import Session  # noqa: E402
 
-from bench.poll import PROFILE  # noqa: E402
 from models.db import make_engine, upgrade  # noqa: E402
 from models.schema import Device, Rack, Site  # noqa: E402
 from monitors.collection.collector import Collector, CollectorOptions  # noqa: E402
