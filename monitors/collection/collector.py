@@ -358,6 +358,10 @@ class ResultWriter(threading.Thread):
 
     def _write(self, results: list[PollResult]) -> None:
         results = [self._screen(r) for r in results]
+        # An edited rules file reaches the series rows (and so every desk) before the alarm
+        # hooks judge this batch with the same rules.
+        if self.registry.refresh_rules():
+            log.info("alarm rules changed: %d series re-decided", self.registry.redecided)
         specs: list[SeriesSpec] = []
         values: list[tuple[int, float]] = []
         for r in results:
@@ -373,6 +377,7 @@ class ResultWriter(threading.Thread):
                         rd.warn_high,
                         rd.crit_low,
                         rd.crit_high,
+                        rd.channel_class,
                     )
                 )
                 values.append((r.ts, rd.value))
