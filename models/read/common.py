@@ -8,12 +8,15 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import numpy.typing as npt
 
+from models import staleness as _staleness
+
 # Worst-last ranking of the states shown everywhere; a parent shows its worst child.
 STATES: tuple[str, ...] = ("ok", "unknown", "stale", "warning", "unreachable", "critical")
 STATE_RANK: dict[str, int] = {s: i for i, s in enumerate(STATES)}
 ALARM_OPEN_STATES = ("active", "acknowledged")
-# A device whose last good poll is older than this many poll intervals shows as stale.
-STALE_INTERVALS = 3
+# A device whose last good poll is older than this many poll intervals shows as stale; the rule
+# has one owner (models.staleness), re-exported for the readers that import it from here.
+STALE_INTERVALS = _staleness.STALE_INTERVALS
 # ASHRAE recommended / allowable A1 upper bounds, used when a series has no own thresholds.
 INLET_WARN_C = 27.0
 INLET_CRIT_C = 32.0

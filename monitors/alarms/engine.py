@@ -31,6 +31,7 @@ from monitors.alarms.state import (
     LevelTracker,
     TrendBuffer,
     threshold_candidates,
+    trend_trustworthy,
 )
 from monitors.collection.readings import PollResult
 
@@ -145,6 +146,7 @@ class AlarmEngine:
         self._last_full = -math.inf
         self._last_stale = -math.inf
         self._now = 0
+        self._first_data_ts = 0
 
     # -- start-up ----------------------------------------------------------------------------
 
@@ -236,6 +238,8 @@ class AlarmEngine:
         )
         t = int(now if now is not None else (data_now or time.time()))
         self._now = t
+        if not self._first_data_ts and rows:
+            self._first_data_ts = int(min(r[1] for r in rows))
         pending: list[_Pending] = []
         sid = np.zeros(0, dtype=np.int64)
         if rows:
@@ -390,7 +394,12 @@ class AlarmEngine:
     ) -> None:
         fc = self.rules.forecast
         self.trend.add(slot, ts, val)
-        fitted, slope, n = self.trend.trend(slot, ts, fc.window_s)
+        tr = self.trend.trend(slot, ts, fc.window_s)
+        fitted, slope = tr.fitted, tr.slope
+        trusted = trend_trustworthy(tr, self.meta.interval[sid], fc.window_s, self.trend.depth)
+        # Never in the first window after this collector (re)started: the buffer holds only
+        # the start of it, and a restart's first samples are not a trend.
+        warmed = (ts - self._first_data_ts) >= fc.window_s
         thr = self.meta.crit_hi[sid]
         cur = self.forecast_lv.level[slot]
         per_min = slope * 60.0
@@ -400,7 +409,9 @@ class AlarmEngine:
         horizon = np.where(cur > 0, fc.horizon_s * 1.5, fc.horizon_s)
         min_slope = np.where(cur > 0, fc.min_slope_per_min * 0.5, fc.min_slope_per_min)
         ok = (
-            (n >= fc.min_points)
+            (tr.points >= fc.min_points)
+            & warmed
+            & (trusted | (cur > 0))
             & (per_min >= min_slope)
             & (val < thr)
             & (fitted < thr)
