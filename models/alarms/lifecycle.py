@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine, bindparam, text
 
 # Re-exported so every writer of operator actions lives behind one import; the GUI's versions
 # in models.queries record the audit event and move the alarm's seq like ours do.
+from models.alarms import incidents
 from models.alarms.desk import acknowledge_alarm, shelve_alarm
 from models.store.samples import next_change_seq
 
@@ -183,6 +184,12 @@ def apply_changes(
             current[c.key] = out[c.key] = OpenAlarm(cur.id, c.key, c.severity, state)
         if events:
             conn.execute(_INSERT_EVENT, events)
+        # Fold what was raised into incidents and bring the incidents of everything that moved
+        # up to date, in the same transaction: no alarm is ever outside one.
+        raised = [e["a"] for e in events if e["act"] == "raise"]
+        touched = incidents.attach(conn, raised, t, seq)
+        touched |= incidents.incidents_of(conn, (e["a"] for e in events))
+        incidents.refresh(conn, touched, t, seq)
     return out
 
 
@@ -212,8 +219,12 @@ def unshelve_expired(engine: Engine, now: int | None = None) -> list[int]:
             {"t": t},
         ).all()
         if not rows:
+            seq = _bump(conn) if _shelved_incidents_due(conn, t) else 0
+            if seq:
+                incidents.unshelve_expired_incidents(conn, t, seq)
             return []
         seq = _bump(conn)
+        incidents.unshelve_expired_incidents(conn, t, seq)
         events = []
         for alarm_id, ack_by in rows:
             to = "acknowledged" if ack_by else "active"
@@ -224,6 +235,19 @@ def unshelve_expired(engine: Engine, now: int | None = None) -> list[int]:
             events.append(_event(alarm_id, t, "unshelve", "shelved", to, "shelve period ended"))
         conn.execute(_INSERT_EVENT, events)
     return [int(r[0]) for r in rows]
+
+
+def _shelved_incidents_due(conn: Connection, t: int) -> bool:
+    return (
+        conn.execute(
+            text(
+                "SELECT 1 FROM incident WHERE state = 'shelved' AND shelved_until IS NOT NULL "
+                "AND shelved_until <= :t LIMIT 1"
+            ),
+            {"t": t},
+        ).first()
+        is not None
+    )
 
 
 @dataclass(frozen=True, slots=True)
