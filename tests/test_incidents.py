@@ -128,3 +128,38 @@ def test_lost_pdu_and_dark_devices_are_one_power_incident(rig: Rig) -> None:
     [inc] = open_incidents(rig.engine)
     assert inc.family == "power" and {a[2] for a in alarms} == {inc.id}
     assert inc.title.startswith("Feed A of R01 lost")
+
+
+def test_headless_list_and_ack(rig: Rig, sqlite_url: str, tmp_path: object) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.daemons import REPO
+
+    t = T0
+    for _ in range(3):
+        t = _hot_row(rig, t, 28.0, range(1, 3))
+    env = {**os.environ, "RACKWATCH_CONFIG_DIR": str(tmp_path)}
+
+    def app(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, str(REPO / "app.py"), "alarms", *args, "--db", sqlite_url],
+            capture_output=True, text=True, env=env, cwd=REPO, check=False, timeout=120,
+        )  # fmt: skip
+
+    res = app("list", "--incidents", "--json")
+    assert res.returncode == 0, res.stderr
+    [inc] = json.loads(res.stdout)
+    assert inc["kind"] == "incident" and inc["alarms"] == 2 and inc["state"] == "active"
+    assert {"id", "severity", "site", "rack", "message"} <= set(inc)
+    everything = json.loads(app("list", "--json").stdout)
+    assert [i["kind"] for i in everything] == ["incident", "alarm", "alarm"]
+    assert {i.get("incident") for i in everything[1:]} == {inc["id"]}
+    res = app("ack", f"I{inc['id']}", "--note", "CRAC 2 restarted", "--user", "op.zhao")
+    assert res.returncode == 0 and "2 alarms" in res.stdout, res.stderr
+    assert json.loads(app("list", "--state", "active", "--json").stdout) == []
+    acked = json.loads(app("list", "--state", "acknowledged", "--json").stdout)
+    assert len(acked) == 3 and {a["ack_by"] for a in acked} == {"op.zhao"}
+    assert app("ack", "999999", "--note", "x").returncode == 1

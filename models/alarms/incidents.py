@@ -580,3 +580,95 @@ def incident_events(engine: Engine, incident_id: int) -> tuple[IncidentEventRow,
             {"i": incident_id},
         ).all()
     return tuple(IncidentEventRow(*r) for r in rows)
+
+
+# -- the headless listing (app.py alarms list) -------------------------------------------------
+
+LIST_STATES = {
+    "active": ("active",),
+    "acknowledged": ("acknowledged",),
+    "all": OPEN,
+}
+
+
+def listing(engine: Engine, *, incidents_only: bool, state: str = "all") -> list[dict[str, Any]]:
+    """Open incidents (and, unless incidents_only, their alarms) as JSON-ready objects.
+
+    Every object has id, kind (incident|alarm), severity, state, site, rack, message; an
+    incident has alarms (its open count), an alarm its incident id.
+    """
+    from models.alarms.desk import open_alarms
+
+    states = LIST_STATES[state]
+    out: list[dict[str, Any]] = []
+    for inc in open_incidents(engine, states=states):
+        out.append(
+            {
+                "id": inc.id,
+                "kind": "incident",
+                "severity": inc.severity,
+                "state": inc.state,
+                "site": inc.site_code,
+                "rack": inc.rack_name if inc.racks == 1 else "",
+                "row": inc.row,
+                "racks": inc.racks,
+                "message": inc.title,
+                "alarms": inc.alarms_open,
+                "first_ts": inc.first_ts,
+                "last_ts": inc.last_ts,
+                "ack_by": inc.ack_by,
+                "ack_note": inc.ack_note,
+            }
+        )
+    if incidents_only:
+        return out
+    for a in open_alarms(engine, limit=100_000):
+        if a.state not in states:
+            continue
+        out.append(
+            {
+                "id": a.id,
+                "kind": "alarm",
+                "severity": a.severity,
+                "state": a.state,
+                "site": a.site_code,
+                "rack": a.rack_name,
+                "device": a.device_name,
+                "rule": a.rule,
+                "message": a.message,
+                "incident": a.incident_id,
+                "raised_ts": a.raised_ts,
+                "ack_by": a.ack_by,
+                "ack_note": a.ack_note,
+            }
+        )
+    return out
+
+
+def acknowledge_any(
+    engine: Engine, ident: str, user: str, note: str, now: int | None = None
+) -> tuple[str, int, int]:
+    """Acknowledge an incident ("I12" or "incident:12") or an alarm ("12" or "alarm:12").
+
+    A bare number is an alarm when such an alarm exists, else an incident. Returns (kind, id,
+    alarms acknowledged).
+    """
+    from models.alarms.desk import acknowledge_alarm
+
+    raw = ident.strip().lower()
+    kind = ""
+    for prefix, k in (("incident:", "incident"), ("i", "incident"), ("alarm:", "alarm")):
+        if raw.startswith(prefix) and raw[len(prefix) :].isdigit():
+            kind, raw = k, raw[len(prefix) :]
+            break
+    if not raw.isdigit():
+        raise ValueError(f"not an alarm or incident id: {ident!r}")
+    num = int(raw)
+    if not kind:
+        with engine.connect() as conn:
+            found = conn.execute(text("SELECT 1 FROM alarm WHERE id = :a"), {"a": num}).first()
+        kind = "alarm" if found else "incident"
+    if kind == "incident":
+        return kind, num, acknowledge_incident(engine, num, user, note, now)
+    acknowledge_alarm(engine, num, user, note, now)
+    return kind, num, 1
