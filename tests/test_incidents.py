@@ -163,3 +163,45 @@ def test_headless_list_and_ack(rig: Rig, sqlite_url: str, tmp_path: object) -> N
     acked = json.loads(app("list", "--state", "acknowledged", "--json").stdout)
     assert len(acked) == 3 and {a["ack_by"] for a in acked} == {"op.zhao"}
     assert app("ack", "999999", "--note", "x").returncode == 1
+
+
+def test_collector_down_raised_once_then_cleared_by_its_successor(rig: Rig) -> None:
+    from sqlalchemy import insert
+
+    from models import schema
+    from models.alarms.lifecycle import sync_collector_alarms
+    from models.read.status import liveness
+
+    now = T0 + 1000
+    with rig.engine.begin() as conn:
+        conn.execute(
+            insert(schema.CollectorHeartbeat).values(
+                collector_id="h1:100:0/1", host="h1", pid=100, shard="0/1",
+                started_ts=T0, last_beat_ts=now - 4,
+            )
+        )  # fmt: skip
+    assert sync_collector_alarms(rig.engine, now) == []
+    assert liveness(rig.engine, now).alive == 1
+    # Two heartbeats (and a second) without a beat: down.
+    later = now + 8
+    assert liveness(rig.engine, later).all_dead
+    [raised] = sync_collector_alarms(rig.engine, later)
+    assert raised.severity == "critical" and "h1:100:0/1" in raised.message
+    assert sync_collector_alarms(rig.engine, later + 5) == []  # idempotent
+    [inc] = open_incidents(rig.engine)
+    assert inc.family == "collector" and inc.severity == "critical"
+    # Restarted: a new pid on the same host and shard replaces it, and the alarm clears.
+    with rig.engine.begin() as conn:
+        conn.execute(
+            insert(schema.CollectorHeartbeat).values(
+                collector_id="h1:200:0/1", host="h1", pid=200, shard="0/1",
+                started_ts=later + 20, last_beat_ts=later + 21,
+            )
+        )  # fmt: skip
+    assert liveness(rig.engine, later + 22).alive == 1
+    assert liveness(rig.engine, later + 22).total == 1
+    [cleared] = sync_collector_alarms(rig.engine, later + 22)
+    assert cleared.severity is None and "replaced by h1:200:0/1" in cleared.message
+    assert open_incidents(rig.engine) == ()
+    actions = [e.action for e in rig.events()]
+    assert actions == ["raise", "clear"]

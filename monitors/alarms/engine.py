@@ -19,6 +19,7 @@ from models.alarms.lifecycle import (
     apply_changes,
     maintenance_windows,
     open_alarms_by_key,
+    sync_collector_alarms,
     unshelve_expired,
 )
 from models.rules import PctRule, Rules, load_rules
@@ -837,6 +838,9 @@ class AlarmEngine:
     def _housekeeping(self, t: int) -> list[AlarmChange]:
         try:
             unshelve_expired(self.engine, t)
+            # A peer whose heartbeat lapsed is reported by whichever collector notices first;
+            # wall-clock time, since heartbeats are wall-clock (data time may lag behind).
+            sync_collector_alarms(self.engine)
             self.windows = _Windows(maintenance_windows(self.engine, t))
             self.open = open_alarms_by_key(self.engine)
         except Exception:
