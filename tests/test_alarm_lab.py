@@ -173,6 +173,7 @@ def test_cooling_failure_warns_early_then_critical_then_exports(
     finally:
         collector.terminate()
         log, _ = collector.communicate(timeout=60)
+        print(log[-4000:])
     assert collector.returncode == 0, log[-3000:]
 
     alarm_id, series_id, rack_id = crit[0]
