@@ -23,6 +23,8 @@ from models.snapshot.data import alarm_window, verify_snapshot
 from monitors.lab import LabHandle, start_lab
 from tests.daemons import REPO, require
 
+pytestmark = pytest.mark.daemon  # every test here runs real agents or tools
+
 INTERVAL = 2  # seconds between polls of every device
 SPEED = 5.0  # lab physics runs this many times faster than the wall clock
 

@@ -409,12 +409,12 @@ def sync_collector_alarms(engine: Engine, now: int | None = None) -> list[AlarmC
                 )
             )
     for cid in open_ids:
-        beat = current.get(cid)
-        if beat is not None and not staleness.is_alive(beat, t):
+        now_beat = current.get(cid)
+        if now_beat is not None and not staleness.is_alive(now_beat, t):
             continue
         old = by_id.get(cid)
         successor = ""
-        if beat is None and old is not None:
+        if now_beat is None and old is not None:
             successor = next(
                 (
                     b.collector_id

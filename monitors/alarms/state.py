@@ -202,4 +202,5 @@ def trend_trustworthy(
     covered = (tr.points >= MIN_COVERAGE * expected) & (tr.span_s >= MIN_COVERAGE * reach)
     rise = tr.slope * tr.span_s
     stepped = (tr.spread > tr.resolution) & (rise >= MIN_STEPS * tr.resolution)
-    return covered & stepped & np.isfinite(tr.resolution)
+    ok: npt.NDArray[np.bool_] = covered & stepped & np.isfinite(tr.resolution)
+    return ok
