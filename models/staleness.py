@@ -108,6 +108,9 @@ def feed_state(
         if newest_sample_ts is not None and since is not None:
             since = min(since, newest_sample_ts)
         return FeedState(True, since, newest_sample_ts, last_beat_ts, "collectors")
-    if newest_sample_ts is None or now - newest_sample_ts > limit:
+    if newest_sample_ts is None:
+        # Collectors alive and nothing written yet: starting up, not stale.
+        return FeedState(False, None, None, last_beat_ts, "none")
+    if now - newest_sample_ts > limit:
         return FeedState(True, newest_sample_ts, newest_sample_ts, last_beat_ts, "samples")
     return FeedState(False, None, newest_sample_ts, last_beat_ts, "")

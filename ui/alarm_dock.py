@@ -456,6 +456,7 @@ class _HandledFilter(QSortFilterProxyModel):
 class AlarmPanel(QWidget):
     rack_chosen = Signal(int, int)  # rack id, device id (0 when none)
     new_critical = Signal(object)  # tuple of Announcement: critical incidents or lone alarms
+    unacked_changed = Signal(object)  # tuple of Announcement still active and critical
     message = Signal(str)
 
     def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
@@ -574,8 +575,8 @@ class AlarmPanel(QWidget):
             # The first read is the backlog, not news.
             fresh = tuple(v for k, v in crit.items() if k not in self._known_critical)
             self._known_critical |= set(crit)
-            self.critical_unacked = tuple(crit.values())
             self._apply(rows, incs)
+            self.unacked_changed.emit(tuple(crit.values()))
             if self.loaded and fresh:
                 self.new_critical.emit(fresh)
             self.loaded = True
@@ -592,8 +593,9 @@ class AlarmPanel(QWidget):
             self.refresh()
 
     def _handled_toggled(self, on: bool) -> None:
+        self.proxy.beginFilterChange()
         self.proxy.show_handled = on
-        self.proxy.invalidateFilter()
+        self.proxy.endFilterChange()
 
     def _apply(self, rows: tuple[AlarmRow, ...], incs: tuple[IncidentRow, ...]) -> None:
         self._all = rows
@@ -604,7 +606,6 @@ class AlarmPanel(QWidget):
         # Once the list shows something, new rows wait behind the "N new — show" button.
         hold = self.loaded and self.model.rowCount() > 0
         self.model.set_data(incs, rows, self.model.now, hold_new=hold)
-        self.proxy.invalidateFilter()
         self._restore(expanded, selected)
         self.view.verticalScrollBar().setValue(scroll)
         n = len(self.model.pending)
@@ -632,7 +633,6 @@ class AlarmPanel(QWidget):
         selected = self._selected_key()
         expanded = self._expanded()
         self.model.show_pending()
-        self.proxy.invalidateFilter()
         self._restore(expanded, selected)
         self.new_btn.hide()
 

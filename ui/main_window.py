@@ -24,13 +24,13 @@ from PySide6.QtWidgets import (
 )
 
 from models import staleness
-from models.alarms import desk as alarm_desk
 from models.alarms.lifecycle import sync_collector_alarms
 from models.read import status as read_status
 from models.read.inventory import Inventory
 from models.read.status import Health, Liveness
 from ui import theme
-from ui.alarm_dock import AlarmPanel
+from ui.alarm_dock import AlarmPanel, Announcement
+from ui.alerts import Alerter
 from ui.context import Context
 from ui.floor_map import FloorPanel
 from ui.rack_view import RackView
@@ -116,6 +116,8 @@ class MainWindow(QMainWindow):
         self.alarms.rack_chosen.connect(lambda r, d: self.open_rack(r, d or None, reveal=True))
         self.alarms.message.connect(self.show_message)
         self.alarms.new_critical.connect(self._announce)
+        self.alerter = Alerter(self, self.settings)
+        self.alarms.unacked_changed.connect(self.alerter.set_unacked)
         self.rack.message.connect(self.show_message)
         ctx.loader.loaded.connect(self._loaded)
         ctx.loader.failed.connect(self._failed)
@@ -127,6 +129,9 @@ class MainWindow(QMainWindow):
         self.tick_timer = QTimer(self, interval=1000)
         self.tick_timer.timeout.connect(self._tick)
         self.resize(1500, 940)
+        # An explicit minimum: banners that come and go then never change the window's size
+        # hints (which some platforms cannot take, and which would make the window jump).
+        self.setMinimumSize(640, 400)
         if restore:
             self._restore()
 
@@ -182,17 +187,20 @@ class MainWindow(QMainWindow):
         self.tree.reveal_site(site_id)
         self.settings.setValue("view/site", site_id)
 
-    def _announce(self, alarms: tuple[alarm_desk.AlarmRow, ...]) -> None:
-        """New critical alarms: say so in the status bar, flash the taskbar, beep unless muted."""
-        first = alarms[0]
-        text = self.tr("New critical alarm: %1").replace("%1", f"{first.rack_name} {first.message}")
-        if len(alarms) > 1:
-            text += self.tr(" (+%1 more)").replace("%1", str(len(alarms) - 1))
+    def _announce(self, items: tuple[Announcement, ...]) -> None:
+        """New critical incidents: status bar, taskbar, sound until acknowledged, notification."""
+        first = items[0]
+        what = (
+            self.tr("New critical incident: %1")
+            if first.kind == "incident"
+            else self.tr("New critical alarm: %1")
+        )
+        text = what.replace("%1", f"{first.rack_name} {first.message}".strip())
+        if len(items) > 1:
+            text += self.tr(" (+%1 more)").replace("%1", str(len(items) - 1))
         self.statusBar().showMessage(text, 15000)
-        QApplication.alert(self, 0)
-        if not self.mute_action.isChecked():
-            QApplication.beep()
-        self.announced += len(alarms)
+        self.alerter.announce(items, text)
+        self.announced += len(items)
 
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 6000)
@@ -458,13 +466,27 @@ class MainWindow(QMainWindow):
         m = mb.addMenu(self.tr("&Alarms"))
         self.mute_action = QAction(self.tr("&Mute alarm sound"), self, checkable=True)
         self.mute_action.setShortcut(QKeySequence("Ctrl+M"))
-        self.mute_action.setChecked(str(self.settings.value("alarms/muted", "false")) == "true")
-        self.mute_action.toggled.connect(
-            lambda on: self.settings.setValue("alarms/muted", "true" if on else "false")
-        )
+        self.mute_action.setChecked(self.alerter.muted)
+        self.mute_action.toggled.connect(self.alerter.set_muted)
         self.shortcut_list.append(("Ctrl+M", self.tr("Mute alarm sound")))
         m.addAction(self.mute_action)
         self.addAction(self.mute_action)
+        self._action(
+            m, self.tr("S&nooze alarm sound for 5 minutes"), lambda: self.alerter.snooze(300)
+        )
+        self.sound_action = QAction(
+            self.tr("Sound for new critical incidents (repeats until acknowledged)"),
+            self,
+            checkable=True,
+        )
+        self.sound_action.setChecked(self.alerter.sound)
+        self.sound_action.toggled.connect(self.alerter.set_sound)
+        m.addAction(self.sound_action)
+        self.notify_action = QAction(self.tr("Desktop notifications"), self, checkable=True)
+        self.notify_action.setChecked(self.alerter.notify)
+        self.notify_action.toggled.connect(self.alerter.set_notify)
+        m.addAction(self.notify_action)
+        m.addSeparator()
         self._action(
             m, self.tr("&Acknowledge selected…"), self.alarms.acknowledge_selected, "Ctrl+K"
         )
