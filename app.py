@@ -503,10 +503,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 signal.signal(sig, _raise_interrupt)
             while time.monotonic() < stop:
                 time.sleep(0.5)
+                said = stack.check()
+                if said:
+                    print(said, flush=True)
             return 0
         from ui.main import run
 
-        return run(url, quit_after_s=args.duration)
+        return run(url, quit_after_s=args.duration, watch=stack.check)
     except DemoError as exc:
         print(f"rackwatch demo: {exc}", file=sys.stderr)
         return 1
