@@ -117,23 +117,32 @@ def _rows(url: str, sql: str, **params: Any) -> list[Any]:
         engine.dispose()
 
 
-def start_collecting(handle: LabHandle, tmp_path: Path, url: str) -> subprocess.Popen[str]:
-    """Import the lab into url, poll every INTERVAL s, and start `app.py collect` on it."""
+def start_collecting(
+    handle: LabHandle,
+    tmp_path: Path,
+    url: str,
+    interval: int = INTERVAL,
+    *,
+    imported: bool = False,
+    duration: int = 150,
+) -> subprocess.Popen[str]:
+    """Import the lab into url, poll every `interval` s, and start `app.py collect` on it."""
     env = _env(tmp_path)
     out = handle.out_dir
-    for args in (
-        ("import", str(out / "inventory.yaml"), "--db", url),
-        ("credentials", "import", str(out / "credentials.yaml")),
-    ):
-        res = _app(env, *args)
-        assert res.returncode == 0, f"{args[0]}: {res.stderr[-2000:]}"
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("UPDATE device SET poll_interval_s = :i"), {"i": INTERVAL})
-    engine.dispose()
+    if not imported:
+        for args in (
+            ("import", str(out / "inventory.yaml"), "--db", url),
+            ("credentials", "import", str(out / "credentials.yaml")),
+        ):
+            res = _app(env, *args)
+            assert res.returncode == 0, f"{args[0]}: {res.stderr[-2000:]}"
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE device SET poll_interval_s = :i"), {"i": interval})
+        engine.dispose()
     return subprocess.Popen(
         [sys.executable, str(REPO / "app.py"), "collect", "--db", url,
-         "--known-hosts", str(out / "known_hosts"), "--duration", "150"],
+         "--known-hosts", str(out / "known_hosts"), "--duration", str(duration)],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
 
