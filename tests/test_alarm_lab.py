@@ -262,3 +262,79 @@ def test_cooling_failure_warns_early_then_critical_then_exports(
     assert "above critical 32 °C" in pdf_text
     assert "will reach" in pdf_text
     assert "CRAC in the row tripped" in pdf_text
+
+
+@pytest.fixture
+def row_lab(tmp_path: Path) -> Iterator[tuple[LabHandle, FastClock]]:
+    """A site of eight racks (a row or two), so a cooling failure floods many sensors."""
+    clock = FastClock()
+    handle = start_lab(
+        tmp_path / "lab",
+        sites=1,
+        racks=8,
+        servers=4,
+        seed=5,
+        net=random.randint(100, 250),
+        port_base=random.randint(21_000, 60_000),
+        clock=clock,
+    )
+    try:
+        yield handle, clock
+    finally:
+        clock.stop()
+        handle.stop()
+
+
+def test_cooling_failure_on_a_row_is_a_few_incidents_acknowledged_at_once(
+    row_lab: tuple[LabHandle, FastClock], tmp_path: Path, sqlite_url: str
+) -> None:
+    handle, clock = row_lab
+    collector = start_collecting(handle, tmp_path, sqlite_url)
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not _rows(
+            sqlite_url, "SELECT 1 FROM sample GROUP BY series_id HAVING count(*) >= 4 LIMIT 1"
+        ):
+            time.sleep(1)
+        srv = handle.topology.servers()[0]
+        row_racks = {r.name for r in handle.topology.racks() if r.row == srv.rack.row}
+        clock.start()
+        handle.inject("cooling-failure", site=srv.rack.site.code, row=srv.rack.row)
+        # Let the flood develop: every inlet of the row past critical, CPUs following.
+        deadline = time.monotonic() + 150
+        crit = 0
+        while time.monotonic() < deadline and crit < len(row_racks):
+            time.sleep(2)
+            [(crit,)] = _rows(
+                sqlite_url,
+                "SELECT count(DISTINCT rack_id) FROM alarm WHERE rule = 'temperature' "
+                "AND severity = 'critical'",
+            )
+        time.sleep(6 * INTERVAL)
+    finally:
+        collector.terminate()
+        log, _ = collector.communicate(timeout=60)
+    assert collector.returncode == 0, log[-3000:]
+    assert crit == len(row_racks), f"{crit} of {len(row_racks)} racks critical"
+    alarms = _rows(sqlite_url, "SELECT id, rule, incident_id FROM alarm")
+    outside = [a for a in alarms if a[2] is None]
+    assert len(alarms) > len(row_racks) and outside == [], outside[:5]
+    top = _rows(sqlite_url, "SELECT id, title, alarms_total FROM incident WHERE state = 'active'")
+    print(f"{len(alarms)} alarms in {len(top)} active incidents: {top}")
+    assert 1 <= len(top) <= 3, top
+    # One action acknowledges the cooling incident and every alarm in it.
+    [(thermal, n_open)] = _rows(
+        sqlite_url,
+        "SELECT id, alarms_open FROM incident WHERE family = 'thermal' AND state = 'active'",
+    )
+    res = _app(
+        _env(tmp_path), "alarms", "ack", f"I{thermal}", "--note", "CRAC 1 tripped",
+        "--user", "op.wang", "--db", sqlite_url,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    [(left,)] = _rows(
+        sqlite_url,
+        "SELECT count(*) FROM alarm WHERE incident_id = :i AND state = 'active'",
+        i=thermal,
+    )
+    assert left == 0 and n_open > len(row_racks)
