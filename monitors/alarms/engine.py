@@ -565,7 +565,7 @@ class AlarmEngine:
 
     def _fresh_values(self, sids: IntArray, t: int) -> FloatArray:
         v = self.last_val[sids]
-        limit = self.meta.interval[sids] * self.rules.stale_intervals
+        limit = self.meta.stale_after[sids]
         old = (t - self.last_ts[sids]) > limit
         return np.where(old | np.isnan(v), 0.0, v)
 

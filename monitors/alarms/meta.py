@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Engine, bindparam, text
 
+from models import staleness
 from models.rules import Levels, Rules
 
 IntArray = npt.NDArray[np.int64]
@@ -123,6 +124,9 @@ class AlarmMeta:
         self.hyst: FloatArray = np.zeros(0)
         self.device_of: IntArray = np.zeros(0, dtype=np.int64)
         self.interval: FloatArray = np.zeros(0)
+        # Seconds without a sample after which the series' value is old (models.staleness).
+        self.stale_after: FloatArray = np.zeros(0)
+        self._own_interval: dict[int, tuple[int | None, int | None]] = {}
         self.device_limited = np.zeros(0, dtype=bool)  # a level came from the device
         # Per device, its power and current series: (series id, channel).
         self._dev_power: dict[int, list[tuple[int, str]]] = {}
@@ -156,9 +160,10 @@ class AlarmMeta:
         self.device_limited = np.zeros(0, dtype=bool)
         self.device_of = np.zeros(0, dtype=np.int64)
         self.interval = np.zeros(0)
+        self.stale_after = np.zeros(0)
         cols = (
             "SELECT id, device_id, metric, channel, role, unit, warn_low, warn_high, "
-            "crit_low, crit_high FROM series ORDER BY id"
+            "crit_low, crit_high, interval_s, stale_after_s FROM series ORDER BY id"
         )
         with self.engine.connect() as conn:
             result = conn.execute(text(cols))
@@ -226,12 +231,12 @@ class AlarmMeta:
             for sid in np.flatnonzero(self.known).tolist():
                 dev = self.devices.get(int(self.device_of[sid]))
                 if dev is not None:
-                    self.interval[sid] = dev.interval_s
+                    self._set_interval(int(sid), dev.interval_s)
 
     def _query_series(self, ids: list[int]) -> list[Any]:
         cols = (
             "SELECT id, device_id, metric, channel, role, unit, warn_low, warn_high, "
-            "crit_low, crit_high FROM series"
+            "crit_low, crit_high, interval_s, stale_after_s FROM series"
         )
         out: list[Any] = []
         with self.engine.connect() as conn:
@@ -239,6 +244,11 @@ class AlarmMeta:
             for i in range(0, len(ids), 900):
                 out.extend(tuple(r) for r in conn.execute(stmt, {"ids": ids[i : i + 900]}))
         return out
+
+    def _set_interval(self, sid: int, device_interval: int) -> None:
+        own, horizon = self._own_interval.get(sid, (None, None))
+        self.interval[sid] = own or device_interval
+        self.stale_after[sid] = staleness.stale_after(horizon, own, device_interval)
 
     def _grow(self, size: int) -> None:
         old = len(self.known)
@@ -253,6 +263,7 @@ class AlarmMeta:
         self.device_limited = np.concatenate((self.device_limited, np.zeros(extra, dtype=bool)))
         self.device_of = np.concatenate((self.device_of, np.full(extra, -1, dtype=np.int64)))
         self.interval = np.concatenate((self.interval, np.full(extra, 60.0)))
+        self.stale_after = np.concatenate((self.stale_after, np.full(extra, 120.0)))
 
     def _add_series(self, rows: list[Any]) -> None:
         if not rows:
@@ -272,7 +283,13 @@ class AlarmMeta:
             dev = self.devices.get(dev_id)
             self.known[sid] = True
             self.device_of[sid] = dev_id
-            self.interval[sid] = dev.interval_s if dev else 60
+            # The series' own spacing and horizon when the collector wrote them (issue 9's
+            # series meaning), else the device's poll interval.
+            self._own_interval[sid] = (
+                None if r[10] is None else int(r[10]),
+                None if r[11] is None else int(r[11]),
+            )
+            self._set_interval(sid, dev.interval_s if dev else 60)
             if metric == "power_w":
                 self._dev_power.setdefault(dev_id, []).append((sid, channel))
             elif metric == "current_a":
