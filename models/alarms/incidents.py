@@ -65,11 +65,15 @@ class Facts:
     since_ts: int
 
 
-def _place(f: Facts) -> str:
-    where = f.site_code or "?"
+def _on(f: Facts) -> str:
+    """Where: 'on 10 racks of GA1 row R01', 'on GA1 rack R01-04', 'in GA1 row R01'."""
+    site = f.site_code or "?"
+    area = f"{site} row {f.row}" if f.row else site
     if f.racks == 1 and f.rack_names:
-        return f"{where} rack {f.rack_names[0]}"
-    return f"{where} row {f.row}" if f.row else where
+        return f"on {site} rack {f.rack_names[0]}"
+    if f.racks > 1:
+        return f"on {f.racks} racks of {area}"
+    return f"in {area}"
 
 
 def _num(v: float) -> str:
@@ -91,7 +95,7 @@ def incident_message(f: Facts) -> str:
         else:
             what = "Temperature high"
         cause = "; likely cooling failure" if f.racks >= 2 else ""
-        return f"{what} on {racks} of {_place(f)} — {n}{peak}{cause}"
+        return f"{what} {_on(f)} — {n}{peak}{cause}"
     if f.family == "power":
         if f.pdu_down:
             rack, feed = f.pdu_down[0]
@@ -100,11 +104,11 @@ def incident_message(f: Facts) -> str:
                 return f"{lost} — redundancy lost on {racks}; {n}"
             return f"{lost} — {n} on {racks}"
         kinds = ", ".join(sorted(r.replace("_", " ") for r in f.rules))
-        return f"Power alarms on {racks} of {_place(f)} — {n} ({kinds})"
+        return f"Power alarms {_on(f)} — {n} ({kinds})"
     if f.family == "reachability":
         devs = f"{f.devices} device{'s' if f.devices != 1 else ''}"
-        return f"{devs} not answering or stale in {_place(f)} — {n}"
-    return f"Alarms in {_place(f)} — {n}"
+        return f"{devs} not answering or stale {_on(f)} — {n}"
+    return f"Alarms {_on(f)} — {n}"
 
 
 # -- grouping (inside the alarm writer's transaction) -----------------------------------------
