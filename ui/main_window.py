@@ -348,6 +348,7 @@ class MainWindow(QMainWindow):
         self.wall.closed.connect(self._wall_closed)
         self.wall.rack_chosen.connect(self._wall_rack)
         self.wall.start(self.inventory.sites, self.floor.site_id)
+        self.wall.set_feed(self.feed, time.time())
         if fullscreen:
             self.wall.showFullScreen()
         return self.wall

@@ -85,6 +85,11 @@ def incident_message(f: Facts) -> str:
     racks = f"{f.racks} rack{'s' if f.racks != 1 else ''}"
     n = f"{f.alarms_open} alarm{'s' if f.alarms_open != 1 else ''}"
     if f.family == "collector":
+        if f.alarms_open > 1:
+            return (
+                f"{f.alarms_open} collectors are not reporting ({f.collector}): data from "
+                "their devices is stale"
+            )
         return f"Collector {f.collector} is not reporting: data from its devices is stale"
     if f.family == "thermal":
         peak = f", peak {_num(f.peak_value)}{f.unit and ' ' + f.unit}" if f.peak_value else ""
@@ -242,7 +247,7 @@ def refresh(conn: Connection, incident_ids: Iterable[int], now: int, seq: int) -
             text(
                 "SELECT a.id, a.rule, a.severity, a.state, a.value, "
                 "COALESCE(a.rack_id, d.rack_id), COALESCE(r.name, ''), d.kind, d.feed, "
-                "a.device_id, COALESCE(sr.unit, ''), a.raised_ts, a.key "
+                "a.device_id, COALESCE(sr.unit, ''), a.raised_ts, a.key, sr.role "
                 "FROM alarm a LEFT JOIN device d ON d.id = a.device_id "
                 "LEFT JOIN rack r ON r.id = COALESCE(a.rack_id, d.rack_id) "
                 "LEFT JOIN series sr ON sr.id = a.series_id WHERE a.incident_id = :i"
@@ -303,11 +308,14 @@ def refresh(conn: Connection, incident_ids: Iterable[int], now: int, seq: int) -
                     )
         racks = {m[5] for m in open_m if m[5]}
         rack_names = tuple(sorted({m[6] for m in open_m if m[6]}))
-        values = [float(m[4]) for m in open_m if m[4] is not None and m[1] == "temperature"]
-        units = [m[10] for m in open_m if m[1] == "temperature" and m[10]]
+        # The peak is of inlet air when inlets are in it (CPUs run hotter by design).
+        temps = [m for m in open_m if m[1] == "temperature" and m[4] is not None]
+        temps = [m for m in temps if m[13] == "inlet"] or temps
+        values = [float(m[4]) for m in temps]
+        units = [m[10] for m in temps if m[10]]
         collector = ""
         if family == "collector":
-            collector = str(open_m[0][12]).split(":", 2)[-1]
+            collector = ", ".join(sorted(str(m[12]).split(":", 2)[-1] for m in open_m))
         facts = Facts(
             family=family,
             site_code=site_code,
