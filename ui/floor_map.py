@@ -379,7 +379,8 @@ class FloorMapWidget(QWidget):
                 )
             return
         stops = theme.temperature_stops() if self.measure == "inlet" else theme.percent_stops()
-        h = min(r.height() - 60, 260 * self.scale)
+        # Room below the bar for "no data" and "device down", so neither is cut off.
+        h = max(40.0, min(r.bottom() - top - 62 * self.scale, 260 * self.scale))
         bar = QRectF(r.left(), top, 18 * self.scale, h)
         lo, hi = stops[0][0], stops[-1][0]
         grad = QLinearGradient(bar.bottomLeft(), bar.topLeft())

@@ -318,6 +318,9 @@ class MainWindow(QMainWindow):
         self.stale_banner.set_feed(feed, now)
         self.floor.map.set_feed_stale(feed.stale)
         self.alarms.set_feed_stale(feed.stale)
+        if self.tree.model.feed_stale != feed.stale:
+            self.tree.model.feed_stale = feed.stale
+            self.tree.view.viewport().update()
         if self.wall is not None:
             self.wall.set_feed(feed, now)
         if feed.stale != was and self.rack.has_plot:

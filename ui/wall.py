@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QFontMetrics, QKeyEvent, QPainter, QPaintEvent
+from PySide6.QtGui import QFont, QFontMetrics, QKeyEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -31,6 +31,7 @@ from ui.status import StaleBanner
 
 # Lines the banner shows, one per incident by importance; the rest are counted.
 BANNER_LINES = 4
+MIN_LINE_SCALE = 0.7
 
 
 class ElidedLines(QLabel):
@@ -65,7 +66,16 @@ class ElidedLines(QLabel):
         p.setFont(self.font())
         y = m
         for line in self.lines:
-            text = fm.elidedText(line, Qt.TextElideMode.ElideRight, width)
+            # A long line first gets a smaller font (to 70 %), and only then an ellipsis.
+            font = self.font()
+            lfm = fm
+            if fm.horizontalAdvance(line) > width:
+                scale = max(MIN_LINE_SCALE, width / max(1, fm.horizontalAdvance(line)))
+                font = QFont(font)
+                font.setPointSizeF(font.pointSizeF() * scale)
+                lfm = QFontMetrics(font)
+            p.setFont(font)
+            text = lfm.elidedText(line, Qt.TextElideMode.ElideRight, width)
             p.drawText(m, y + fm.ascent(), text)
             y += fm.lineSpacing()
 
@@ -103,11 +113,13 @@ class WallView(QWidget):
             f.setPointSize(size)
             f.setBold(True)
             lbl.setFont(f)
+        # The site name gives way (clipped) before the clock, which says whether data is live.
+        self.header.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.summary = QLabel(self)
         f = self.summary.font()
         f.setPointSize(16)
         self.summary.setFont(f)
-        self.stale_banner = StaleBanner(self, point_size=22)
+        self.stale_banner = StaleBanner(self, point_size=20)
         self.feed: FeedState | None = None
         self.banner = ElidedLines(self)
         self.banner.setObjectName("alarmBanner")
@@ -246,7 +258,6 @@ class WallView(QWidget):
                     self.tr("STALE since %1").replace(
                         "%1", fmt.local_time(since, tz, with_date=False) if since else "?"
                     )
-                    + f"  {tz}"
                 )
                 self.clock.setStyleSheet(f"color: {theme.STATE_COLORS['stale']};")
             else:
