@@ -205,3 +205,51 @@ def test_collector_down_raised_once_then_cleared_by_its_successor(rig: Rig) -> N
     assert open_incidents(rig.engine) == ()
     actions = [e.action for e in rig.events()]
     assert actions == ["raise", "clear"]
+
+
+def test_surviving_collector_reports_a_dead_peer(rig: Rig) -> None:
+    import time as _time
+
+    from sqlalchemy import insert
+
+    from models import schema
+
+    # Heartbeats are wall-clock: a peer that last beat a minute ago is down.
+    now = int(_time.time())
+    with rig.engine.begin() as conn:
+        conn.execute(
+            insert(schema.CollectorHeartbeat).values(
+                collector_id="h2:300:1/2", host="h2", pid=300, shard="1/2",
+                started_ts=now - 3600, last_beat_ts=now - 60,
+            )
+        )  # fmt: skip
+    _hot_row(rig, T0, 22.0)  # any batch runs the engine's housekeeping
+    with rig.engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT key, severity, state FROM alarm WHERE rule = 'collector_down'")
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("collector_down:collector:h2:300:1/2", "critical", "active")
+    ]
+
+
+@pytest.mark.daemon
+def test_incidents_on_each_backend(db_url: str) -> None:
+    r = Rig(db_url, racks=3)
+    try:
+        t = T0
+        for _ in range(3):
+            t = _hot_row(r, t, 28.0, range(1, 4))
+        [inc] = open_incidents(r.engine)
+        assert (inc.alarms_open, inc.racks, inc.row) == (3, 3, "A")
+        assert acknowledge_incident(r.engine, inc.id, "op.li", "fans replaced", now=t) == 3
+        for _ in range(4):
+            t = _hot_row(r, t, 22.0, range(1, 4))
+        assert open_incidents(r.engine) == ()
+        assert [e.action for e in incidents.incident_events(r.engine, inc.id)] == [
+            "raise",
+            "acknowledge",
+            "clear",
+        ]
+    finally:
+        r.close()
