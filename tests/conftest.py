@@ -14,7 +14,7 @@ from monitors.lab.daemons.pg import PgCluster, missing_reason
 from tests import daemons
 from tests.daemons import require
 
-BACKENDS = ["sqlite", "postgresql"]
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.daemon)]
 # No alarm sound or desktop notification from any window a test opens (also in child GUIs).
 os.environ.setdefault("RACKWATCH_NO_ALERTS", "1")
 

@@ -233,7 +233,6 @@ def test_surviving_collector_reports_a_dead_peer(rig: Rig) -> None:
     ]
 
 
-@pytest.mark.daemon
 def test_incidents_on_each_backend(db_url: str) -> None:
     r = Rig(db_url, racks=3)
     try:
