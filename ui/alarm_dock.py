@@ -574,7 +574,9 @@ class AlarmPanel(QWidget):
                     crit[("alarm", a.id)] = Announcement("alarm", a.id, a.message, a.rack_name)
             # The first read is the backlog, not news.
             fresh = tuple(v for k, v in crit.items() if k not in self._known_critical)
-            self._known_critical |= set(crit)
+            # Only what is critical and unacknowledged now: an acknowledged incident that a
+            # more severe alarm returns to active is news again.
+            self._known_critical = set(crit)
             self._apply(rows, incs)
             self.unacked_changed.emit(tuple(crit.values()))
             if self.loaded and fresh:
