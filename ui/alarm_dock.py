@@ -345,7 +345,10 @@ class AlarmModel(QAbstractItemModel):
                     return i.rack_name
                 return self.tr("%n racks", "", i.racks) if i.racks else i.row
             if col == "device":
-                return self.tr("%n alarms", "", i.alarms_open)
+                # English has no numerus translation loaded: choose the form here.
+                if i.alarms_open == 1:
+                    return self.tr("1 alarm")
+                return self.tr("%1 alarms").replace("%1", str(i.alarms_open))
             if col == "message":
                 return i.title
             if col == "ack":
