@@ -156,9 +156,11 @@ class RackElevation(QWidget):
     ) -> None:
         s = dev.status
         state = s.state if s else "unknown"
-        if s is not None and s.inlet_c is not None and state not in ("unreachable", "stale"):
+        # Old values are grey even when an alarm is open on the device (stale wins the colour).
+        old = state in ("unreachable", "stale") or (s is not None and s.values_stale)
+        if s is not None and s.inlet_c is not None and not old:
             fill = theme.temperature_color(s.inlet_c)
-        elif state in ("unreachable", "stale"):
+        elif old:
             fill = QColor("#5d5a66")
         else:
             fill = QColor("#8c96a3") if dev.kind != "pdu" else QColor("#6f7a86")
@@ -168,7 +170,7 @@ class RackElevation(QWidget):
         if dev.id == self.selected:
             border, width = QColor("#2f8cff"), 3.0
         pen = QPen(border, width)
-        if state == "stale":
+        if state == "stale" or old:
             pen.setStyle(Qt.PenStyle.DashLine)
         p.setPen(pen)
         p.drawRoundedRect(rect, 2, 2)
