@@ -147,6 +147,11 @@ def run(
         err = apply_view(win, view)
         if err:
             print(f"rackwatch gui: {err}", file=sys.stderr)
+            # Let the first reads finish before Qt is torn down, or a worker thread may
+            # still be inside a query when its objects go (a crash at exit).
+            win.close()
+            ctx.loader.pool.waitForDone(5000)
+            engine.dispose()
             return 2
     if not screenshot:
         if quit_after_s:
