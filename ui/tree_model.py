@@ -343,7 +343,7 @@ class SiteTreeModel(QAbstractItemModel):
             if col in (COL_INLET, COL_POWER) and (self.feed_stale or s.values_stale):
                 # Old values: grey, whatever colour the value itself would have.
                 return QBrush(QColor("#8a8f98"))
-            if col == COL_INLET and s.inlet_c is not None and s.inlet_c >= 27.0:
+            if col == COL_INLET and s.inlet_c is not None and s.inlet_c >= theme.inlet_warning_c():
                 return QBrush(theme.temperature_color(s.inlet_c))
             return None
         if role == Qt.ItemDataRole.FontRole:
