@@ -539,6 +539,48 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 1
 
 
+# -- alarms -----------------------------------------------------------------------------------
+
+
+def cmd_alarms(args: argparse.Namespace) -> int:
+    import getpass
+    import json
+
+    from models.alarms.incidents import acknowledge_any, listing
+    from models.db import has_schema, make_engine
+
+    url = resolve_db_url(args.db)
+    engine = make_engine(url)
+    try:
+        if not has_schema(engine):
+            print(f"rackwatch alarms: {_safe_url(url)} has no RackWatch schema", file=sys.stderr)
+            return 2
+        if args.alarms_command == "list":
+            items = listing(engine, incidents_only=args.incidents, state=args.state)
+            if args.json:
+                print(json.dumps(items, indent=2, ensure_ascii=False))
+                return 0
+            for it in items:
+                ident = f"I{it['id']}" if it["kind"] == "incident" else str(it["id"])
+                extra = f" [{it['alarms']} alarms]" if it["kind"] == "incident" else ""
+                inside = f" (in I{it['incident']})" if it.get("incident") else ""
+                print(
+                    f"{ident:>7} {it['severity']:<8} {it['state']:<12} {it['site']:<6} "
+                    f"{it['rack'] or '-':<10} {it['message']}{extra}{inside}"
+                )
+            return 0
+        user = args.user or getpass.getuser()
+        try:
+            kind, num, count = acknowledge_any(engine, args.id, user, args.note)
+        except (LookupError, ValueError) as exc:
+            print(f"rackwatch alarms ack: {exc}", file=sys.stderr)
+            return 1
+        print(f"{kind} {num} acknowledged by {user} ({count} alarm{'s' if count != 1 else ''})")
+        return 0
+    finally:
+        engine.dispose()
+
+
 # -- demo -------------------------------------------------------------------------------------
 
 
@@ -588,10 +630,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 signal.signal(sig, _raise_interrupt)
             while time.monotonic() < stop:
                 time.sleep(0.5)
+                said = stack.check()
+                if said:
+                    print(said, flush=True)
             return 0
         from ui.main import run
 
-        return run(url, quit_after_s=args.duration)
+        return run(url, quit_after_s=args.duration, watch=stack.check)
     except DemoError as exc:
         print(f"rackwatch demo: {exc}", file=sys.stderr)
         return 1
@@ -739,6 +784,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="zip file to write")
     p.add_argument("--user", help="name recorded as the exporter (default: login@host)")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("alarms", help="list or acknowledge alarms and incidents")
+    asub = p.add_subparsers(dest="alarms_command", metavar="ACTION", required=True)
+    q = asub.add_parser("list", help="open incidents and alarms, most important first")
+    _add_db(q)
+    q.add_argument("--incidents", action="store_true", help="incidents only, not their alarms")
+    q.add_argument("--state", choices=("active", "acknowledged", "all"), default="all")
+    q.add_argument("--json", action="store_true", help="a JSON list of objects")
+    q.set_defaults(func=cmd_alarms)
+    q = asub.add_parser("ack", help="acknowledge an alarm or a whole incident (I12)")
+    _add_db(q)
+    q.add_argument("id", metavar="ID", help="alarm id, or incident id as I12 / incident:12")
+    q.add_argument("--note", required=True, help="what was done, or why")
+    q.add_argument("--user", help="who acknowledges (default: the login name)")
+    q.set_defaults(func=cmd_alarms)
 
     p = sub.add_parser("verify", help="check an incident snapshot against its manifest")
     p.add_argument("file", metavar="FILE", help="snapshot zip written by `export`")

@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Engine, text
 
+from models import staleness
 from models.alarms.lifecycle import (
     AlarmChange,
     MaintenanceEntry,
@@ -19,6 +20,7 @@ from models.alarms.lifecycle import (
     apply_changes,
     maintenance_windows,
     open_alarms_by_key,
+    sync_collector_alarms,
     unshelve_expired,
 )
 from models.rules import PctRule, Rules, load_rules
@@ -31,6 +33,7 @@ from monitors.alarms.state import (
     LevelTracker,
     TrendBuffer,
     threshold_candidates,
+    trend_trustworthy,
 )
 from monitors.collection.readings import PollResult
 
@@ -153,6 +156,7 @@ class AlarmEngine:
         self._last_full = -math.inf
         self._last_stale = -math.inf
         self._now = 0
+        self._first_data_ts = 0
 
     # -- start-up ----------------------------------------------------------------------------
 
@@ -270,6 +274,8 @@ class AlarmEngine:
         )
         t = int(now if now is not None else (data_now or time.time()))
         self._now = t
+        if not self._first_data_ts and rows:
+            self._first_data_ts = int(min(r[1] for r in rows))
         pending: list[_Pending] = []
         sid = np.zeros(0, dtype=np.int64)
         if rows:
@@ -425,7 +431,12 @@ class AlarmEngine:
     ) -> None:
         fc = self.rules.forecast
         self.trend.add(slot, ts, val)
-        fitted, slope, n = self.trend.trend(slot, ts, fc.window_s)
+        tr = self.trend.trend(slot, ts, fc.window_s)
+        fitted, slope = tr.fitted, tr.slope
+        trusted = trend_trustworthy(tr, self.meta.interval[sid], fc.window_s, self.trend.depth)
+        # Never in the first window after this collector (re)started: the buffer holds only
+        # the start of it, and a restart's first samples are not a trend.
+        warmed = (ts - self._first_data_ts) >= fc.window_s
         thr = self.meta.crit_hi[sid]
         cur = self.forecast_lv.level[slot]
         per_min = slope * 60.0
@@ -435,7 +446,9 @@ class AlarmEngine:
         horizon = np.where(cur > 0, fc.horizon_s * 1.5, fc.horizon_s)
         min_slope = np.where(cur > 0, fc.min_slope_per_min * 0.5, fc.min_slope_per_min)
         ok = (
-            (n >= fc.min_points)
+            (tr.points >= fc.min_points)
+            & warmed
+            & (trusted | (cur > 0))
             & (per_min >= min_slope)
             & (val < thr)
             & (fitted < thr)
@@ -627,7 +640,8 @@ class AlarmEngine:
 
     def _fresh_values(self, sids: IntArray, t: int) -> FloatArray:
         v = self.last_val[sids]
-        limit = self.meta.interval[sids] * self.rules.stale_intervals
+        # Past the stale horizon (models.staleness) a value no longer counts in a rack's sum.
+        limit = self.meta.interval[sids] * staleness.STALE_INTERVALS
         old = (t - self.last_ts[sids]) > limit
         return np.where(old | np.isnan(v), 0.0, v)
 
@@ -900,6 +914,9 @@ class AlarmEngine:
     def _housekeeping(self, t: int) -> list[AlarmChange]:
         try:
             unshelve_expired(self.engine, t)
+            # A peer whose heartbeat lapsed is reported by whichever collector notices first;
+            # wall-clock time, since heartbeats are wall-clock (data time may lag behind).
+            sync_collector_alarms(self.engine)
             self.windows = _Windows(maintenance_windows(self.engine, t))
             self.open = open_alarms_by_key(self.engine)
         except Exception:

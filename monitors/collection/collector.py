@@ -25,6 +25,7 @@ from sqlalchemy import Engine, insert, select, update
 from models.db import make_engine
 from models.inventory.device_specs import DeviceSpec, load_device_specs
 from models.schema import CollectorHeartbeat, PollRequest
+from models.staleness import HEARTBEAT_S
 from models.store.samples import Retention, SampleWriter, apply_retention, placeholder
 from models.store.series import SeriesRegistry, SeriesSpec
 from models.vocabulary import EMPTY, implausible
@@ -122,7 +123,7 @@ class CollectorOptions:
     duration_s: float | None = None
     max_in_flight: int = 48
     batch_interval_s: float = 0.5
-    heartbeat_s: float = 5.0
+    heartbeat_s: float = HEARTBEAT_S  # desks count a collector dead after two missed beats
     requests_s: float = 1.0
     summary_s: float = 60.0
     collector_id: str = ""
