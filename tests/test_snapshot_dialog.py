@@ -13,7 +13,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from models.db import upgrade
-from models.snapshot.data import verify_snapshot
+from models.snapshot.bundle import verify_snapshot
 from tests.test_alarm_rig import STEP, T0, Rig
 from ui.snapshot_dialog import SnapshotDialog
 
