@@ -46,11 +46,11 @@ PAGE_W = 680.0
 SUMMARY_RACKS = 12  # rows of the affected-racks table on page 1; the rest in the appendix
 SUMMARY_TIMELINE = 10
 SUMMARY_PLOTS = 2
-ELEVATIONS_PER_ROW = 4
+ELEVATIONS_PER_ROW = 3
 SEVERITY_CSS = {"critical": "#c62828", "warning": "#e65100", "note": "#1565c0"}
 
 _CSS = """
-body { font-family: 'DejaVu Sans'; font-size: 10px; color: #222; }
+body { font-size: 10px; color: #222; }
 h1 { font-size: 19px; margin: 0; color: #0d47a1; }
 h2 { font-size: 14px; margin: 0; color: #0d47a1; }
 p { margin: 0; }
@@ -115,6 +115,9 @@ def _doc(body: str, width: float) -> QTextDocument:
     doc = QTextDocument()
     f = QFont("DejaVu Sans")
     f.setPixelSize(10)
+    # Without ligatures: "ﬁ" and "ﬀ" glyphs make the PDF's text unsearchable ("Aﬀected").
+    for tag in ("liga", "clig", "dlig"):
+        f.setFeature(QFont.Tag(tag), 0)
     doc.setDefaultFont(f)
     doc.setDefaultStyleSheet(_CSS)
     opt = QTextOption()
@@ -443,7 +446,7 @@ def _elevation(data: SnapshotData, rid: int, stats: dict[int, RackStat]) -> QIma
     )  # fmt: skip
     view = RackElevation()
     view.set_contents(contents, data.end)
-    w, h = 300, 24 + rack.height_u * 13 + 10
+    w, h = 300, 24 + rack.height_u * 15 + 10
     view.resize(w, h)
     img = QImage(w * 2, h * 2, QImage.Format.Format_ARGB32)
     img.setDevicePixelRatio(2.0)
