@@ -16,6 +16,7 @@ from typing import IO, Any
 
 from sqlalchemy import Engine
 
+import resources
 from models.snapshot.csvfmt import alarms_csv, inventory_json, write_samples_csv
 from models.snapshot.data import (
     Cancelled,
@@ -65,7 +66,7 @@ def app_version() -> str:
         return version("rackwatch")
     except Exception:
         pass
-    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    pyproject = resources.ROOT.parent / "pyproject.toml"
     try:
         import tomllib
 
