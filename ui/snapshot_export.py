@@ -63,7 +63,9 @@ def _on_gui_thread(fn: Callable[[], Any]) -> Any:
     if QThread.currentThread() is app.thread():
         return fn()
     box: list[Any] = [fn]
-    _GuiCall().call.emit(box)
+    caller = _GuiCall()  # held until the call returns: a collected sender drops the signal
+    caller.call.emit(box)
+    caller.deleteLater()
     if isinstance(box[1], BaseException):
         raise box[1]
     return box[1]
