@@ -63,11 +63,9 @@ td.k { color: #555; }
 
 
 def _e(value: object) -> str:
-    # A zero-width space after separators lets long device names wrap inside their column.
-    s = html.escape(str(value))
-    for sep in ("/", "_", ".", "-"):
-        s = s.replace(sep, sep + "\u200b")
-    return s
+    # No soft breaks inserted: they would end up in the PDF's text and break searches; the
+    # document wraps an over-long token anywhere instead (WrapAtWordBoundaryOrAnywhere).
+    return html.escape(str(value))
 
 
 def _local(ts: int | None, tz: str, fmt_: str = "%Y-%m-%d %H:%M") -> str:
