@@ -225,7 +225,9 @@ def _grid(widths: list[int], header: list[str], rows: list[list[str]]) -> _Block
 
 def _scope_title(data: SnapshotData) -> str:
     kind = {"site": "Site", "row": "Row", "rack": "Rack", "device": "Device"}[data.scope.kind]
-    return f"{kind} {data.scope.name}"
+    if data.scope.kind == "site":
+        return f"{kind} {data.site.code}"
+    return f"{kind} {data.scope.name.rpartition('/')[2]} ({data.site.code})"
 
 
 def _facts(data: SnapshotData, info: ReportInfo) -> _Block:
