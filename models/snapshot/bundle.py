@@ -17,7 +17,7 @@ from typing import IO, Any
 from sqlalchemy import Engine
 
 import resources
-from models.snapshot.csvfmt import alarms_csv, inventory_json, write_samples_csv
+from models.snapshot.csvfmt import alarms_csv, inventory_bytes, write_samples_csv
 from models.snapshot.data import (
     Cancelled,
     ExportCancelled,
@@ -152,10 +152,8 @@ def write_snapshot(
             lap("samples")
             check()
             put("alarms.csv", alarms_csv(data))
-            put(
-                "inventory.json",
-                json.dumps(inventory_json(data), indent=1, ensure_ascii=False).encode("utf-8"),
-            )
+            put("inventory.json", inventory_bytes(data))
+            lap("files")
             say(78, "drawing the report")
             info = ReportInfo(who, now, app_version(), result.sample_rows, database, note)
             for name, payload in render(engine, data, info).items():

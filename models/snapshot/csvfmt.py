@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import asdict
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -51,9 +53,33 @@ def inventory_json(data: SnapshotData) -> dict[str, Any]:
             }
             for r in data.racks
         ],
-        "devices": [asdict(d) for d in data.devices],
-        "series": [asdict(s) for s in data.series],
+        # Flat records: asdict() recurses and copies, seconds for a site's 10,000 series.
+        "devices": _records(data.devices),
+        "series": _records(data.series),
     }
+
+
+def _records(items: Sequence[Any]) -> list[dict[str, Any]]:
+    if not items:
+        return []
+    names = [f.name for f in fields(items[0])]
+    return [{n: getattr(x, n) for n in names} for x in items]
+
+
+def inventory_bytes(data: SnapshotData) -> bytes:
+    """inventory.json: one record per line (compact and still diffable; the C encoder is
+    used only without indent, ten times faster on a site)."""
+    inv = inventory_json(data)
+    parts = ["{"]
+    for i, (key, value) in enumerate(inv.items()):
+        sep = "," if i < len(inv) - 1 else ""
+        if isinstance(value, list):
+            rows = ",\n  ".join(json.dumps(v, ensure_ascii=False) for v in value)
+            parts.append(f'"{key}": [\n  {rows}\n]{sep}')
+        else:
+            parts.append(f'"{key}": {json.dumps(value, ensure_ascii=False)}{sep}')
+    parts.append("}")
+    return ("\n".join(parts) + "\n").encode("utf-8")
 
 
 def alarms_csv(data: SnapshotData) -> bytes:
