@@ -410,10 +410,10 @@ def bench_lab_incident(args: argparse.Namespace, workdir: Path) -> dict[str, Any
              "--duration", "400"],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
+        start = int(time.time())
         try:
-            time.sleep(25)  # quiet polls first
+            time.sleep(40)  # quiet polls first
             site, row = sorted(handle.topology.rows())[0]
-            start = int(time.time()) - 20
             clock.start()
             handle.inject("cooling-failure", site=site, row=row)
             deadline = time.monotonic() + 240
@@ -434,7 +434,7 @@ def bench_lab_incident(args: argparse.Namespace, workdir: Path) -> dict[str, Any
                     acked = True
                 if len({r[1] for r in crit}) >= 8:
                     break
-            time.sleep(15)
+            time.sleep(40)
         finally:
             collector.terminate()
             collector.wait(60)

@@ -187,3 +187,64 @@ def test_row_scope_covers_the_racks_of_the_row(tmp_path: Path, scope: str) -> No
         assert {d.rack_id for d in data.devices} == {r.id for r in data.racks}
     finally:
         rig.close()
+
+
+@pytest.mark.daemon
+def test_row_incident_summary_fits_and_carries_the_note(tmp_path: Path) -> None:
+    """Ten racks of one row lose cooling: at most 2 summary pages, 8 in all, note on page 1."""
+    import shutil
+    import subprocess
+
+    from models.alarms.lifecycle import acknowledge_alarm
+    from tests.daemons import require
+    from ui.snapshot_export import ensure_gui_app, export_snapshot
+
+    require(shutil.which("pdftotext") is not None, "poppler-utils (pdftotext) not installed")
+    ensure_gui_app()
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    upgrade(url)
+    rig = Rig(url, racks=10)
+    note = "CRAC-2 compressor tripped at 10:02; vendor reset it at 10:50."
+    try:
+        t = T0
+        racks = [f"R{i:02d}" for i in range(1, 11)]
+        for i in range(120):
+            for k, r in enumerate(racks):
+                hot = 23.0 + (max(0, i - 30 - k) * 0.25)
+                rig.rack_poll(t, r, inlet=min(hot, 36.0), watts=(2400.0 + 10 * k, 2300.0))
+            if i == 80:
+                crit = [a for a in rig.alarms_rows() if a.severity == "critical"]
+                for a in crit[:3]:
+                    acknowledge_alarm(rig.engine, a.id, "li.wei", "CRAC-2 tripped", now=t)
+            t += STEP
+        res = export_snapshot(
+            rig.engine, parse_scope("row:S1/A"), T0, t, tmp_path / "row.zip", note=note
+        )
+        assert res.alarms >= 10
+        with zipfile.ZipFile(res.path) as zf:
+            (tmp_path / "r.pdf").write_bytes(zf.read("report.pdf"))
+    finally:
+        rig.close()
+    pdf = str(tmp_path / "r.pdf")
+    info = subprocess.run(["pdfinfo", pdf], capture_output=True, text=True, check=True).stdout
+    pages = int(next(ln.split()[-1] for ln in info.splitlines() if ln.startswith("Pages:")))
+
+    def page(n: int) -> str:
+        out = subprocess.run(
+            ["pdftotext", "-f", str(n), "-l", str(n), pdf, "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        return " ".join(out.split())
+
+    assert pages <= 8
+    appendix = next(n for n in range(1, pages + 1) if page(n).startswith("Appendix"))
+    assert appendix - 1 <= 2  # the summary
+    first = page(1)
+    assert note in first
+    assert "Row A (S1)" in first and "Affected racks" in first
+    # Condensed: one timeline line per rule and row, not one per alarm.
+    assert "temperature on 10 rack(s) of row A" in " ".join(page(n) for n in (1, 2))
+    # Every affected rack is in the table with its peak kW.
+    assert all(f"R{i:02d} " in " ".join(page(n) for n in (1, 2)) for i in range(1, 11))

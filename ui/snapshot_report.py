@@ -6,7 +6,7 @@ import datetime as dt
 import html
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QRectF
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QPoint, QRectF
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -346,7 +346,12 @@ def _timeline_table(data: SnapshotData, entries: list[TimelineEntry]) -> _Block:
         if e.severity != "note":
             when += " – " + (_local(e.end, tz, "%H:%M") if e.end else "open")
         racks = ", ".join(e.racks[:6]) + (f" +{len(e.racks) - 6}" if len(e.racks) > 6 else "")
-        detail = e.detail if e.severity != "note" else (f"“{e.detail}”" if e.detail else "")
+        if e.severity == "note":
+            detail = f"“{e.detail}”" if e.detail else ""
+        else:
+            detail = f"first: {e.detail}"
+            if e.crit_ts is not None:
+                detail += f"; critical from {_local(e.crit_ts, tz, '%H:%M')}: {e.crit_message}"
         rows.append(
             [
                 _e(when),
@@ -450,9 +455,12 @@ def _elevation(data: SnapshotData, rid: int, stats: dict[int, RackStat]) -> QIma
     w, h = 300, 24 + rack.height_u * 15 + 10
     view.resize(w, h)
     img = QImage(w * 2, h * 2, QImage.Format.Format_ARGB32)
-    img.setDevicePixelRatio(2.0)
     img.fill(QColor("#ffffff"))
-    view.render(img)
+    # Through a scaled painter: QWidget.render onto a high-DPI QImage paints at 1x in a corner.
+    painter = QPainter(img)
+    painter.scale(2.0, 2.0)
+    view.render(painter, QPoint(0, 0))
+    painter.end()
     view.deleteLater()
     return img
 
@@ -646,7 +654,7 @@ def render_report(engine: Engine, data: SnapshotData, info: ReportInfo) -> dict[
 
 def _side_by_side(images: list[QImage]) -> QImage:
     """Elevations next to each other in one image, ELEVATIONS_PER_ROW across the page."""
-    dpr = images[0].devicePixelRatio() if images else 1.0
+    dpr = 2.0  # the elevations are drawn at twice their logical size
     cell_w = int(PAGE_W / ELEVATIONS_PER_ROW * dpr)
     scaled = [i.scaledToWidth(cell_w - int(8 * dpr)) for i in images]
     h = max((i.height() for i in scaled), default=1)

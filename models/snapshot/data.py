@@ -565,7 +565,7 @@ def _aggregate(
 
 
 def _affected(data: SnapshotData) -> list[int]:
-    """Racks to plot: those with alarms, else the hottest; at most six."""
+    """Racks in the report: those with alarms (critical first), else the three hottest."""
     seen: list[int] = []
     dev_rack = {d.id: d.rack_id for d in data.devices}
     for a in sorted(data.alarms, key=lambda a: (a.severity != "critical", a.raised_ts)):
@@ -580,7 +580,11 @@ def _affected(data: SnapshotData) -> list[int]:
                 break
     if not seen and data.racks:
         seen.append(data.racks[0].id)
-    return seen[:6]
+    return seen[:MAX_AFFECTED]
+
+
+# A whole row or two of racks; beyond, the report lists the first ones (the CSV has all).
+MAX_AFFECTED = 40
 
 
 # -- rack curves: a rack's power and hottest inlet at each instant -----------------------------
@@ -756,7 +760,9 @@ def rack_stats(
                 worst,
             )
         )
-    return out
+    rank = {"critical": 0, "warning": 1, "": 2}
+    order = {r.id: (r.row, r.position, r.name) for r in data.racks}
+    return sorted(out, key=lambda s: (rank.get(s.worst, 2), order.get(s.rack_id, ("", 0, ""))))
 
 
 def _alarm_rack(a: AlarmRec, dev_rack: dict[int, int | None]) -> int | None:
@@ -786,7 +792,9 @@ class TimelineEntry:
     what: str
     racks: tuple[str, ...]
     alarms: int
-    detail: str
+    detail: str  # the first alarm's message, or the operator's note
+    crit_ts: int | None = None  # the first critical alarm of the group
+    crit_message: str = ""
 
 
 def timeline(data: SnapshotData) -> list[TimelineEntry]:
@@ -805,13 +813,7 @@ def timeline(data: SnapshotData) -> list[TimelineEntry]:
         open_ = any(a.cleared_ts is None for a in alarms)
         end = None if open_ else max(a.cleared_ts or 0 for a in alarms)
         where = f"row {row}" if row else data.site.code
-        peak = max((a.value for a in alarms if a.value is not None), default=None)
-        detail = f"first: {first.message}"
-        if crit:
-            c = min(crit, key=lambda a: a.raised_ts)
-            detail += f"; first critical {iso_utc(c.raised_ts)}: {c.message}"
-        if peak is not None:
-            detail += f"; peak value {peak:g}"
+        c = min(crit, key=lambda a: a.raised_ts) if crit else None
         out.append(
             TimelineEntry(
                 first.raised_ts,
@@ -820,7 +822,9 @@ def timeline(data: SnapshotData) -> list[TimelineEntry]:
                 f"{rule.replace('_', ' ')} on {len(racks)} rack(s) of {where}",
                 tuple(racks),
                 len(alarms),
-                detail,
+                first.message,
+                c.raised_ts if c else None,
+                c.message if c else "",
             )
         )
     by_id = {a.id: a for a in data.alarms}
