@@ -127,7 +127,7 @@ def test_peak_rack_power_per_pdu_family(lab3: LabHandle, tmp_path: Path, sqlite_
     engine = make_engine(sqlite_url)
     try:
         data = gather(engine, parse_scope(f"site:{site}"), t0 - 60, int(t1))
-        power, _inlet = rack_curves(engine, data, list(racks))
+        power = rack_curves(engine, data, list(racks)).power
         shown = summaries(engine, "rack", list(racks), now=int(t1))
         for rid in racks:
             at_end = power[rid].at(int(t1))

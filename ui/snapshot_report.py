@@ -324,8 +324,12 @@ def _rack_table(data: SnapshotData, stats: list[RackStat]) -> _Block:
                 "—"
                 if s.peak_inlet is None
                 else f"{s.peak_inlet:.1f} °C at {_local(s.peak_inlet_ts, tz, '%H:%M')}",
-                f"{s.minutes_warn:.0f} (> {s.warn_c:g} °C)",
-                f"{s.minutes_crit:.0f} (> {s.crit_c:g} °C)",
+                f"{s.minutes_warn:.0f} (> {s.warn_c:g} °C)"
+                if s.uniform_limits
+                else f"{s.minutes_warn:.0f} (sensor limits)",
+                f"{s.minutes_crit:.0f} (> {s.crit_c:g} °C)"
+                if s.uniform_limits
+                else f"{s.minutes_crit:.0f} (sensor limits)",
                 "—"
                 if s.peak_w is None
                 else f"{s.peak_w / 1000:.2f} kW at {_local(s.peak_w_ts, tz, '%H:%M')}",
@@ -522,8 +526,9 @@ def _alarm_groups(data: SnapshotData) -> _Block:
 
 def render_report(engine: Engine, data: SnapshotData, info: ReportInfo) -> dict[str, bytes]:
     """report.pdf and the PNGs of its plots and elevations. Call on the GUI thread."""
-    power, inlet = rack_curves(engine, data, data.affected_rack_ids)
-    stats = rack_stats(data, power, inlet)
+    curves = rack_curves(engine, data, data.affected_rack_ids)
+    power, inlet = curves.power, curves.inlet
+    stats = rack_stats(data, curves)
     by_rack = {s.rack_id: s for s in stats}
     entries = timeline(data)
     groups = rack_groups(data)

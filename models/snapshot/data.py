@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -651,6 +651,10 @@ def combine(hists: Sequence[History], how: str) -> Curve:
         age = ts - h.ts[np.maximum(idx, 0)]
         ok &= age <= hold
         stack[k, ok] = h.avg[idx[ok]]
+    if how == "sum":
+        # Before every series' first sample the sum is incomplete (one PDU of two polled so
+        # far), not a dip in the rack's power.
+        stack[:, ts < max(int(h.ts[0]) for h in hs)] = np.nan
     with np.errstate(all="ignore"):
         if how == "sum":
             vals = np.where(np.isfinite(stack).any(axis=0), np.nansum(stack, axis=0), np.nan)
@@ -667,23 +671,47 @@ def combine(hists: Sequence[History], how: str) -> Curve:
 CURVE_POINTS = 200_000
 
 
-def rack_curves(
-    engine: Engine, data: SnapshotData, rack_ids: Sequence[int]
-) -> tuple[dict[int, Curve], dict[int, Curve]]:
-    """(power W, hottest inlet °C) curves of each rack over the window."""
+@dataclass(frozen=True)
+class RackCurves:
+    """Per rack: power (W), hottest inlet (°C), and the largest excess of any inlet sensor
+    over its own warning / critical limit (> 0 means some sensor was above its limit)."""
+
+    power: dict[int, Curve]
+    inlet: dict[int, Curve]
+    over_warn: dict[int, Curve]
+    over_crit: dict[int, Curve]
+
+
+def rack_curves(engine: Engine, data: SnapshotData, rack_ids: Sequence[int]) -> RackCurves:
+    """The curves of each rack over the window, from the raw samples where they are kept."""
     kinds = {d.id: d.kind for d in data.devices}
     dev_rack = {d.id: d.rack_id for d in data.devices}
     power_ids: dict[int, list[int]] = {}
-    inlet_ids: dict[int, list[int]] = {}
+    inlets: dict[int, list[SeriesRec]] = {}
     for rid in rack_ids:
         mine = [s for s in data.series if dev_rack.get(s.device_id) == rid]
         power_ids[rid] = [s.id for s in meaning.rack_power_series(mine, kinds)]
-        inlet_ids[rid] = [s.id for s in mine if s.metric == "temperature_c" and s.role == "inlet"]
-    every = sorted({i for ids in (*power_ids.values(), *inlet_ids.values()) for i in ids})
+        inlets[rid] = [s for s in mine if s.metric == "temperature_c" and s.role == "inlet"]
+    every = sorted(
+        {i for ids in power_ids.values() for i in ids}
+        | {s.id for ss in inlets.values() for s in ss}
+    )
     hist = history(engine, every, data.start, data.end, CURVE_POINTS) if every else {}
-    power = {r: combine([hist[i] for i in ids], "sum") for r, ids in power_ids.items()}
-    inlet = {r: combine([hist[i] for i in ids], "max") for r, ids in inlet_ids.items()}
-    return power, inlet
+
+    def excess(ss: list[SeriesRec], which: int) -> Curve:
+        shifted = []
+        for s in ss:
+            h = hist[s.id]
+            limit = meaning.inlet_limits([s])[which]
+            shifted.append(replace(h, avg=h.avg - limit))
+        return combine(shifted, "max")
+
+    return RackCurves(
+        {r: combine([hist[i] for i in ids], "sum") for r, ids in power_ids.items()},
+        {r: combine([hist[s.id] for s in ss], "max") for r, ss in inlets.items()},
+        {r: excess(ss, 0) for r, ss in inlets.items()},
+        {r: excess(ss, 1) for r, ss in inlets.items()},
+    )
 
 
 @dataclass(frozen=True)
@@ -705,6 +733,7 @@ class RackStat:
     ack_by: str | None
     ack_ts: int | None
     worst: str  # critical, warning or "" (no alarm)
+    uniform_limits: bool = True  # every inlet sensor of the rack has the same limits
 
     @property
     def pct_rated(self) -> float | None:
@@ -713,9 +742,7 @@ class RackStat:
         return 100.0 * self.peak_w / self.rated_w
 
 
-def rack_stats(
-    data: SnapshotData, power: dict[int, Curve], inlet: dict[int, Curve]
-) -> list[RackStat]:
+def rack_stats(data: SnapshotData, curves: RackCurves) -> list[RackStat]:
     """The affected racks' peaks, minutes above the inlet limits and acknowledgement."""
     dev_rack = {d.id: d.rack_id for d in data.devices}
     out = []
@@ -738,9 +765,10 @@ def rack_stats(
             if any(a.severity == "critical" for a in mine)
             else ("warning" if mine else "")
         )
-        pi = inlet[rid].peak() if rid in inlet else None
-        pw = power[rid].peak() if rid in power else None
-        cur = inlet.get(rid)
+        pi = curves.inlet[rid].peak() if rid in curves.inlet else None
+        pw = curves.power[rid].peak() if rid in curves.power else None
+        ow, oc = curves.over_warn.get(rid), curves.over_crit.get(rid)
+        uniform = len({meaning.inlet_limits([s]) for s in sensors}) <= 1
         out.append(
             RackStat(
                 rid,
@@ -750,14 +778,15 @@ def rack_stats(
                 pi[1] if pi else None,
                 warn,
                 crit,
-                cur.seconds_above(warn) / 60 if cur else 0.0,
-                cur.seconds_above(crit) / 60 if cur else 0.0,
+                ow.seconds_above(0.0) / 60 if ow else 0.0,
+                oc.seconds_above(0.0) / 60 if oc else 0.0,
                 pw[0] if pw else None,
                 pw[1] if pw else None,
                 rack.rated_power_w,
                 acked[0].ack_by if acked else None,
                 acked[0].ack_ts if acked else None,
                 worst,
+                uniform,
             )
         )
     rank = {"critical": 0, "warning": 1, "": 2}
@@ -770,12 +799,16 @@ def _alarm_rack(a: AlarmRec, dev_rack: dict[int, int | None]) -> int | None:
 
 
 def rack_groups(data: SnapshotData) -> list[tuple[str, list[int]]]:
-    """Affected racks grouped by row, in the order of the affected list (one plot each)."""
+    """Affected racks grouped by row (the worst row first), by position within a row."""
     groups: dict[str, list[int]] = {}
     for rid in data.affected_rack_ids:
         rack = data.rack(rid)
         if rack is not None:
-            groups.setdefault(rack.row or "-", []).append(rid)
+            groups.setdefault(rack.row or "-", [])
+    affected = set(data.affected_rack_ids)
+    for rack in data.racks:  # sorted by row, position, name
+        if rack.id in affected:
+            groups[rack.row or "-"].append(rack.id)
     return list(groups.items())
 
 
