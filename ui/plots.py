@@ -10,7 +10,7 @@ from typing import Any, cast
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QImage, QPixmap
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -620,16 +620,3 @@ class PlotPanel(QWidget):
         self._token = token
         self.data = PlotData(token, rows, hist, start, end)
         self._draw(self.data)
-
-    def image(self, width: int, height: int, scale: float = 2.0) -> QImage:
-        """The plot and its legend rendered at width x height logical px, scale x sharper."""
-        self.resize(width, height)
-        lay = self.layout()
-        if lay is not None:
-            lay.activate()
-        self.legend.setMaximumWidth(max(150, width // 4))
-        img = QImage(int(width * scale), int(height * scale), QImage.Format.Format_ARGB32)
-        img.setDevicePixelRatio(scale)
-        img.fill(QColor("#ffffff"))
-        self.render(img)
-        return img

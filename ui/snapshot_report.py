@@ -18,6 +18,7 @@ from PySide6.QtGui import (
     QTextDocument,
     QTextOption,
 )
+from PySide6.QtWidgets import QWidget
 from sqlalchemy import Engine
 
 from models.read.inventory import RackInfo, SiteInfo
@@ -46,7 +47,7 @@ PAGE_W = 680.0
 SUMMARY_RACKS = 12  # rows of the affected-racks table on page 1; the rest in the appendix
 SUMMARY_TIMELINE = 10
 SUMMARY_PLOTS = 2
-ELEVATIONS_PER_ROW = 3
+ELEVATIONS_PER_ROW = 4
 SEVERITY_CSS = {"critical": "#c62828", "warning": "#e65100", "note": "#1565c0"}
 
 _CSS = """
@@ -98,11 +99,13 @@ def png_bytes(img: QImage) -> bytes:
 
 @dataclass
 class _Block:
-    """Something placed on a page: text (an HTML fragment), an image, or a page break."""
+    """Something placed on a page: text (an HTML fragment), widgets, or a page break."""
 
     html: str = ""
-    image: QImage | None = None
-    width: float = PAGE_W
+    # The window's widgets, drawn side by side straight onto the PDF (vector, not pixels),
+    # each scaled to its share of the page width when wider.
+    widgets: list[QWidget] = field(default_factory=list)
+    columns: int = 0  # page width shares for the widgets (0: one per widget)
     keep_with_next: bool = False
     page_break: bool = False
     space_after: float = 6.0
@@ -157,9 +160,14 @@ class _Pages:
         self.pages += 1
         self.y = 0.0
 
+    @staticmethod
+    def _widget_scale(b: _Block) -> float:
+        share = PAGE_W / max(1, b.columns or len(b.widgets))
+        return min(1.0, min(share / max(1, w.width()) for w in b.widgets))
+
     def _height(self, b: _Block) -> float:
-        if b.image is not None:
-            return b.width * b.image.height() / max(1, b.image.width())
+        if b.widgets:
+            return self._widget_scale(b) * max(w.height() for w in b.widgets)
         if b.rows:
             return _doc(b.header, PAGE_W).size().height() + _doc(b.rows[0], PAGE_W).size().height()
         return _doc(b.html, PAGE_W).size().height()
@@ -189,11 +197,16 @@ class _Pages:
                 need += self._height(blocks[j])
             if self.y + need > self.page_h and self.y > 0:
                 self.new_page()
-            if b.image is not None:
-                h = self._height(b)
-                x = (PAGE_W - b.width) / 2
-                self.painter.drawImage(QRectF(x, self.y, b.width, h), b.image)
-                self.y += h
+            if b.widgets:
+                k = self._widget_scale(b)
+                share = PAGE_W / max(1, b.columns or len(b.widgets))
+                for n, w in enumerate(b.widgets):
+                    self.painter.save()
+                    self.painter.translate(n * share + (share - k * w.width()) / 2, self.y)
+                    self.painter.scale(k, k)
+                    w.render(self.painter, QPoint(0, 0))
+                    self.painter.restore()
+                self.y += self._height(b)
             elif b.rows:
                 self._draw_doc(b.header)
                 for row in b.rows:
@@ -368,20 +381,37 @@ def _timeline_table(data: SnapshotData, entries: list[TimelineEntry]) -> _Block:
     return _grid(widths, ["Time", "What", "Racks", "Detail"], rows)
 
 
-def _plot_image(
+def _plot_widget(
     rows: tuple[SeriesRow, ...],
     hist: dict[int, History],
     data: SnapshotData,
     mode: str,
     width: int = 680,
     height: int = 250,
-) -> QImage:
+) -> PlotPanel:
+    """The window's plot panel (without its controls) showing rows over the window."""
     panel = PlotPanel(None, static=True)
     panel.set_zone(data.site.tz)
     panel.axis.set_zone(data.site.tz, at=data.start)
     panel.show_data(mode, rows, hist, data.start, data.end)
-    img = panel.image(width, height)
-    panel.deleteLater()
+    panel.resize(width, height)
+    lay = panel.layout()
+    if lay is not None:
+        lay.activate()
+    return panel
+
+
+def _grab(widget: QWidget, scale: float = 2.0) -> QImage:
+    """A widget as a PNG-ready image at scale x its size (for plots/*.png)."""
+    img = QImage(
+        int(widget.width() * scale), int(widget.height() * scale), QImage.Format.Format_ARGB32
+    )
+    img.fill(QColor("#ffffff"))
+    # Through a scaled painter: QWidget.render onto a high-DPI QImage paints at 1x in a corner.
+    painter = QPainter(img)
+    painter.scale(scale, scale)
+    widget.render(painter, QPoint(0, 0))
+    painter.end()
     return img
 
 
@@ -420,7 +450,8 @@ def _group_rows(
     return tuple(rows), hist
 
 
-def _elevation(data: SnapshotData, rid: int, stats: dict[int, RackStat]) -> QImage | None:
+def _elevation(data: SnapshotData, rid: int) -> RackElevation | None:
+    """The window's rack elevation, devices coloured by their peak inlet in the window."""
     rack = data.rack(rid)
     if rack is None:
         return None
@@ -456,17 +487,8 @@ def _elevation(data: SnapshotData, rid: int, stats: dict[int, RackStat]) -> QIma
     )  # fmt: skip
     view = RackElevation()
     view.set_contents(contents, data.end)
-    w, h = 300, 24 + rack.height_u * 15 + 10
-    view.resize(w, h)
-    img = QImage(w * 2, h * 2, QImage.Format.Format_ARGB32)
-    img.fill(QColor("#ffffff"))
-    # Through a scaled painter: QWidget.render onto a high-DPI QImage paints at 1x in a corner.
-    painter = QPainter(img)
-    painter.scale(2.0, 2.0)
-    view.render(painter, QPoint(0, 0))
-    painter.end()
-    view.deleteLater()
-    return img
+    view.resize(240, 24 + rack.height_u * 13 + 10)
+    return view
 
 
 def _device_table(data: SnapshotData, stats: list[DeviceStat], value: str) -> _Block:
@@ -529,27 +551,25 @@ def render_report(engine: Engine, data: SnapshotData, info: ReportInfo) -> dict[
     curves = rack_curves(engine, data, data.affected_rack_ids)
     power, inlet = curves.power, curves.inlet
     stats = rack_stats(data, curves)
-    by_rack = {s.rack_id: s for s in stats}
     entries = timeline(data)
     groups = rack_groups(data)
     files: dict[str, bytes] = {}
-    images: dict[str, QImage] = {}
+    images: dict[str, QWidget] = {}
     for row, rids in groups:
         safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in row)
         for what, mode in (("inlet", "rack_inlet"), ("power", "rack_power")):
             rows, hist = _group_rows(data, rids, inlet if what == "inlet" else power, what, stats)
             if rows:
-                images[f"plots/row-{safe}-{what}.png"] = _plot_image(rows, hist, data, mode)
-    elevations: list[tuple[str, QImage]] = []
+                images[f"plots/row-{safe}-{what}.png"] = _plot_widget(rows, hist, data, mode)
+    elevations: list[QWidget] = []
     for rid in data.affected_rack_ids:
-        img = _elevation(data, rid, by_rack)
+        view = _elevation(data, rid)
         rack = data.rack(rid)
-        if img is not None and rack is not None:
-            name = f"plots/{rack.name}-elevation.png"
-            images[name] = img
-            elevations.append((name, img))
-    for name, img in images.items():
-        files[name] = png_bytes(img)
+        if view is not None and rack is not None:
+            images[f"plots/{rack.name}-elevation.png"] = view
+            elevations.append(view)
+    for name, widget in images.items():
+        files[name] = png_bytes(_grab(widget))
 
     tz = data.site.tz
     blocks: list[_Block] = [
@@ -583,7 +603,10 @@ def render_report(engine: Engine, data: SnapshotData, info: ReportInfo) -> dict[
         safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in row)
         name = f"plots/row-{safe}-inlet.png"
         if name in images:
-            blocks += [_heading(f"Hottest inlet per rack, row {row}"), _Block(image=images[name])]
+            blocks += [
+                _heading(f"Hottest inlet per rack, row {row}"),
+                _Block(widgets=[images[name]]),
+            ]
 
     # -- appendix
     blocks.append(_Block(page_break=True))
@@ -594,13 +617,16 @@ def render_report(engine: Engine, data: SnapshotData, info: ReportInfo) -> dict[
         if name in images:
             blocks += [
                 _heading(f"Rack power (sum of the PDU totals), row {row}"),
-                _Block(image=images[name]),
+                _Block(widgets=[images[name]]),
             ]
     for row, _rids in groups[SUMMARY_PLOTS:]:
         safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in row)
         name = f"plots/row-{safe}-inlet.png"
         if name in images:
-            blocks += [_heading(f"Hottest inlet per rack, row {row}"), _Block(image=images[name])]
+            blocks += [
+                _heading(f"Hottest inlet per rack, row {row}"),
+                _Block(widgets=[images[name]]),
+            ]
     if len(stats) > SUMMARY_RACKS:
         blocks += [_heading("Affected racks (all)"), _rack_table(data, stats)]
     if len(entries) > SUMMARY_TIMELINE:
@@ -609,7 +635,7 @@ def render_report(engine: Engine, data: SnapshotData, info: ReportInfo) -> dict[
         blocks.append(_heading("Rack elevations (devices coloured by their peak inlet)"))
         for i in range(0, len(elevations), ELEVATIONS_PER_ROW):
             chunk = elevations[i : i + ELEVATIONS_PER_ROW]
-            blocks.append(_Block(image=_side_by_side([img for _n, img in chunk]), space_after=8))
+            blocks.append(_Block(widgets=chunk, columns=ELEVATIONS_PER_ROW, space_after=8))
     if data.alarms:
         blocks += [_heading("Alarms by rack and rule"), _alarm_groups(data)]
     if data.hottest:
@@ -652,21 +678,8 @@ def render_report(engine: Engine, data: SnapshotData, info: ReportInfo) -> dict[
     pages = _Pages(writer)
     pages.place(blocks)
     pages.finish()
+    for widget in images.values():
+        widget.deleteLater()
     buf.close()
     files["report.pdf"] = bytes(ba.data())
     return files
-
-
-def _side_by_side(images: list[QImage]) -> QImage:
-    """Elevations next to each other in one image, ELEVATIONS_PER_ROW across the page."""
-    dpr = 2.0  # the elevations are drawn at twice their logical size
-    cell_w = int(PAGE_W / ELEVATIONS_PER_ROW * dpr)
-    scaled = [i.scaledToWidth(cell_w - int(8 * dpr)) for i in images]
-    h = max((i.height() for i in scaled), default=1)
-    out = QImage(cell_w * ELEVATIONS_PER_ROW, h, QImage.Format.Format_ARGB32)
-    out.fill(QColor("#ffffff"))
-    p = QPainter(out)
-    for k, img in enumerate(scaled):
-        p.drawImage(k * cell_w, 0, img)
-    p.end()
-    return out
