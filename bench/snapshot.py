@@ -412,7 +412,7 @@ def bench_lab_incident(args: argparse.Namespace, workdir: Path) -> dict[str, Any
         )  # fmt: skip
         start = int(time.time())
         try:
-            time.sleep(40)  # quiet polls first
+            time.sleep(60)  # quiet polls first
             site, row = sorted(handle.topology.rows())[0]
             clock.start()
             handle.inject("cooling-failure", site=site, row=row)
@@ -434,7 +434,7 @@ def bench_lab_incident(args: argparse.Namespace, workdir: Path) -> dict[str, Any
                     acked = True
                 if len({r[1] for r in crit}) >= 8:
                     break
-            time.sleep(40)
+            time.sleep(60)
         finally:
             collector.terminate()
             collector.wait(60)

@@ -248,3 +248,36 @@ def test_row_incident_summary_fits_and_carries_the_note(tmp_path: Path) -> None:
     assert "temperature on 10 rack(s) of row A" in " ".join(page(n) for n in (1, 2))
     # Every affected rack is in the table with its peak kW.
     assert all(f"R{i:02d} " in " ".join(page(n) for n in (1, 2)) for i in range(1, 11))
+
+
+def test_verify_detects_one_changed_byte_in_every_file(tmp_path: Path) -> None:
+    from models.snapshot.bundle import MANIFEST, verify_snapshot
+    from ui.snapshot_export import ensure_gui_app, export_snapshot
+
+    ensure_gui_app()
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    upgrade(url)
+    rig = Rig(url)
+    try:
+        t = T0
+        for i in range(20):
+            rig.rack_poll(t, inlet=33.0 if i >= 10 else 23.0)
+            t += STEP
+        res = export_snapshot(rig.engine, parse_scope("rack:R01"), T0, t, tmp_path / "s.zip")
+    finally:
+        rig.close()
+    assert verify_snapshot(res.path).ok
+    with zipfile.ZipFile(res.path) as zf:
+        members = {i.filename: zf.read(i) for i in zf.infolist()}
+    assert set(members) - {MANIFEST} == set(res.files) and len(res.files) >= 6
+    for name in res.files:
+        bad = tmp_path / "bad.zip"
+        with zipfile.ZipFile(bad, "w", zipfile.ZIP_DEFLATED) as zout:
+            for member, payload in members.items():
+                if member == name:
+                    b = bytearray(payload)
+                    b[len(b) // 2] ^= 0x01
+                    payload = bytes(b)
+                zout.writestr(member, payload)
+        v = verify_snapshot(bad)
+        assert not v.ok and v.changed == [name], name

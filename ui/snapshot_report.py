@@ -319,11 +319,14 @@ def _summary_sentence(data: SnapshotData, stats: list[RackStat]) -> _Block:
 def _rack_table(data: SnapshotData, stats: list[RackStat]) -> _Block:
     tz = data.site.tz
     widths = [13, 15, 11, 11, 16, 8, 26]
+    limits = {(s.warn_c, s.crit_c) for s in stats if s.uniform_limits}
+    same = len(limits) == 1 and all(s.uniform_limits for s in stats)
+    warn, crit = next(iter(limits)) if same else (None, None)
     header = [
         "Rack",
         "Peak inlet",
-        "Min above warning",
-        "Min above critical",
+        f"Min above {warn:g} °C" if same and warn is not None else "Min above warning*",
+        f"Min above {crit:g} °C" if same and crit is not None else "Min above critical*",
         "Peak power",
         "% of rated",
         "Acknowledged",
@@ -337,12 +340,8 @@ def _rack_table(data: SnapshotData, stats: list[RackStat]) -> _Block:
                 "—"
                 if s.peak_inlet is None
                 else f"{s.peak_inlet:.1f} °C at {_local(s.peak_inlet_ts, tz, '%H:%M')}",
-                f"{s.minutes_warn:.0f} (> {s.warn_c:g} °C)"
-                if s.uniform_limits
-                else f"{s.minutes_warn:.0f} (sensor limits)",
-                f"{s.minutes_crit:.0f} (> {s.crit_c:g} °C)"
-                if s.uniform_limits
-                else f"{s.minutes_crit:.0f} (sensor limits)",
+                f"{s.minutes_warn:.0f}",
+                f"{s.minutes_crit:.0f}",
                 "—"
                 if s.peak_w is None
                 else f"{s.peak_w / 1000:.2f} kW at {_local(s.peak_w_ts, tz, '%H:%M')}",
@@ -367,7 +366,7 @@ def _timeline_table(data: SnapshotData, entries: list[TimelineEntry]) -> _Block:
             detail = f"“{e.detail}”" if e.detail else ""
         else:
             detail = f"first: {e.detail}"
-            if e.crit_ts is not None:
+            if e.crit_ts is not None and e.crit_message != e.detail:
                 detail += f"; critical from {_local(e.crit_ts, tz, '%H:%M')}: {e.crit_message}"
         rows.append(
             [
@@ -586,6 +585,16 @@ def render_report(engine: Engine, data: SnapshotData, info: ReportInfo) -> dict[
     if stats:
         shown = stats[:SUMMARY_RACKS]
         blocks += [_heading("Affected racks"), _rack_table(data, shown)]
+        if (
+            not all(s.uniform_limits for s in shown)
+            or len({(s.warn_c, s.crit_c) for s in shown}) > 1
+        ):
+            blocks.append(
+                _Block(
+                    '<p class="muted">* time any inlet sensor of the rack was above its own '
+                    "effective warning / critical limit.</p>"
+                )
+            )
         if len(stats) > len(shown):
             blocks.append(
                 _Block(f'<p class="muted">{len(stats) - len(shown)} more in the appendix.</p>')

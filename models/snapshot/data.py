@@ -651,10 +651,9 @@ def combine(hists: Sequence[History], how: str) -> Curve:
         age = ts - h.ts[np.maximum(idx, 0)]
         ok &= age <= hold
         stack[k, ok] = h.avg[idx[ok]]
-    if how == "sum":
-        # Before every series' first sample the sum is incomplete (one PDU of two polled so
-        # far), not a dip in the rack's power.
-        stack[:, ts < max(int(h.ts[0]) for h in hs)] = np.nan
+    # Before every series' first sample the value is incomplete (one PDU of two polled so
+    # far, three inlets of ten), not a dip in the rack's power or temperature.
+    stack[:, ts < max(int(h.ts[0]) for h in hs)] = np.nan
     with np.errstate(all="ignore"):
         if how == "sum":
             vals = np.where(np.isfinite(stack).any(axis=0), np.nansum(stack, axis=0), np.nan)
