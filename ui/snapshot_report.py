@@ -561,7 +561,7 @@ def render_report(engine: Engine, data: SnapshotData, info: ReportInfo) -> dict[
             if rows:
                 images[f"plots/row-{safe}-{what}.png"] = _plot_widget(rows, hist, data, mode)
     elevations: list[QWidget] = []
-    for rid in data.affected_rack_ids:
+    for rid in (r for _row, rids in groups for r in rids):  # by row and position
         view = _elevation(data, rid)
         rack = data.rack(rid)
         if view is not None and rack is not None:
