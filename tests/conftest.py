@@ -13,7 +13,6 @@ from monitors.lab.daemons.pg import PgCluster, missing_reason
 from tests import daemons
 from tests.daemons import require
 
-# PostgreSQL needs the private cluster (a daemon): its parameter carries the marker.
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.daemon)]
 
 
