@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import os
 import zipfile
@@ -281,3 +282,25 @@ def test_verify_detects_one_changed_byte_in_every_file(tmp_path: Path) -> None:
                 zout.writestr(member, payload)
         v = verify_snapshot(bad)
         assert not v.ok and v.changed == [name], name
+
+
+@pytest.mark.parametrize("days", [7, 30, 90])
+def test_date_labels_never_touch(days: int) -> None:
+    """Every tick label the axis keeps is at least a label's width from the next one."""
+    from PySide6.QtWidgets import QApplication
+
+    from ui.plots import PlotPanel
+
+    _app = QApplication.instance() or QApplication([])
+    panel = PlotPanel(None, static=True)
+    panel.resize(600, 250)
+    panel.grab()  # pyqtgraph's date axis learns its font metrics when first painted
+    axis = panel.axis
+    end = 1_795_000_000.0
+    for width in (300.0, 500.0, 900.0):
+        levels = axis.tickValues(end - days * 86_400, end, width)
+        kept = sorted(v for _spacing, values in levels for v in values)
+        assert len(kept) >= 2
+        room = days * 86_400 / width * axis._label_px()
+        assert min(b - a for a, b in itertools.pairwise(kept)) >= room * 0.999
+    panel.deleteLater()

@@ -77,8 +77,8 @@ class TzAxis(pg.DateAxisItem):
         self.update()
 
     def tickValues(self, minVal: float, maxVal: float, size: float) -> list[Any]:
-        """pyqtgraph's ticks without the finer labels that would touch a coarser one
-        ("Nov" and "03" side by side at a month boundary of a 30- or 90-day plot)."""
+        """pyqtgraph's ticks without labels that would touch another ("Nov" and "03" side
+        by side at a month boundary of a 30- or 90-day plot); coarser ticks win."""
         levels = super().tickValues(minVal, maxVal, size)
         if size <= 0 or maxVal <= minVal:
             return cast(list[Any], levels)
@@ -87,8 +87,12 @@ class TzAxis(pg.DateAxisItem):
         kept: list[float] = []
         out: list[Any] = []
         for spacing, values in levels:
-            mine = [v for v in values if all(abs(v - k) >= room for k in kept)]
-            kept.extend(mine)
+            mine: list[float] = []
+            # Also within one level: at a narrow width pyqtgraph's 5-day ticks overlap too.
+            for v in sorted(values):
+                if all(abs(v - k) >= room for k in kept):
+                    kept.append(v)
+                    mine.append(v)
             out.append((spacing, mine))
         return out
 
