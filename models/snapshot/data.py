@@ -627,7 +627,8 @@ class Curve:
 
 
 # A series' value holds until its next sample, for at most this many intervals (the stale
-# horizon): a PDU that stopped answering is not counted at its last value for an hour.
+# horizon) or typical steps of its own: a PDU that stopped answering is not counted at its
+# last value for an hour.
 HOLD_INTERVALS = 3
 
 
@@ -647,7 +648,10 @@ def combine(hists: Sequence[History], how: str) -> Curve:
     for k, h in enumerate(hs):
         idx = np.searchsorted(h.ts, ts, side="right") - 1
         ok = idx >= 0
-        hold = HOLD_INTERVALS * max(h.interval_s, h.resolution, 1)
+        # The series' own spacing counts too: a collector running late polls every 7 s
+        # although the interval says 2, and its PDUs are still there between polls.
+        step = float(np.median(np.diff(h.ts))) if len(h.ts) > 1 else 0.0
+        hold = HOLD_INTERVALS * max(h.interval_s, h.resolution, step, 1)
         age = ts - h.ts[np.maximum(idx, 0)]
         ok &= age <= hold
         stack[k, ok] = h.avg[idx[ok]]
