@@ -20,9 +20,11 @@ import pytest
 from models.db import make_engine
 from models.read.status import summaries
 from models.snapshot.data import gather, iso_utc, parse_scope, rack_curves
+from models.store.samples import history
 from monitors.lab import LabHandle, start_lab
 from tests.daemons import require
 from tests.test_alarm_lab import _app, _env, _rows, start_collecting
+from ui.plots import MAX_POINTS
 
 # What each family calls its whole-PDU power (the profiles' labels); the test sums these itself.
 FAMILY_TOTAL = {"APC": r"^total$", "Raritan": r"^inlet ", "ServerTech": r"^cord "}
@@ -134,5 +136,13 @@ def test_peak_rack_power_per_pdu_family(lab3: LabHandle, tmp_path: Path, sqlite_
             window = shown[rid].power_w
             assert at_end is not None and window is not None
             assert at_end == pytest.approx(window, rel=1e-9), racks[rid]
+        # What the plots draw covers the window for every series with samples across it.
+        ids = [s.id for s in data.series if s.metric in ("power_w", "temperature_c")]
+        drawn = history(engine, ids, t0 - 60, int(t1), MAX_POINTS)
+        for sid, h in drawn.items():
+            if len(h) < 2:
+                continue
+            span = int(t1) - int(h.ts[0])
+            assert h.covered_s() >= 0.95 * span, sid
     finally:
         engine.dispose()

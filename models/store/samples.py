@@ -461,8 +461,8 @@ class History:
         return np.insert(x, at, mid), np.insert(np.asarray(y, dtype=np.float64), at, np.nan)
 
     def covered_s(self) -> float:
-        """Seconds of the time axis the drawn lines cover (each run from first to last point,
-        a lone point counting as one interval)."""
+        """Seconds of the time axis the drawn lines cover: each run from its first point to
+        one interval past its last (a sample stands for its interval)."""
         n = len(self.ts)
         if not n:
             return 0.0
@@ -470,7 +470,7 @@ class History:
         ends = np.concatenate((starts[1:] - 1, [n - 1]))
         one = float(max(self.interval_s, self.resolution, 1))
         spans = self.ts[ends].astype(np.float64) - self.ts[starts].astype(np.float64)
-        return float(np.maximum(spans, one).sum())
+        return float((spans + one).sum())
 
 
 def choose_source(span_s: int, max_points: int) -> tuple[str, int]:
