@@ -318,7 +318,7 @@ def _summary_sentence(data: SnapshotData, stats: list[RackStat]) -> _Block:
 
 def _rack_table(data: SnapshotData, stats: list[RackStat]) -> _Block:
     tz = data.site.tz
-    widths = [13, 15, 11, 11, 16, 8, 26]
+    widths = [22, 14, 9, 9, 16, 8, 22]
     limits = {(s.warn_c, s.crit_c) for s in stats if s.uniform_limits}
     same = len(limits) == 1 and all(s.uniform_limits for s in stats)
     warn, crit = next(iter(limits)) if same else (None, None)
@@ -547,7 +547,7 @@ def _alarm_groups(data: SnapshotData) -> _Block:
 
 def render_report(engine: Engine, data: SnapshotData, info: ReportInfo) -> dict[str, bytes]:
     """report.pdf and the PNGs of its plots and elevations. Call on the GUI thread."""
-    curves = rack_curves(engine, data, data.affected_rack_ids)
+    curves = data.curves or rack_curves(engine, data, data.affected_rack_ids)
     power, inlet = curves.power, curves.inlet
     stats = rack_stats(data, curves)
     entries = timeline(data)

@@ -12,7 +12,8 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Engine, bindparam, text
 
-from models.snapshot import meaning
+from models.rules import current_rules
+from models.series_meaning import device_power
 from models.store.samples import History, history
 
 SCOPE_KINDS = ("site", "row", "rack", "device")
@@ -133,9 +134,9 @@ class SeriesRec:
     channel: str
     role: str | None
     unit: str
-    warn_high: float | None
+    warn_high: float | None  # effective limits, as the collector decided them
     crit_high: float | None
-    channel_class: str | None = None
+    channel_class: str = "part"  # as the collector decided it (models.series_meaning)
     interval_s: int | None = None
 
 
@@ -195,6 +196,9 @@ class SnapshotData:
     rack_inlet_max: dict[int, float] = field(default_factory=dict)
     device_inlet_max: dict[int, float] = field(default_factory=dict)
     affected_rack_ids: list[int] = field(default_factory=list)
+    # The affected racks' curves and their peak power (W): what the report's table states.
+    curves: RackCurves | None = None
+    rack_power_max: dict[int, float] = field(default_factory=dict)
 
     def rack(self, rack_id: int | None) -> RackRec | None:
         return next((r for r in self.racks if r.id == rack_id), None)
@@ -399,7 +403,16 @@ def gather(
         for i in range(0, len(dev_ids), 900):
             series.extend(
                 SeriesRec(
-                    int(s[0]), int(s[1]), s[2], s[3] or "", s[4], s[5] or "", s[6], s[7], s[8], s[9]
+                    int(s[0]),
+                    int(s[1]),
+                    s[2],
+                    s[3] or "",
+                    s[4],
+                    s[5] or "",
+                    s[6],
+                    s[7],
+                    s[8] or "part",
+                    s[9],
                 )
                 for s in conn.execute(
                     text(
@@ -433,6 +446,11 @@ def gather(
     say(10, "computing peaks")
     _stats(engine, data)
     data.affected_rack_ids = _affected(data)
+    data.curves = rack_curves(engine, data, data.affected_rack_ids)
+    for rid, curve in data.curves.power.items():
+        peak = curve.peak()
+        if peak is not None:
+            data.rack_power_max[rid] = peak[0]
     return data
 
 
@@ -477,6 +495,7 @@ def _stats(engine: Engine, data: SnapshotData) -> None:
     inlet = [s for s in data.series if s.metric == "temperature_c" and s.role == "inlet"]
     power = [s for s in data.series if s.metric == "power_w"]
     dev_rack = {d.id: d.rack_id for d in data.devices}
+    dev_kind = {d.id: d.kind for d in data.devices}
     agg = _aggregate(engine, [s.id for s in inlet + power], data.start, data.end)
     peak_inlet: dict[int, float] = {}
     for s in inlet:
@@ -487,14 +506,14 @@ def _stats(engine: Engine, data: SnapshotData) -> None:
     data.hottest = sorted(
         (DeviceStat(d, v, v) for d, v in peak_inlet.items()), key=lambda x: -x.value
     )[:10]
-    # A device's power is its one total channel, else its phases (meaning.device_power_series).
+    # A device's power as every desk and the alarm engine add it (models.series_meaning).
     dev_power: dict[int, tuple[float, float]] = {}
     by_dev: dict[int, list[SeriesRec]] = defaultdict(list)
     for s in power:
         if s.id in agg:
             by_dev[s.device_id].append(s)
     for d, ss in by_dev.items():
-        use = meaning.device_power_series(ss)
+        use = device_power(dev_kind.get(d, "server"), [(x, x.channel_class) for x in ss])
         if use:
             dev_power[d] = (sum(agg[x.id][0] for x in use), sum(agg[x.id][1] for x in use))
     data.most_loaded = sorted(
@@ -674,6 +693,51 @@ def combine(hists: Sequence[History], how: str) -> Curve:
 CURVE_POINTS = 200_000
 
 
+def rack_power_series(series: Sequence[SeriesRec], kinds: dict[int, str]) -> list[SeriesRec]:
+    """The series whose sum at one instant is a rack's power, as the tree and the alarm
+    engine add them: each PDU's whole draw (models.series_meaning.device_power), else (a rack
+    without metered PDUs) each server's."""
+    power = [s for s in series if s.metric == "power_w"]
+    has_pdu = any(kinds.get(s.device_id) == "pdu" for s in power)
+    out: list[SeriesRec] = []
+    for dev_id in dict.fromkeys(s.device_id for s in power):
+        kind = kinds.get(dev_id, "server")
+        if has_pdu and kind != "pdu":
+            continue
+        mine = [s for s in power if s.device_id == dev_id]
+        out.extend(device_power(kind, [(s, s.channel_class) for s in mine]))
+    return out
+
+
+def inlet_limits(series: Sequence[SeriesRec]) -> tuple[float, float]:
+    """(warning, critical) upper limits of inlet series: the lowest effective ones the
+    collector decided, else the rules' inlet levels."""
+    lv = current_rules().inlet_levels()
+    warn = [s.warn_high for s in series if s.warn_high is not None]
+    crit = [s.crit_high for s in series if s.crit_high is not None]
+    return (
+        min(warn) if warn else float(lv.warning or 0.0),
+        min(crit) if crit else float(lv.critical or 0.0),
+    )
+
+
+def rack_plot_limits(data: SnapshotData, rack_id: int, what: str) -> tuple[float | None, ...]:
+    """(warning, critical) lines of a rack plot: the lowest effective inlet limits of the
+    rack's inlet series (as the window's plots draw them), or the rack power rule's levels
+    against the rack's rating, in W."""
+    if what == "temperature":
+        devs = {d.id for d in data.devices if d.rack_id == rack_id}
+        inlet = [
+            s
+            for s in data.series
+            if s.device_id in devs and s.metric == "temperature_c" and s.role == "inlet"
+        ]
+        return inlet_limits(inlet)
+    rack = data.rack(rack_id)
+    levels = current_rules().rack_power_levels(rack.rated_power_w if rack else None)
+    return (None, None) if levels is None else (levels.warning, levels.critical)
+
+
 @dataclass(frozen=True)
 class RackCurves:
     """Per rack: power (W), hottest inlet (°C), and the largest excess of any inlet sensor
@@ -693,7 +757,7 @@ def rack_curves(engine: Engine, data: SnapshotData, rack_ids: Sequence[int]) -> 
     inlets: dict[int, list[SeriesRec]] = {}
     for rid in rack_ids:
         mine = [s for s in data.series if dev_rack.get(s.device_id) == rid]
-        power_ids[rid] = [s.id for s in meaning.rack_power_series(mine, kinds)]
+        power_ids[rid] = [s.id for s in rack_power_series(mine, kinds)]
         inlets[rid] = [s for s in mine if s.metric == "temperature_c" and s.role == "inlet"]
     every = sorted(
         {i for ids in power_ids.values() for i in ids}
@@ -705,7 +769,7 @@ def rack_curves(engine: Engine, data: SnapshotData, rack_ids: Sequence[int]) -> 
         shifted = []
         for s in ss:
             h = hist[s.id]
-            limit = meaning.inlet_limits([s])[which]
+            limit = inlet_limits([s])[which]
             shifted.append(replace(h, avg=h.avg - limit))
         return combine(shifted, "max")
 
@@ -760,7 +824,7 @@ def rack_stats(data: SnapshotData, curves: RackCurves) -> list[RackStat]:
             and s.metric == "temperature_c"
             and s.role == "inlet"
         ]
-        warn, crit = meaning.inlet_limits(sensors)
+        warn, crit = inlet_limits(sensors)
         mine = [a for a in data.alarms if _alarm_rack(a, dev_rack) == rid]
         acked = sorted((a for a in mine if a.ack_by and a.ack_ts), key=lambda a: a.ack_ts or 0)
         worst = (
@@ -771,7 +835,7 @@ def rack_stats(data: SnapshotData, curves: RackCurves) -> list[RackStat]:
         pi = curves.inlet[rid].peak() if rid in curves.inlet else None
         pw = curves.power[rid].peak() if rid in curves.power else None
         ow, oc = curves.over_warn.get(rid), curves.over_crit.get(rid)
-        uniform = len({meaning.inlet_limits([s]) for s in sensors}) <= 1
+        uniform = len({inlet_limits([s]) for s in sensors}) <= 1
         out.append(
             RackStat(
                 rid,
