@@ -512,6 +512,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             args.output,
             user=args.user,
             database=_safe_url(url),
+            note=args.note or "",
             progress=progress,
         )
     except SnapshotError as exc:
@@ -527,7 +528,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from models.snapshot.data import verify_snapshot
+    from models.snapshot.bundle import verify_snapshot
 
     res = verify_snapshot(args.file)
     if res.ok:
@@ -777,12 +778,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="export an incident snapshot (zip)")
     _add_db(p)
     p.add_argument(
-        "--scope", required=True, metavar="SCOPE", help="site:CODE, rack:NAME or device:NAME"
+        "--scope",
+        required=True,
+        metavar="SCOPE",
+        help="site:CODE, row:SITE/ROW, rack:NAME or device:NAME",
     )
     p.add_argument("--start", required=True, metavar="ISO", help="window start (UTC if no zone)")
     p.add_argument("--end", required=True, metavar="ISO", help="window end (UTC if no zone)")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="zip file to write")
     p.add_argument("--user", help="name recorded as the exporter (default: login@host)")
+    p.add_argument("--note", metavar="TEXT", help="root cause / notes, shown on page 1")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("alarms", help="list or acknowledge alarms and incidents")

@@ -27,7 +27,7 @@ from models.read import status as read_status
 from models.rules import current_rules, load_rules
 from models.schema import Device, Rack, RackFeed, Site
 from models.series_meaning import Feed, channel_class, decide
-from models.snapshot.data import gather, parse_scope, rack_plot_limits, rack_plot_series
+from models.snapshot.data import gather, parse_scope, rack_plot_limits, rack_power_series
 from models.store.samples import SampleWriter
 from monitors.alarms.engine import AlarmEngine
 from monitors.collection.collector import ResultWriter
@@ -522,7 +522,7 @@ def _export(site: Built, rack: str) -> tuple[str, list[dict[str, str]]]:
     )
     with zipfile.ZipFile(out) as zf:
         pdf = zf.read("report.pdf")
-        rows = list(csv.DictReader(io.StringIO(zf.read("data/samples.csv").decode("utf-8"))))
+        rows = list(csv.DictReader(io.StringIO(zf.read("data/samples.csv").decode("utf-8-sig"))))
     pdf_path = site.out / f"{rack}.pdf"
     pdf_path.write_bytes(pdf)
     txt = subprocess.run(
@@ -538,20 +538,19 @@ def check_report(site: Built, rack: str) -> None:
     window = tree_view(site, rid)
     txt, rows = _export(site, rack)
     flat = " ".join(txt.split())
-    m = re.search(rf"Rack {re.escape(rack)} (.*?)(?:Rack |$)", flat)
-    assert m, f"no section for rack {rack} in the PDF"
-    section = m.group(1)
-    power = re.search(r"peak power ([0-9.]+) kW", section)
+    # The affected-racks table: "RACK  PEAK °C at HH:MM  min  min  PEAK kW at HH:MM  % ...".
+    m = re.search(rf"{re.escape(rack)} (?:([0-9.]+) °C at \S+|—) \d+ \d+ (?:([0-9.]+) kW|—)", flat)
+    assert m, f"no row for rack {rack} in the PDF's affected racks"
     if window.kw:
-        assert power, section[:300]
-        assert abs(float(power.group(1)) * 1000 - window.kw) <= 0.01 * window.kw + 5
-    inlet = re.search(r"peak inlet ([0-9.]+) °C", section)
+        assert m.group(2), flat[:300]
+        assert abs(float(m.group(2)) * 1000 - window.kw) <= 0.01 * window.kw + 5
     if window.inlet is not None:
-        assert inlet and abs(float(inlet.group(1)) - window.inlet) <= 0.05
+        assert m.group(1) and abs(float(m.group(1)) - window.inlet) <= 0.05
     # The CSV: the last samples of the series the rack's kW adds up give the same kW.
     data = gather(site.engine, parse_scope(f"rack:AG1/{rack}"), T0, T0 + 2 * INTERVAL)
     used = read_racks.power_series(read_racks.rack_series(site.engine, rid, "power_w"))
-    assert len(rack_plot_series(site.engine, data, rid, "power")) == len(used)
+    kinds = {d.id: d.kind for d in data.devices}
+    assert len(rack_power_series(data.series, kinds)) == len(used)
     keys = {(r.device_name, r.channel) for r in used}
     last: dict[tuple[str, str], tuple[str, float]] = {}
     for r in rows:

@@ -19,7 +19,8 @@ from sqlalchemy import text
 from models.alarms.desk import open_alarms
 from models.alarms.lifecycle import acknowledge_alarm
 from models.db import make_engine
-from models.snapshot.data import alarm_window, verify_snapshot
+from models.snapshot.bundle import verify_snapshot
+from models.snapshot.data import alarm_window
 from monitors.lab import LabHandle, start_lab
 from tests.daemons import REPO, require
 
