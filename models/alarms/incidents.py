@@ -25,6 +25,7 @@ RULE_FAMILY = {
     "rack_power": "power",
     "phase_current": "power",
     "redundancy": "power",
+    "failover": "power",  # would not survive a lost feed at its weekly peak (power truth)
     "unreachable": "reachability",
     "stale": "reachability",
     "collector_down": "collector",
