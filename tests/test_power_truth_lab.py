@@ -95,7 +95,7 @@ def test_failed_psu_unlisted_load_and_swapped_cord_raise_within_three_polls(
         t0 = time.time()
         handle.inject("failed-psu", device=srv.name)
         dev = _device_id(sqlite_url, srv.name)
-        hit = _wait_alarm(sqlite_url, "power_truth", dev, t0, 30)
+        hit = _wait_alarm(sqlite_url, "power_truth", dev, t0, 60)
         assert hit is not None, "no cabling / PSU alarm for the failed PSU"
         assert hit[0] - t0 <= 3 * _poll_interval(sqlite_url, dev) + 1, hit
         assert "one PSU outlet carries everything" in hit[1]
@@ -106,7 +106,7 @@ def test_failed_psu_unlisted_load_and_swapped_cord_raise_within_three_polls(
         t0 = time.time()
         ev = handle.inject("unlisted-load", device=pdu.name)
         dev = _device_id(sqlite_url, pdu.name)
-        hit = _wait_alarm(sqlite_url, "unlisted_load", dev, t0, 30)
+        hit = _wait_alarm(sqlite_url, "unlisted_load", dev, t0, 60)
         assert hit is not None, "no unlisted-load alarm"
         assert hit[0] - t0 <= 3 * _poll_interval(sqlite_url, dev) + 1, hit
         assert f"outlet {ev.outlet}" in hit[1] and "no device in the inventory" in hit[1]
@@ -123,7 +123,7 @@ def test_failed_psu_unlisted_load_and_swapped_cord_raise_within_three_polls(
         ev = handle.inject("swapped-cord", device=busiest.name)
         assert ev.partner is not None
         ids = {_device_id(sqlite_url, busiest.name), _device_id(sqlite_url, ev.partner)}
-        found = [_wait_alarm(sqlite_url, "power_truth", d, t0, 30) for d in sorted(ids)]
+        found = [_wait_alarm(sqlite_url, "power_truth", d, t0, 60) for d in sorted(ids)]
         hits = [h for h in found if h is not None]
         assert hits, "no cabling alarm for the swapped cord"
         slowest = max(_poll_interval(sqlite_url, d) for d in ids)

@@ -25,6 +25,7 @@ FloatArray = npt.NDArray[np.float64]
 RULE_CABLING, RULE_UNLISTED, RULE_FAILOVER = "power_truth", "unlisted_load", "failover"
 # A reading older than this many poll intervals is not compared (a slow PDU is not a cable).
 FRESH_INTERVALS = 3
+FRESH_MIN_S = 30  # ... but never less: a busy collector's 2 s polls drift by seconds
 HOUR_S = 3600
 WEEK_HOURS = 168
 FOLD_S = 5.0  # how often the live phase currents are folded into the hourly peaks
@@ -219,7 +220,7 @@ class PowerTruthWatch:
         out = np.full(len(sids), math.nan)
         s = sids[inside]
         v = last_val[s]
-        limit = np.maximum(interval[s], 1) * FRESH_INTERVALS
+        limit = np.maximum(np.maximum(interval[s], 1) * FRESH_INTERVALS, FRESH_MIN_S)
         out[inside] = np.where((t - last_ts[s]) > limit, math.nan, v)
         return out
 
