@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Iterable, Sequence
@@ -194,11 +195,24 @@ class SampleWriter:
     buckets written by a restarted or second writer combine correctly.
     """
 
-    def __init__(self, engine: Engine, *, rollups: bool = True) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        rollups: bool = True,
+        owned_devices: Sequence[int] | None = None,
+    ) -> None:
         self.engine = engine
         self.rollups = rollups
         self.stats = WriterStats()
         self._acc = [_Accumulators(res) for res in ROLLUP_RESOLUTIONS]
+        # Open buckets lived only in memory in the previous run (a kill loses them) and a
+        # failed transaction leaves the accumulators ahead of the table: both are repaired by
+        # recomputing each series' newest buckets from raw samples in the next transaction.
+        # Only this writer's devices are rebuilt (other shards keep their own open buckets);
+        # a writer that owns no devices (several writers sharing series) only merges.
+        self._owned = sorted({int(d) for d in owned_devices or ()})
+        self._needs_rebuild = rollups and bool(self._owned)
         self._integrity_error: type[BaseException] = engine.dialect.loaded_dbapi.IntegrityError
         p = placeholder(engine)
         self._p = p
@@ -267,6 +281,7 @@ class SampleWriter:
 
     def _commit(self, batch: _Batch, *, tolerant: bool) -> int:
         raw = self.engine.raw_connection()
+        touched = False  # whether the accumulators hold this (maybe uncommitted) batch
         try:
             cur = raw.cursor()
             cur.execute(NEXT_CHANGE_SQL)
@@ -274,6 +289,8 @@ class SampleWriter:
             if row is None:
                 raise RuntimeError("counter 'change' missing: run `app.py db upgrade`")
             seq = int(row[0])
+            if self._needs_rebuild:
+                self.stats.rollup_rows += self._rebuild_open(cur)
             inserted = self._insert_samples(cur, batch.rows, tolerant)
             if self._pg:
                 pg_store.upsert_latest(cur, batch.latest, seq)
@@ -290,6 +307,7 @@ class SampleWriter:
                     )
                     sid, ts, val = sid[keep], ts[keep], val[keep]
                 closed: list[RollupRow] = []
+                touched = True
                 if len(sid):
                     for acc in self._acc:
                         closed.extend(acc.add(sid, ts, val))
@@ -297,12 +315,43 @@ class SampleWriter:
                     self._merge_rollups(cur, closed)
                 self.stats.rollup_rows += len(closed)
             raw.commit()
+            self._needs_rebuild = False
             return seq
         except BaseException:
-            raw.rollback()
+            if touched:
+                self._forget_open()
+            with contextlib.suppress(Exception):
+                raw.rollback()
             raise
         finally:
-            raw.close()
+            with contextlib.suppress(Exception):
+                raw.close()
+
+    def _forget_open(self) -> None:
+        """Drop the in-memory buckets; the next commit rebuilds them from raw samples."""
+        if self.rollups:
+            self._acc = [_Accumulators(res) for res in ROLLUP_RESOLUTIONS]
+            self._needs_rebuild = bool(self._owned)
+
+    def _rebuild_open(self, cur: Any) -> int:
+        """Recompute the bucket holding each owned series' newest sample from raw samples."""
+        if not self._owned:
+            return 0
+        ids = ",".join(str(d) for d in self._owned)  # our own ints: nothing to inject
+        owned = f" AND l.series_id IN (SELECT id FROM series WHERE device_id IN ({ids}))"
+        total = 0
+        for res in ROLLUP_RESOLUTIONS:
+            cur.execute(
+                "INSERT INTO rollup (series_id, res, bucket, min, max, sum, count) "
+                f"SELECT s.series_id, {res}, (s.ts / {res}) * {res}, min(s.value), "
+                "max(s.value), sum(s.value), count(*) FROM latest l JOIN sample s "
+                f"ON s.series_id = l.series_id AND s.ts >= l.ts - (l.ts % {res}) "
+                f"WHERE TRUE{owned} GROUP BY s.series_id, (s.ts / {res}) * {res} "
+                "ON CONFLICT (series_id, res, bucket) DO UPDATE SET min = excluded.min, "
+                "max = excluded.max, sum = excluded.sum, count = excluded.count"
+            )
+            total += max(0, int(cur.rowcount or 0))
+        return total
 
     def _merge_rollups(self, cur: Any, rows: list[RollupRow]) -> None:
         if self._pg:
@@ -349,8 +398,15 @@ class SampleWriter:
             cur = raw.cursor()
             self._merge_rollups(cur, pending)
             raw.commit()
+        except BaseException:
+            # Drained buckets are gone from memory: the next start rebuilds them from raw.
+            self._needs_rebuild = bool(self._owned)
+            with contextlib.suppress(Exception):
+                raw.rollback()
+            raise
         finally:
-            raw.close()
+            with contextlib.suppress(Exception):
+                raw.close()
         self.stats.rollup_rows += len(pending)
         return len(pending)
 
