@@ -372,7 +372,7 @@ def _timeline_table(data: SnapshotData, entries: list[TimelineEntry]) -> _Block:
             [
                 _e(when),
                 f'<span style="color:{colour}">{_e(e.what)}</span>'
-                + (f" ({e.alarms} alarms)" if e.severity != "note" else ""),
+                + (f" ({e.alarms} in the window)" if e.severity != "note" else ""),
                 _e(racks),
                 _e(detail),
             ]
