@@ -929,6 +929,8 @@ class TimelineEntry:
     detail: str  # the first alarm's message, or the operator's note
     crit_ts: int | None = None  # the first critical alarm of the group
     crit_message: str = ""
+    # The first alarm of each other rule in an incident (a forecast before the critical).
+    others: tuple[tuple[int, str, str], ...] = ()  # (raised, rule, message)
 
 
 def timeline(data: SnapshotData) -> list[TimelineEntry]:
@@ -949,6 +951,10 @@ def timeline(data: SnapshotData) -> list[TimelineEntry]:
         crit = [a for a in alarms if a.severity == "critical"]
         first = min(alarms, key=lambda a: a.raised_ts)
         c = min(crit, key=lambda a: a.raised_ts) if crit else None
+        by_rule: dict[str, AlarmRec] = {}
+        for a in sorted(alarms, key=lambda a: a.raised_ts):
+            if a.rule != first.rule:
+                by_rule.setdefault(a.rule, a)
         out.append(
             TimelineEntry(
                 min(inc.first_ts, first.raised_ts),
@@ -960,6 +966,7 @@ def timeline(data: SnapshotData) -> list[TimelineEntry]:
                 first.message,
                 c.raised_ts if c else None,
                 c.message if c else "",
+                tuple((a.raised_ts, a.rule, a.message) for a in by_rule.values())[:3],
             )
         )
     groups: dict[tuple[str, str], list[AlarmRec]] = defaultdict(list)
