@@ -28,6 +28,7 @@ EXPECTED_TABLES = {
     "counter",
     "alarm",
     "alarm_event",
+    "inventory_event",
     "maintenance_window",
     "collector_heartbeat",
     "poll_request",

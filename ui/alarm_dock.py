@@ -108,7 +108,7 @@ class AlarmModel(RowTableModel):
             if col == "device":
                 return a.device_name
             if col == "message":
-                return a.message
+                return a.text(fmt.locale_name())
             if col == "ack":
                 if a.ack_by:
                     note = f": {a.ack_note}" if a.ack_note else ""
@@ -128,7 +128,7 @@ class AlarmModel(RowTableModel):
             return self._bold
         if role == Qt.ItemDataRole.ToolTipRole:
             lines = [
-                f"<b>{a.message}</b>",
+                f"<b>{a.text(fmt.locale_name())}</b>",
                 f"{a.rule} · {a.severity} · {a.state}",
                 self.tr("Raised %1 UTC").replace("%1", fmt.local_time(a.raised_ts)),
             ]
@@ -374,7 +374,7 @@ class AlarmPanel(QWidget):
         a = self.selected_alarm()
         if a is None or a.state not in ("active", "shelved"):
             return
-        dlg = NoteDialog(self.tr("Acknowledge alarm"), a.message, self)
+        dlg = NoteDialog(self.tr("Acknowledge alarm"), a.text(fmt.locale_name()), self)
         if dlg.exec() == QDialog.DialogCode.Accepted:
             self.acknowledge(a.id, dlg.note.toPlainText().strip())
 

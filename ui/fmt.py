@@ -5,11 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, QLocale
 
 
 def tr(text: str) -> str:
     return QCoreApplication.translate("fmt", text)
+
+
+def locale_name() -> str:
+    """The reader's locale ('zh_CN', 'en_US'), for messages rendered from the catalogue."""
+    return QLocale().name()
 
 
 def age(seconds: float | None) -> str:

@@ -27,7 +27,7 @@ from models.alarms import desk as alarm_desk
 from models.read import status as read_status
 from models.read.inventory import Inventory
 from models.read.status import Health
-from ui import theme
+from ui import fmt, theme
 from ui.alarm_dock import AlarmPanel
 from ui.context import Context
 from ui.floor_map import FloorPanel
@@ -169,7 +169,9 @@ class MainWindow(QMainWindow):
     def _announce(self, alarms: tuple[alarm_desk.AlarmRow, ...]) -> None:
         """New critical alarms: say so in the status bar, flash the taskbar, beep unless muted."""
         first = alarms[0]
-        text = self.tr("New critical alarm: %1").replace("%1", f"{first.rack_name} {first.message}")
+        text = self.tr("New critical alarm: %1").replace(
+            "%1", f"{first.rack_name} {first.text(fmt.locale_name())}"
+        )
         if len(alarms) > 1:
             text += self.tr(" (+%1 more)").replace("%1", str(len(alarms) - 1))
         self.statusBar().showMessage(text, 15000)

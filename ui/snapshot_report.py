@@ -34,6 +34,7 @@ from PySide6.QtGui import (
 )
 
 from models.snapshot.data import DeviceRec, DeviceStat, PlotSeries, RackRec, SnapshotData
+from ui.fmt import locale_name
 
 PALETTE = (
     "#1f77b4",
@@ -443,10 +444,14 @@ def summary_text(data: SnapshotData) -> str:
         + (f": {', '.join(hit[:8])}{' …' if len(hit) > 8 else ''}" if hit else "")
         + "."
     ]
-    parts.append(f"The first, at {local(first.raised_ts, tz, '%H:%M')}: {first.message}.")
+    parts.append(
+        f"The first, at {local(first.raised_ts, tz, '%H:%M')}: {first.text(locale_name())}."
+    )
     if crit:
         c = min(crit, key=lambda a: a.raised_ts)
-        parts.append(f"First critical at {local(c.raised_ts, tz, '%H:%M')}: {c.message}.")
+        parts.append(
+            f"First critical at {local(c.raised_ts, tz, '%H:%M')}: {c.text(locale_name())}."
+        )
     acked = [a for a in data.alarms if a.ack_by]
     still = [a for a in data.alarms if a.cleared_ts is None]
     parts.append(f"{len(acked)} acknowledged; {len(still)} still open at the end of the window.")
@@ -529,10 +534,11 @@ def report_html(data: SnapshotData, info: ReportInfo, images: dict[str, tuple[in
                 if a.ack_by and a.ack_ts
                 else '<span class="muted">—</span>'
             )
-            # Messages start with "RACK / DEVICE: "; the Where column already says so.
-            cond = (
-                a.message.split(": ", 1)[1] if where and a.message.startswith(where) else a.message
-            )
+            # Messages start with "RACK / DEVICE: " ("：" in Chinese); Where already says so.
+            message = a.text(locale_name())
+            cond = message
+            if where and message.startswith(where):
+                cond = message[len(where) :].lstrip(":： ") or message
             out.append(
                 f"<tr><td>{_e(local(a.raised_ts, tz, '%m-%d %H:%M'))}</td><td>{_sev(a.severity)}"
                 f"</td><td>{_e(where or data.site.code)}</td><td>{_e(cond)}</td>"

@@ -147,7 +147,9 @@ class WallView(QWidget):
         fm = QFontMetrics(self.banner.font())
         width = max(200, self.width() - 80)
         lines = [head] + [
-            fm.elidedText(f"▲ {a.site_code}  {a.message}", Qt.TextElideMode.ElideRight, width)
+            fm.elidedText(
+                f"▲ {a.site_code}  {a.text(fmt.locale_name())}", Qt.TextElideMode.ElideRight, width
+            )
             for a in shown
         ]
         self.banner.setText("\n".join(lines))

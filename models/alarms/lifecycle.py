@@ -50,6 +50,10 @@ class AlarmChange:
     series_id: int | None = None
     value: float | None = None
     threshold: float | None = None
+    # The catalogue template (models.messages) and its JSON arguments; readers render these
+    # in their locale, message stays the English text.
+    message_id: str | None = None
+    message_args: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,9 +138,10 @@ def apply_changes(
                 row = conn.execute(
                     text(
                         "INSERT INTO alarm (rule, key, severity, state, site_id, rack_id, "
-                        "device_id, series_id, message, value, threshold, raised_ts, seq) VALUES "
-                        "(:rule, :key, :sev, 'active', :site, :rack, :dev, :ser, :msg, :val, "
-                        ":thr, :t, :s) RETURNING id"
+                        "device_id, series_id, message, message_id, message_args, value, "
+                        "threshold, raised_ts, seq) VALUES (:rule, :key, :sev, 'active', "
+                        ":site, :rack, :dev, :ser, :msg, :mid, :margs, :val, :thr, :t, :s) "
+                        "RETURNING id"
                     ),
                     {
                         "rule": c.rule,
@@ -147,6 +152,8 @@ def apply_changes(
                         "dev": c.device_id,
                         "ser": c.series_id,
                         "msg": c.message,
+                        "mid": c.message_id,
+                        "margs": c.message_args,
                         "val": c.value,
                         "thr": c.threshold,
                         "t": t,
@@ -164,7 +171,8 @@ def apply_changes(
             action = "escalate" if up else "deescalate" if c.severity != cur.severity else "update"
             conn.execute(
                 text(
-                    "UPDATE alarm SET severity = :sev, state = :st, message = :msg, value = :val, "
+                    "UPDATE alarm SET severity = :sev, state = :st, message = :msg, "
+                    "message_id = :mid, message_args = :margs, value = :val, "
                     "threshold = :thr, seq = :s"
                     + ("" if state == "shelved" else ", shelved_until = NULL")
                     + " WHERE id = :a"
@@ -173,6 +181,8 @@ def apply_changes(
                     "sev": c.severity,
                     "st": state,
                     "msg": c.message,
+                    "mid": c.message_id,
+                    "margs": c.message_args,
                     "val": c.value,
                     "thr": c.threshold,
                     "s": seq,

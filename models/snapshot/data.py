@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Engine, bindparam, text
 
+from models.messages import render_stored
 from models.store.samples import History, history
 
 SCOPE_KINDS = ("site", "rack", "device")
@@ -159,6 +160,12 @@ class AlarmRec:
     ack_by: str | None
     ack_ts: int | None
     ack_note: str | None
+    message_id: str | None = None
+    message_args: str | None = None
+
+    def text(self, locale: str | None = None) -> str:
+        """The message in the reader's locale (models.messages); the CSV keeps the English."""
+        return render_stored(self.message, self.message_id, self.message_args, locale)
 
 
 @dataclass(frozen=True, slots=True)
@@ -442,7 +449,9 @@ def _alarms(
     sql = (
         "SELECT a.id, a.rule, a.key, a.severity, a.state, a.rack_id, a.device_id, a.series_id, "
         "a.message, a.value, a.threshold, a.raised_ts, a.cleared_ts, a.ack_by, a.ack_ts, "
-        "a.ack_note FROM alarm a WHERE (" + " OR ".join(conds) + ") AND a.raised_ts <= :e "
+        "a.ack_note, a.message_id, a.message_args FROM alarm a WHERE ("
+        + " OR ".join(conds)
+        + ") AND a.raised_ts <= :e "
         "AND (a.cleared_ts IS NULL OR a.cleared_ts >= :s) ORDER BY a.raised_ts, a.id"
     )
     stmt = text(sql)
