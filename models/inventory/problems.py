@@ -16,6 +16,10 @@ class Problem:
         return f"{self.file}:{self.line}: {self.field}: {self.message}"
 
 
+class ImportCancelled(Exception):
+    """The reader of an import's progress asked it to stop; nothing was written."""
+
+
 class InventoryError(Exception):
     """Raised when an inventory is invalid; carries every problem found, in file order."""
 
