@@ -94,5 +94,5 @@ def test_bad_file_problems_are_file_line_field_message(engine: Engine, tmp_path:
     path.write_text("sites:\n  - code: GA1\n    name: A\n    timezone: Mars/Base\n")
     with pytest.raises(InventoryError) as exc:
         import_file(engine, path, user="li")
-    assert [str(p) for p in exc.value.problems][0].startswith(f"{path}:4: timezone: ")
+    assert str(exc.value.problems[0]).startswith(f"{path}:4: timezone: ")
     assert _count(engine, "site") == 0

@@ -106,6 +106,8 @@ class EmptyState(QWidget):
             mono = QFont("monospace")
             mono.setStyleHint(QFont.StyleHint.Monospace)
             cmd.setFont(mono)
+            # Room for descenders: a monospace fallback can be taller than the layout's guess.
+            cmd.setMinimumHeight(cmd.fontMetrics().height() + 4)
             self.command_labels.append(cmd)
             box = QVBoxLayout()
             box.setSpacing(2)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from PySide6.QtCore import QCoreApplication, QLocale
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QLocale
 
 
 def tr(text: str) -> str:
@@ -68,27 +68,48 @@ def value_with_unit(value: float | None, unit: str) -> str:
     return number(value, digits_for(value, unit), unit)
 
 
-METRIC_NAMES = {
-    "power_w": "Power",
-    "apparent_power_va": "Apparent power",
-    "energy_kwh": "Energy",
-    "current_a": "Current",
-    "voltage_v": "Voltage",
-    "frequency_hz": "Frequency",
-    "temperature_c": "Temperature",
-    "humidity_pct": "Humidity",
-    "fan_rpm": "Fan",
-    "power_factor": "Power factor",
-    "state": "State",
+# QT_TRANSLATE_NOOP marks the names for lupdate; they are translated where they are shown.
+METRIC_NAMES: dict[str, object] = {
+    "power_w": QT_TRANSLATE_NOOP("metric", "Power"),
+    "apparent_power_va": QT_TRANSLATE_NOOP("metric", "Apparent power"),
+    "energy_kwh": QT_TRANSLATE_NOOP("metric", "Energy"),
+    "current_a": QT_TRANSLATE_NOOP("metric", "Current"),
+    "voltage_v": QT_TRANSLATE_NOOP("metric", "Voltage"),
+    "frequency_hz": QT_TRANSLATE_NOOP("metric", "Frequency"),
+    "temperature_c": QT_TRANSLATE_NOOP("metric", "Temperature"),
+    "humidity_pct": QT_TRANSLATE_NOOP("metric", "Humidity"),
+    "fan_rpm": QT_TRANSLATE_NOOP("metric", "Fan"),
+    "power_factor": QT_TRANSLATE_NOOP("metric", "Power factor"),
+    "state": QT_TRANSLATE_NOOP("metric", "State"),
 }
+ROLE_NAMES: dict[str, object] = {
+    "inlet": QT_TRANSLATE_NOOP("role", "inlet"),
+    "outlet": QT_TRANSLATE_NOOP("role", "outlet"),
+    "exhaust": QT_TRANSLATE_NOOP("role", "exhaust"),
+    "ambient": QT_TRANSLATE_NOOP("role", "ambient"),
+    "cpu": QT_TRANSLATE_NOOP("role", "cpu"),
+    "memory": QT_TRANSLATE_NOOP("role", "memory"),
+    "disk": QT_TRANSLATE_NOOP("role", "disk"),
+    "psu": QT_TRANSLATE_NOOP("role", "psu"),
+    "board": QT_TRANSLATE_NOOP("role", "board"),
+    "other": QT_TRANSLATE_NOOP("role", "other"),
+}
+
+
+def metric_name(metric: str) -> str:
+    """The translated name of a metric ('Power' / '功率'); the metric id when unknown."""
+    return QCoreApplication.translate("metric", str(METRIC_NAMES.get(metric, metric)))
+
+
+def role_name(role: str) -> str:
+    return QCoreApplication.translate("role", str(ROLE_NAMES.get(role.lower(), role)))
 
 
 def series_label(metric: str, channel: str, role: str | None) -> str:
     """'Temperature Inlet Temp (inlet)'-style label of a series, translated metric name."""
-    name = QCoreApplication.translate("metric", METRIC_NAMES.get(metric, metric))
-    text = f"{name} {channel}".strip()
+    text = f"{metric_name(metric)} {channel}".strip()
     if role and role.lower() not in channel.lower():
-        text += f" ({role})"
+        text += f" ({role_name(role)})"
     return text
 
 

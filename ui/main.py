@@ -14,7 +14,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 import resources
-from models.db import has_schema, make_engine
+from models.db import has_schema, make_engine, upgrade
 from models.read import inventory as read_inventory
 from models.read import racks as read_racks
 from ui import theme
@@ -113,12 +113,14 @@ def run(
         print(f"rackwatch gui: cannot open database {url}: {exc}", file=sys.stderr)
         return 2
     if not ok:
-        print(
-            f"rackwatch gui: database {url} has no RackWatch schema; "
-            "run 'app.py db upgrade --db URL'",
-            file=sys.stderr,
-        )
-        return 2
+        # First run: the same migrations as `app.py db upgrade`; the window then shows the
+        # empty state (import, add a device, demo).
+        print(f"rackwatch gui: creating the RackWatch schema in {url}", file=sys.stderr)
+        try:
+            upgrade(url)
+        except Exception as exc:
+            print(f"rackwatch gui: cannot create the schema in {url}: {exc}", file=sys.stderr)
+            return 2
     app = make_app()
     if screenshot:
         # Screenshots must not depend on (or change) the user's remembered layout.

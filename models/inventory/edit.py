@@ -187,7 +187,11 @@ def import_file(
             "import",
             "inventory",
             str(path),
-            {"sites": str(report.sites), "racks": str(report.racks), "devices": str(report.devices)},
+            {
+                "sites": str(report.sites),
+                "racks": str(report.racks),
+                "devices": str(report.devices),
+            },
         )
     return report
 
