@@ -33,9 +33,9 @@ def test_first_run_creates_the_schema_and_screenshots_the_empty_state(tmp_path: 
         XDG_CONFIG_HOME=str(tmp_path / "cfg"),
         RACKWATCH_DATA_DIR=str(tmp_path / "data"),
     )
+    args = ["gui", "--db", f"sqlite:///{db}", "--screenshot", str(shot)]
     proc = subprocess.run(
-        [sys.executable, str(REPO / "app.py"), "gui", "--db", f"sqlite:///{db}"]
-        + ["--screenshot", str(shot)],
+        [sys.executable, str(REPO / "app.py"), *args],
         cwd=REPO,
         env=env,
         capture_output=True,
