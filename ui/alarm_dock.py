@@ -7,6 +7,7 @@ import time
 from typing import Any, cast
 
 from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
     QModelIndex,
     QPersistentModelIndex,
     QSortFilterProxyModel,
@@ -38,12 +39,13 @@ from ui.context import Context
 from ui.table_model import RowTableModel
 
 AnyIndex = QModelIndex | QPersistentModelIndex
+# Marked for lupdate; AlarmPanel translates them with self.tr (the same context).
 SHELVE_CHOICES = (
-    (15 * 60, "15 minutes"),
-    (3600, "1 hour"),
-    (4 * 3600, "4 hours"),
-    (8 * 3600, "8 hours (a shift)"),
-    (86_400, "24 hours"),
+    (15 * 60, QT_TRANSLATE_NOOP("AlarmPanel", "15 minutes")),
+    (3600, QT_TRANSLATE_NOOP("AlarmPanel", "1 hour")),
+    (4 * 3600, QT_TRANSLATE_NOOP("AlarmPanel", "4 hours")),
+    (8 * 3600, QT_TRANSLATE_NOOP("AlarmPanel", "8 hours (a shift)")),
+    (86_400, QT_TRANSLATE_NOOP("AlarmPanel", "24 hours")),
 )
 
 
@@ -112,7 +114,12 @@ class AlarmModel(RowTableModel):
             if col == "ack":
                 if a.ack_by:
                     note = f": {a.ack_note}" if a.ack_note else ""
-                    return f"{a.ack_by} ({fmt.age(self.now - (a.ack_ts or self.now))} ago){note}"
+                    return (
+                        self.tr("%1 (%2 ago)%3")
+                        .replace("%1", a.ack_by)
+                        .replace("%2", fmt.age(self.now - (a.ack_ts or self.now)))
+                        .replace("%3", note)
+                    )
                 return ""
         if role == Qt.ItemDataRole.BackgroundRole and col == "severity":
             c = QColor(theme.SEVERITY_COLORS.get(a.severity, "#888888"))
@@ -213,7 +220,7 @@ class AlarmPanel(QWidget):
         self.shelve_btn.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.shelve_btn)
         for secs, label in SHELVE_CHOICES:
-            act = QAction(self.tr("for %1").replace("%1", self.tr(label)), menu)
+            act = QAction(self.tr("for %1").replace("%1", self.tr(str(label))), menu)
             act.triggered.connect(lambda _c=False, s=secs: self.shelve_selected(s))
             menu.addAction(act)
         self.shelve_btn.setMenu(menu)

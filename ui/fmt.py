@@ -23,12 +23,16 @@ def age(seconds: float | None) -> str:
         return "—"
     s = max(0, int(seconds))
     if s < 90:
-        return tr("%1 s").replace("%1", str(s))
+        return QCoreApplication.translate("fmt", "%1 s").replace("%1", str(s))
     if s < 90 * 60:
-        return tr("%1 min").replace("%1", str(round(s / 60)))
+        return QCoreApplication.translate("fmt", "%1 min").replace("%1", str(round(s / 60)))
     if s < 36 * 3600:
-        return tr("%1 h").replace("%1", f"{s / 3600:.1f}".rstrip("0").rstrip("."))
-    return tr("%1 d").replace("%1", f"{s / 86400:.1f}".rstrip("0").rstrip("."))
+        return QCoreApplication.translate("fmt", "%1 h").replace(
+            "%1", f"{s / 3600:.1f}".rstrip("0").rstrip(".")
+        )
+    return QCoreApplication.translate("fmt", "%1 d").replace(
+        "%1", f"{s / 86400:.1f}".rstrip("0").rstrip(".")
+    )
 
 
 def number(value: float | None, digits: int = 1, unit: str = "") -> str:
@@ -94,6 +98,20 @@ ROLE_NAMES: dict[str, object] = {
     "board": QT_TRANSLATE_NOOP("role", "board"),
     "other": QT_TRANSLATE_NOOP("role", "other"),
 }
+
+STATE_NAMES: dict[str, object] = {
+    "ok": QT_TRANSLATE_NOOP("state", "ok"),
+    "warning": QT_TRANSLATE_NOOP("state", "warning"),
+    "critical": QT_TRANSLATE_NOOP("state", "critical"),
+    "stale": QT_TRANSLATE_NOOP("state", "stale"),
+    "unreachable": QT_TRANSLATE_NOOP("state", "unreachable"),
+    "unknown": QT_TRANSLATE_NOOP("state", "unknown"),
+}
+
+
+def state_name(state: str) -> str:
+    """A sensor or device state ('ok', 'stale', ...) in the reader's language."""
+    return QCoreApplication.translate("state", str(STATE_NAMES.get(state, state)))
 
 
 def metric_name(metric: str) -> str:

@@ -9,8 +9,16 @@ import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QLocale, QSettings, Qt, QTimer, QTranslator
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import (
+    QCoreApplication,
+    QLibraryInfo,
+    QLocale,
+    QSettings,
+    Qt,
+    QTimer,
+    QTranslator,
+)
+from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 import resources
@@ -37,16 +45,42 @@ def make_app(argv: list[str] | None = None) -> QApplication:
         Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
     )
     app = QApplication(argv or [sys.argv[0]])
-    _install_translation(app)
+    install_translations(app)
     return app
 
 
-def _install_translation(app: QApplication) -> None:
-    """Load resources/translations/rackwatch_<locale>.qm (zh_CN, ...) when one exists."""
-    folder = resources.TRANSLATIONS_DIR
-    translator = QTranslator(app)
-    if translator.load(QLocale(), "rackwatch", "_", str(folder)):
-        app.installTranslator(translator)
+# Fonts with Simplified Chinese glyphs, best first; `./dev` installs fonts-wqy-microhei (the
+# Debian package fonts-noto-cjk gives the first). Chosen explicitly so Chinese text never
+# depends on which fallback fontconfig happens to find.
+CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "Noto Sans SC")
+
+
+def install_translations(app: QApplication) -> list[QTranslator]:
+    """Load rackwatch_<locale>.qm and Qt's own qtbase_<locale>.qm (standard buttons, dialogs)
+    for the default locale, and pick a CJK font for Chinese; returns the installed ones."""
+    installed = []
+    qt_dir = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    for name, folder in (("rackwatch", str(resources.TRANSLATIONS_DIR)), ("qtbase", qt_dir)):
+        translator = QTranslator(app)
+        if translator.load(QLocale(), name, "_", folder):
+            app.installTranslator(translator)
+            installed.append(translator)
+    if QLocale().language() == QLocale.Language.Chinese:
+        select_cjk_font(app)
+    return installed
+
+
+def select_cjk_font(app: QApplication) -> str | None:
+    """Make the first installed CJK font the application font; None (and a warning) if none."""
+    families = set(QFontDatabase.families())
+    for family in CJK_FONTS:
+        if family in families:
+            font = QFont(app.font())
+            font.setFamilies([family, *font.families()])
+            app.setFont(font)
+            return family
+    log.warning("no CJK font installed (%s); Chinese text may not render", ", ".join(CJK_FONTS))
+    return None
 
 
 def check_view(view: str | None) -> str | None:

@@ -35,7 +35,7 @@ from ui.first_run import EmptyState, launch_demo
 from ui.floor_map import FloorPanel
 from ui.rack_view import RackView
 from ui.site_tree import SiteTree
-from ui.spans import PRESETS
+from ui.spans import PRESETS, span_label
 from ui.status import StatusPanel
 from ui.wall import WallView
 
@@ -483,7 +483,7 @@ class MainWindow(QMainWindow):
         sub = m.addMenu(self.tr("Plot &window"))
         for i, (label, secs) in enumerate(PRESETS):
             self._action(
-                sub, self.tr(label), lambda s=secs: self.rack.plot.set_span(s), f"Alt+{i + 1}"
+                sub, span_label(label), lambda s=secs: self.rack.plot.set_span(s), f"Alt+{i + 1}"
             )
         m = mb.addMenu(self.tr("&Inventory"))
         self._action(m, self.tr("Add &site…"), self.edit_site)

@@ -30,7 +30,7 @@ from models.read.racks import SeriesRow
 from models.store.samples import History, history
 from ui import fmt, theme
 from ui.context import Context
-from ui.spans import DEFAULT_SPAN, PRESETS
+from ui.spans import DEFAULT_SPAN, PRESETS, span_label
 
 MAX_POINTS = 2000
 # Bands make a plot unreadable beyond a handful of curves (and cost paint time).
@@ -133,7 +133,7 @@ class PlotPanel(QWidget):
         bar.addSpacing(8)
         for i, (label, secs) in enumerate(PRESETS):
             b = QToolButton(self)
-            b.setText(self.tr(label))
+            b.setText(span_label(label))
             b.setCheckable(True)
             b.setAutoRaise(True)
             b.setProperty("span", secs)

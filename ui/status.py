@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from models.read.status import Health
@@ -26,17 +27,18 @@ class StatusPanel:
             w.setContentsMargins(6, 0, 6, 0)
             bar.addPermanentWidget(w)
         self.health: Health | None = None
-        self.collectors.setText(bar.tr("Collectors: …"))
+        self.collectors.setText(QCoreApplication.translate("StatusPanel", "Collectors: …"))
 
     def update(self, h: Health) -> None:
         self.health = h
-        tr = self.bar.tr
         if h.collectors_total == 0:
-            self.collectors.setText(tr("No collector has reported"))
+            self.collectors.setText(
+                QCoreApplication.translate("StatusPanel", "No collector has reported")
+            )
             self._color(self.collectors, "warning")
         else:
             self.collectors.setText(
-                tr("Collectors alive: %1 of %2")
+                QCoreApplication.translate("StatusPanel", "Collectors alive: %1 of %2")
                 .replace("%1", str(h.collectors_alive))
                 .replace("%2", str(h.collectors_total))
             )
@@ -47,7 +49,7 @@ class StatusPanel:
                 else ("critical" if h.collectors_alive == 0 else "warning"),
             )
         self.devices.setText(
-            tr("Devices OK %1 · unreachable %2 · stale %3")
+            QCoreApplication.translate("StatusPanel", "Devices OK %1 · unreachable %2 · stale %3")
             .replace("%1", f"{h.devices_ok:,}")
             .replace("%2", f"{h.devices_unreachable:,}")
             .replace("%3", f"{h.devices_stale:,}")
@@ -59,13 +61,16 @@ class StatusPanel:
         h = self.health
         if h is None:
             return
-        tr = self.bar.tr
         if h.newest_sample_ts is None:
-            self.newest.setText(tr("No samples yet"))
+            self.newest.setText(QCoreApplication.translate("StatusPanel", "No samples yet"))
             self._color(self.newest, "unknown")
             return
         age = time.time() - h.newest_sample_ts
-        self.newest.setText(tr("Newest sample %1 ago").replace("%1", fmt.age(age)))
+        self.newest.setText(
+            QCoreApplication.translate("StatusPanel", "Newest sample %1 ago").replace(
+                "%1", fmt.age(age)
+            )
+        )
         self._color(self.newest, "ok" if age < 180 else "stale")
 
     @staticmethod
