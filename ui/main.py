@@ -18,7 +18,7 @@ from PySide6.QtCore import (
     QTimer,
     QTranslator,
 )
-from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
+from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
 import resources
@@ -45,6 +45,9 @@ def make_app(argv: list[str] | None = None) -> QApplication:
         Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
     )
     app = QApplication(argv or [sys.argv[0]])
+    app.setWindowIcon(QIcon(str(resources.ICON)))
+    # Matches packaging/rackwatch.desktop, so desktops group the window under its entry.
+    QGuiApplication.setDesktopFileName("rackwatch")
     install_translations(app)
     return app
 
