@@ -86,6 +86,22 @@ def select_cjk_font(app: QApplication) -> str | None:
     return None
 
 
+def seconds_since_process_start() -> float | None:
+    """Linux: wall time since this process was started (bundle bootloader included)."""
+    try:
+        start_ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _report_first_paint() -> None:
+    since = seconds_since_process_start()
+    if since is not None:
+        print(f"first paint {since:.2f} s after process start", file=sys.stderr, flush=True)
+
+
 def check_view(view: str | None) -> str | None:
     """Validate a --view value; returns an error message or None."""
     if view is None or view in ("wall", "alarms"):
@@ -177,6 +193,9 @@ def run(
         win.resize(*size)
     win.show()
     started = time.monotonic()
+    if os.environ.get("RACKWATCH_REPORT_FIRST_PAINT"):
+        # The first turn of the event loop after show() comes once the window has painted.
+        QTimer.singleShot(0, _report_first_paint)
     win.start()
     if view and view not in ("wall",):
         err = apply_view(win, view)
