@@ -143,6 +143,11 @@ ANY: dict[str, str] = {
     "7 d": "7 天",
     "30 d": "30 天",
     "90 d": "90 天",
+    "Start &collecting on this desk": "在本机开始采集(&C)",
+    "Collecting on this desk until the window closes.": "本机正在采集，直到窗口关闭。",
+    "Could not start the collector.": "无法启动采集器。",
+    "No collector": "没有采集器",
+    "No collector is polling this database, so the new device will not show live values. Start collecting on this desk now?": "没有采集器在轮询此数据库，新设备不会显示实时数值。现在在本机开始采集吗？",
 }
 BY_CONTEXT: dict[tuple[str, str], str] = {
     ("metric", "Power"): "功率",

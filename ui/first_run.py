@@ -42,6 +42,40 @@ def launch_demo() -> bool:
     return bool(ok)
 
 
+class CollectorChild:
+    """`app.py collect --db URL` started from the window, for a desk with no collector yet.
+
+    A child of the window's process: it stops when the window closes (terminate, then kill).
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.proc: QProcess | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.state() != QProcess.ProcessState.NotRunning
+
+    def start(self) -> bool:
+        if self.running:
+            return True
+        program, args = self_command("collect", "--db", self.url)
+        self.proc = QProcess()
+        self.proc.setProcessChannelMode(QProcess.ProcessChannelMode.ForwardedChannels)
+        self.proc.start(program, args)
+        return bool(self.proc.waitForStarted(10_000))
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        if self.running:
+            self.proc.terminate()
+            if not self.proc.waitForFinished(10_000):
+                self.proc.kill()
+                self.proc.waitForFinished(5_000)
+        self.proc = None
+
+
 class EmptyState(QWidget):
     """'No sites yet' with the three ways to get some, each with its command line."""
 

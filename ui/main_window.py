@@ -31,7 +31,7 @@ from models.read.status import Health
 from ui import fmt, theme
 from ui.alarm_dock import AlarmPanel
 from ui.context import Context
-from ui.first_run import EmptyState, launch_demo
+from ui.first_run import CollectorChild, EmptyState, launch_demo
 from ui.floor_map import FloorPanel
 from ui.rack_view import RackView
 from ui.site_tree import SiteTree
@@ -70,6 +70,7 @@ class MainWindow(QMainWindow):
         self._last_views = 0.0  # the first pulse refreshes every view at once
         self._views_pending = False
         self._pending_rack: tuple[int, int | None] | None = None
+        self.collector: CollectorChild | None = None
 
         self.tree = SiteTree(ctx, self)
         self.tree_dock = QDockWidget(self.tr("Sites"), self)
@@ -378,7 +379,7 @@ class MainWindow(QMainWindow):
             device=device if edit else None,
             parent=self,
         )
-        dlg.saved.connect(self._inventory_changed)
+        dlg.saved.connect(self._device_saved)
         dlg.exec()
 
     def edit_selected(self) -> None:
@@ -389,6 +390,31 @@ class MainWindow(QMainWindow):
             self.edit_rack(edit=True)
         elif site:
             self.edit_site(edit=True)
+
+    def start_collector(self) -> None:
+        """Poll this database's devices from a child `app.py collect` (until the window closes)."""
+        if self.collector is None:
+            self.collector = CollectorChild(self.ctx.url)
+        if self.collector.start():
+            self.statusBar().showMessage(
+                self.tr("Collecting on this desk until the window closes."), 10000
+            )
+        else:
+            self.statusBar().showMessage(self.tr("Could not start the collector."), 10000)
+
+    def _device_saved(self, report: object) -> None:
+        self._inventory_changed(report)
+        if self.health is not None and self.health.collectors_alive == 0:
+            answer = QMessageBox.question(
+                self,
+                self.tr("No collector"),
+                self.tr(
+                    "No collector is polling this database, so the new device will not show "
+                    "live values. Start collecting on this desk now?"
+                ),
+            )
+            if answer == QMessageBox.StandardButton.Yes:
+                self.start_collector()
 
     def start_demo(self) -> None:
         if launch_demo():
@@ -490,6 +516,8 @@ class MainWindow(QMainWindow):
         self._action(m, self.tr("Add &rack…"), self.edit_rack)
         self._action(m, self.tr("Add &device…"), self.edit_device, "Ctrl+Shift+N")
         self._action(m, self.tr("&Edit selected…"), self.edit_selected, "Ctrl+Shift+E")
+        m.addSeparator()
+        self._action(m, self.tr("Start &collecting on this desk"), self.start_collector)
         m = mb.addMenu(self.tr("&Alarms"))
         self.mute_action = QAction(self.tr("&Mute alarm sound"), self, checkable=True)
         self.mute_action.setShortcut(QKeySequence("Ctrl+M"))
@@ -610,6 +638,8 @@ class MainWindow(QMainWindow):
         if self.wall is not None:
             self.wall.close()
         self.pulse_timer.stop()
+        if self.collector is not None:
+            self.collector.stop()
         super().closeEvent(event)
 
     # -- readiness (screenshots, tests) ---------------------------------------------------

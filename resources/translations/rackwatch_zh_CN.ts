@@ -458,42 +458,42 @@
 <context>
     <name>EmptyState</name>
     <message>
-        <location filename="../../ui/first_run.py" line="55"/>
+        <location filename="../../ui/first_run.py" line="89"/>
         <source>No sites yet</source>
         <translation>尚无站点</translation>
     </message>
     <message>
-        <location filename="../../ui/first_run.py" line="63"/>
+        <location filename="../../ui/first_run.py" line="97"/>
         <source>RackWatch watches the sites, racks and devices of its inventory. Bring yours in, add one device by its address, or look around in a simulated data hall first.</source>
         <translation>RackWatch 监视其资产清单中的站点、机柜和设备。请导入您的清单、按地址添加一台设备，或先在模拟机房中看看。</translation>
     </message>
     <message>
-        <location filename="../../ui/first_run.py" line="70"/>
+        <location filename="../../ui/first_run.py" line="104"/>
         <source>Import inventory…</source>
         <translation>导入资产清单…</translation>
     </message>
     <message>
-        <location filename="../../ui/first_run.py" line="71"/>
+        <location filename="../../ui/first_run.py" line="105"/>
         <source>Add a device…</source>
         <translation>添加设备…</translation>
     </message>
     <message>
-        <location filename="../../ui/first_run.py" line="72"/>
+        <location filename="../../ui/first_run.py" line="106"/>
         <source>Start the demo</source>
         <translation>启动演示</translation>
     </message>
     <message>
-        <location filename="../../ui/first_run.py" line="80"/>
+        <location filename="../../ui/first_run.py" line="114"/>
         <source>Load sites, racks and devices from a YAML or CSV file.</source>
         <translation>从 YAML 或 CSV 文件载入站点、机柜和设备。</translation>
     </message>
     <message>
-        <location filename="../../ui/first_run.py" line="85"/>
+        <location filename="../../ui/first_run.py" line="119"/>
         <source>Enter a PDU or server by address, probe it and save it.</source>
         <translation>按地址输入一台 PDU 或服务器，探测后保存。</translation>
     </message>
     <message>
-        <location filename="../../ui/first_run.py" line="90"/>
+        <location filename="../../ui/first_run.py" line="124"/>
         <source>Start simulated sites on this machine, collect them and open them.</source>
         <translation>在本机启动模拟站点，采集并打开它们。</translation>
     </message>
@@ -759,252 +759,277 @@
         <translation>RackWatch — %1</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="75"/>
+        <location filename="../../ui/main_window.py" line="76"/>
         <source>Sites</source>
         <translation>站点</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="81"/>
+        <location filename="../../ui/main_window.py" line="82"/>
         <source>Alarms</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="90"/>
+        <location filename="../../ui/main_window.py" line="91"/>
         <source>Floor map</source>
         <translation>平面图</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="91"/>
+        <location filename="../../ui/main_window.py" line="92"/>
         <source>Rack</source>
         <translation>机柜</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="187"/>
+        <location filename="../../ui/main_window.py" line="188"/>
         <source>New critical alarm: %1</source>
         <translation>新的严重告警：%1</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="191"/>
+        <location filename="../../ui/main_window.py" line="192"/>
         <source> (+%1 more)</source>
         <translation>（另有 %1 条）</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="251"/>
+        <location filename="../../ui/main_window.py" line="252"/>
         <source>Reading %1 failed: %2</source>
         <translation>读取 %1 失败：%2</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="396"/>
+        <location filename="../../ui/main_window.py" line="400"/>
+        <source>Collecting on this desk until the window closes.</source>
+        <translation>本机正在采集，直到窗口关闭。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="403"/>
+        <source>Could not start the collector.</source>
+        <translation>无法启动采集器。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="410"/>
+        <source>No collector</source>
+        <translation>没有采集器</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="412"/>
+        <source>No collector is polling this database, so the new device will not show live values. Start collecting on this desk now?</source>
+        <translation>没有采集器在轮询此数据库，新设备不会显示实时数值。现在在本机开始采集吗？</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="422"/>
         <source>The demo is starting in its own window (it takes a minute).</source>
         <translation>演示正在独立窗口中启动（约需一分钟）。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="399"/>
+        <location filename="../../ui/main_window.py" line="425"/>
         <source>Could not start the demo.</source>
         <translation>无法启动演示。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="405"/>
+        <location filename="../../ui/main_window.py" line="431"/>
         <source>Wall mode</source>
         <translation>大屏模式</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="406"/>
+        <location filename="../../ui/main_window.py" line="432"/>
         <source>Show each site for (seconds):</source>
         <translation>每个站点显示（秒）：</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="447"/>
+        <location filename="../../ui/main_window.py" line="473"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="448"/>
+        <location filename="../../ui/main_window.py" line="474"/>
         <source>&amp;Refresh now</source>
         <translation>立即刷新(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="449"/>
+        <location filename="../../ui/main_window.py" line="475"/>
         <source>&amp;Export incident snapshot…</source>
         <translation>导出事件快照(&amp;E)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="450"/>
+        <location filename="../../ui/main_window.py" line="476"/>
         <source>&amp;Import inventory…</source>
         <translation>导入资产清单(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="452"/>
+        <location filename="../../ui/main_window.py" line="478"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="453"/>
+        <location filename="../../ui/main_window.py" line="479"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="455"/>
+        <location filename="../../ui/main_window.py" line="481"/>
         <source>&amp;Floor map</source>
         <translation>平面图(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="458"/>
+        <location filename="../../ui/main_window.py" line="484"/>
         <source>&amp;Rack view</source>
         <translation>机柜视图(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="460"/>
+        <location filename="../../ui/main_window.py" line="486"/>
         <source>&amp;Find device…</source>
         <translation>查找设备(&amp;F)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="461"/>
+        <location filename="../../ui/main_window.py" line="487"/>
         <source>&amp;Wall mode</source>
         <translation>大屏模式(&amp;W)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="462"/>
+        <location filename="../../ui/main_window.py" line="488"/>
         <source>Wall mode &amp;cycle interval…</source>
         <translation>大屏轮播间隔(&amp;C)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="467"/>
+        <location filename="../../ui/main_window.py" line="493"/>
         <source>&amp;Theme</source>
         <translation>主题(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="470"/>
+        <location filename="../../ui/main_window.py" line="496"/>
         <source>&amp;Light</source>
         <translation>浅色(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="470"/>
+        <location filename="../../ui/main_window.py" line="496"/>
         <source>&amp;Dark</source>
         <translation>深色(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="476"/>
+        <location filename="../../ui/main_window.py" line="502"/>
         <source>&amp;Toggle light/dark</source>
         <translation>切换浅色/深色(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="477"/>
+        <location filename="../../ui/main_window.py" line="503"/>
         <source>&amp;Rack</source>
         <translation>机柜(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="478"/>
+        <location filename="../../ui/main_window.py" line="504"/>
         <source>&amp;Poll now</source>
         <translation>立即轮询(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="479"/>
+        <location filename="../../ui/main_window.py" line="505"/>
         <source>&amp;Focus this rack</source>
         <translation>聚焦此机柜(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="481"/>
+        <location filename="../../ui/main_window.py" line="507"/>
         <source>Toggle &amp;live follow</source>
         <translation>切换实时跟随(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="483"/>
+        <location filename="../../ui/main_window.py" line="509"/>
         <source>Plot &amp;window</source>
         <translation>曲线时间窗(&amp;W)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="488"/>
+        <location filename="../../ui/main_window.py" line="514"/>
         <source>&amp;Inventory</source>
         <translation>资产(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="489"/>
+        <location filename="../../ui/main_window.py" line="515"/>
         <source>Add &amp;site…</source>
         <translation>添加站点(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="490"/>
+        <location filename="../../ui/main_window.py" line="516"/>
         <source>Add &amp;rack…</source>
         <translation>添加机柜(&amp;R)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="491"/>
+        <location filename="../../ui/main_window.py" line="517"/>
         <source>Add &amp;device…</source>
         <translation>添加设备(&amp;D)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="492"/>
+        <location filename="../../ui/main_window.py" line="518"/>
         <source>&amp;Edit selected…</source>
         <translation>编辑所选(&amp;E)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="493"/>
+        <location filename="../../ui/main_window.py" line="520"/>
+        <source>Start &amp;collecting on this desk</source>
+        <translation>在本机开始采集(&amp;C)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="521"/>
         <source>&amp;Alarms</source>
         <translation>告警(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="494"/>
+        <location filename="../../ui/main_window.py" line="522"/>
         <source>&amp;Mute alarm sound</source>
         <translation>告警静音(&amp;M)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="500"/>
+        <location filename="../../ui/main_window.py" line="528"/>
         <source>Mute alarm sound</source>
         <translation>告警静音</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="504"/>
+        <location filename="../../ui/main_window.py" line="532"/>
         <source>&amp;Acknowledge selected…</source>
         <translation>确认所选(&amp;A)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="508"/>
+        <location filename="../../ui/main_window.py" line="536"/>
         <source>&amp;Shelve selected for 1 hour</source>
         <translation>搁置所选 1 小时(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="512"/>
+        <location filename="../../ui/main_window.py" line="540"/>
         <source>Go to alarm &amp;list</source>
         <translation>转到告警列表(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="513"/>
+        <location filename="../../ui/main_window.py" line="541"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="514"/>
+        <location filename="../../ui/main_window.py" line="542"/>
         <source>&amp;Keyboard shortcuts</source>
         <translation>键盘快捷键(&amp;K)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="515"/>
+        <location filename="../../ui/main_window.py" line="543"/>
         <source>&amp;About RackWatch</source>
         <translation>关于 RackWatch(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="523"/>
+        <location filename="../../ui/main_window.py" line="551"/>
         <source>Keyboard shortcuts</source>
         <translation>键盘快捷键</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="525"/>
+        <location filename="../../ui/main_window.py" line="553"/>
         <source>Keys</source>
         <translation>按键</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="525"/>
+        <location filename="../../ui/main_window.py" line="553"/>
         <source>Action</source>
         <translation>操作</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="544"/>
+        <location filename="../../ui/main_window.py" line="572"/>
         <source>About RackWatch</source>
         <translation>关于 RackWatch</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="545"/>
+        <location filename="../../ui/main_window.py" line="573"/>
         <source>RackWatch — power and temperature of server racks.
 Database: %1</source>
         <translation>RackWatch — 服务器机柜的功率与温度。
@@ -1060,72 +1085,72 @@ Database: %1</source>
 <context>
     <name>PlotPanel</name>
     <message>
-        <location filename="../../ui/plots.py" line="120"/>
+        <location filename="../../ui/plots.py" line="141"/>
         <source>Rack: inlet temperatures</source>
         <translation>机柜：进风温度</translation>
     </message>
     <message>
-        <location filename="../../ui/plots.py" line="121"/>
+        <location filename="../../ui/plots.py" line="142"/>
         <source>Rack: PDU power</source>
         <translation>机柜：PDU 功率</translation>
     </message>
     <message>
-        <location filename="../../ui/plots.py" line="122"/>
+        <location filename="../../ui/plots.py" line="143"/>
         <source>Rack: PDU phase currents</source>
         <translation>机柜：PDU 相电流</translation>
     </message>
     <message>
-        <location filename="../../ui/plots.py" line="123"/>
+        <location filename="../../ui/plots.py" line="144"/>
         <source>Device: temperatures</source>
         <translation>设备：温度</translation>
     </message>
     <message>
-        <location filename="../../ui/plots.py" line="124"/>
+        <location filename="../../ui/plots.py" line="145"/>
         <source>Device: power</source>
         <translation>设备：功率</translation>
     </message>
     <message>
-        <location filename="../../ui/plots.py" line="145"/>
+        <location filename="../../ui/plots.py" line="166"/>
         <source>Live</source>
         <translation>实时</translation>
     </message>
     <message>
-        <location filename="../../ui/plots.py" line="147"/>
+        <location filename="../../ui/plots.py" line="168"/>
         <source>Follow new samples as they arrive (L)</source>
         <translation>随新采样实时跟随 (L)</translation>
     </message>
     <message>
-        <location filename="../../ui/plots.py" line="237"/>
+        <location filename="../../ui/plots.py" line="258"/>
         <source>Chosen sensor</source>
         <translation>所选传感器</translation>
     </message>
     <message>
-        <location filename="../../ui/plots.py" line="317"/>
+        <location filename="../../ui/plots.py" line="338"/>
         <source>Loading…</source>
         <translation>正在加载…</translation>
     </message>
     <message>
-        <location filename="../../ui/plots.py" line="451"/>
+        <location filename="../../ui/plots.py" line="472"/>
         <source>raw samples</source>
         <translation>原始采样</translation>
     </message>
     <message>
-        <location filename="../../ui/plots.py" line="453"/>
+        <location filename="../../ui/plots.py" line="474"/>
         <source>%1 buckets (min–max band)</source>
         <translation>%1 区间（最小–最大带）</translation>
     </message>
     <message>
-        <location filename="../../ui/plots.py" line="456"/>
+        <location filename="../../ui/plots.py" line="477"/>
         <source>%1 series · %2 points · %3 · times in %4</source>
         <translation>%1 条曲线 · %2 个点 · %3 · 时间为 %4</translation>
     </message>
     <message>
-        <location filename="../../ui/plots.py" line="462"/>
+        <location filename="../../ui/plots.py" line="483"/>
         <source>No series to plot for this choice</source>
         <translation>此选项没有可绘制的曲线</translation>
     </message>
     <message>
-        <location filename="../../ui/plots.py" line="571"/>
+        <location filename="../../ui/plots.py" line="592"/>
         <source>+%1 more</source>
         <translation>另有 %1</translation>
     </message>

@@ -123,6 +123,7 @@ def test_import_dialog_lists_problems_then_imports(
 def test_add_a_pdu_by_address_probe_it_and_save_it(
     empty_ctx: Any, qtbot: Any, snmpsim_captures: SnmpsimServer
 ) -> None:
+    from ui.first_run import CollectorChild
     from ui.inventory_dialogs import CredentialDialog, DeviceDialog
 
     save_site(empty_ctx.engine, {"code": "GA1", "name": "Hall A"}, user="newcomer")
@@ -147,6 +148,7 @@ def test_add_a_pdu_by_address_probe_it_and_save_it(
     assert dlg.probe_result is not None and dlg.probe_result.profile.startswith("apc")
     assert dlg.readings.rowCount() == len(dlg.probe_result.readings) > 0
     assert "reads" in dlg.probe_status.text()
+    dlg.interval.setValue(5)
     dlg.save()
     assert dlg.result() == dlg.DialogCode.Accepted
     with empty_ctx.engine.connect() as conn:
@@ -156,6 +158,19 @@ def test_add_a_pdu_by_address_probe_it_and_save_it(
     with empty_ctx.engine.connect() as conn:
         dump = "\n".join(str(r) for r in conn.execute(text("SELECT * FROM device")))
     assert "apc_ap8853" not in dump
+    # Collecting on this desk (a child `app.py collect`) makes the new PDU live.
+    collector = CollectorChild(empty_ctx.url)
+    assert collector.start()
+    try:
+        qtbot.waitUntil(lambda: _samples(empty_ctx.engine) > 0, timeout=90_000)
+    finally:
+        collector.stop()
+    assert not collector.running
+
+
+def _samples(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM latest")).scalar_one())
 
 
 def test_device_dialog_shows_problems_and_saves_nothing(empty_ctx: Any, qtbot: Any) -> None:

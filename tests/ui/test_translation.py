@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -201,3 +205,18 @@ def test_main_window_and_dialogs_in_chinese(
     wait_idle(ctx)
     win.close()
     assert problems == [], "\n".join(problems)
+
+
+def test_catalogue_has_no_unfinished_text_and_the_qm_is_built_from_it(tmp_path: Path) -> None:
+    ts = resources.TRANSLATIONS_DIR / "rackwatch_zh_CN.ts"
+    unfinished = []
+    for m in ET.parse(ts).getroot().iter("message"):
+        tr = m.find("translation")
+        if tr is None or tr.get("type") or not (tr.text or m.get("numerus")):
+            unfinished.append(m.findtext("source") or "")
+    assert unfinished == []
+    lrelease = Path(sys.executable).with_name("pyside6-lrelease")
+    assert lrelease.exists()  # installed with PySide6
+    out = tmp_path / "check.qm"
+    subprocess.run([str(lrelease), str(ts), "-qm", str(out)], check=True, capture_output=True)
+    assert out.read_bytes() == (resources.TRANSLATIONS_DIR / "rackwatch_zh_CN.qm").read_bytes()
