@@ -158,9 +158,9 @@ def run(
         return 2
     if screenshot and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    engine = make_engine(url)
-    read_inventory.limit_page_cache(engine)
     try:
+        engine = make_engine(url)
+        read_inventory.limit_page_cache(engine)
         ok = has_schema(engine)
     except Exception as exc:
         print(f"rackwatch gui: cannot open database {url}: {exc}", file=sys.stderr)
