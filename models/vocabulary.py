@@ -21,5 +21,5 @@ METRIC_UNITS: dict[str, str] = {
 CHANNEL_CLASSES = ("total", "phase", "branch", "outlet", "part")
 TEMPERATURE_ROLES = ("inlet", "outlet", "ambient", "cpu", "memory", "disk", "psu", "board", "other")
 DEVICE_KINDS = ("pdu", "server", "sensor", "switch")
-PROTOCOLS = ("snmp", "ssh", "none")
+PROTOCOLS = ("snmp", "ssh", "redfish", "none")
 FEEDS = ("A", "B")
