@@ -36,11 +36,11 @@ from models.inventory.edit import import_file, rack_entry, save_device, save_rac
 from models.inventory.format import DEFAULT_PORTS, PHASES
 from models.inventory.importer import ImportCancelled, ImportReport, InventoryError
 from models.schema import Device, Rack, Site
-from models.vocabulary import DEVICE_KINDS
+from models.vocabulary import DEVICE_KINDS, PROTOCOLS
 from monitors.collection.targets import SnmpCredential, SnmpTarget, SshCredential
 from monitors.credentials import AUTH_PROTOS, PRIV_PROTOS, CredentialError, open_store
 from monitors.profiles.engine import ProfileError, ProfileSet
-from monitors.snmp.probe import ProbeError, ProbeResult, probe_device
+from monitors.snmp.probe import OK, ProbeError, ProbeResult, probe_device
 from ui import fmt
 
 COMMON_ZONES = ("Asia/Shanghai", "UTC", "Asia/Hong_Kong", "Asia/Singapore", "Europe/Berlin")
@@ -560,7 +560,7 @@ class DeviceDialog(_SaveDialog):
         self.port.setRange(0, 65535)
         self.port.setSpecialValueText(self.tr("default"))
         self.protocol = QComboBox(self)
-        for p in ("snmp", "ssh", "none"):
+        for p in PROTOCOLS:
             self.protocol.addItem(p.upper() if p != "none" else self.tr("none"), p)
         self.u = QSpinBox(self)
         self.u.setRange(0, 60)
@@ -738,7 +738,7 @@ class DeviceDialog(_SaveDialog):
             if not host:
                 self.probe_status.setText(self.tr("Enter the device's address first."))
             return
-        port = self.port.value() or DEFAULT_PORTS["snmp"]
+        port = self.port.value() or DEFAULT_PORTS["snmp"] or 161
         cred = self.credential.currentData() or None
         profile = self.profile.currentData() or None
         self.probe_status.setText(self.tr("Probing %1…").replace("%1", f"{host}:{port}"))
@@ -760,12 +760,18 @@ class DeviceDialog(_SaveDialog):
         self.probe_result = result
         ident = result.identity
         first = ident.sys_descr.splitlines()[0] if ident.sys_descr else ""
-        self.probe_status.setText(
-            self.tr("Profile %1 reads %2 values. %3")
-            .replace("%1", result.profile)
-            .replace("%2", str(len(result.readings)))
-            .replace("%3", first[:120])
-        )
+        if result.profile is None or result.status != OK:
+            # It answered but gave nothing to save readings from: say why (probe's reason).
+            self.probe_status.setText(
+                self.tr("Probe found no readings: %1").replace("%1", result.reason)
+            )
+        else:
+            self.probe_status.setText(
+                self.tr("Profile %1 reads %2 values. %3")
+                .replace("%1", result.profile)
+                .replace("%2", str(len(result.readings)))
+                .replace("%3", first[:120])
+            )
         self.readings.setRowCount(len(result.readings))
         for i, r in enumerate(result.readings):
             for col, text in enumerate(

@@ -321,7 +321,7 @@ def _stream_devices(conn: Connection, racks: list[RackInfo]) -> _Columns:
 def _endpoint(address: str, port: int | None, protocol: str | None) -> str:
     """'10.0.0.5:161', so IP:port finds a device (with the protocol's port when none is set)."""
     port = port or DEFAULT_PORTS.get(protocol or "")
-    if not address or not port:
+    if not address or not port or "://" in address:  # a Redfish URL says its own port
         return ""
     host = f"[{address}]" if ":" in address else address
     return f"{host}:{port}"

@@ -444,13 +444,18 @@
         <translation>正在探测 %1…</translation>
     </message>
     <message>
-        <location filename="../../ui/inventory_dialogs.py" line="764"/>
+        <location filename="../../ui/inventory_dialogs.py" line="766"/>
+        <source>Probe found no readings: %1</source>
+        <translation>探测未得到读数：%1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/inventory_dialogs.py" line="770"/>
         <source>Profile %1 reads %2 values. %3</source>
         <translation>配置文件 %1 读取到 %2 个数值。%3</translation>
     </message>
     <message>
-        <location filename="../../ui/inventory_dialogs.py" line="783"/>
-        <location filename="../../ui/inventory_dialogs.py" line="785"/>
+        <location filename="../../ui/inventory_dialogs.py" line="789"/>
+        <location filename="../../ui/inventory_dialogs.py" line="791"/>
         <source>Probe failed: %1</source>
         <translation>探测失败：%1</translation>
     </message>

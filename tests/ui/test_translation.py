@@ -35,7 +35,7 @@ WORD = re.compile(r"[A-Za-z][A-Za-z']+")
 # Words that stay as they are in Chinese text: product and protocol names, units, keys.
 ALLOWED = set(
     """rackwatch snmp ssh pdu pdus cpu utc ip kw kwh hz rpm va rh csv yaml yml pdf zip ctrl shift
-    alt esc del sqlite postgresql v2c v3 min max avg phase""".split()  # noqa: SIM905
+    alt esc del sqlite postgresql v2c v3 min max avg phase redfish""".split()  # noqa: SIM905
 )
 # Shown on purpose in English: command lines to copy (the empty state), file paths.
 SKIP_OBJECTS = {"emptyCommand"}
