@@ -68,6 +68,7 @@ ANY: dict[str, str] = {
     "Profile %1 reads %2 values. %3": "配置文件 %1 读取到 %2 个数值。%3",
     "Probe failed: %1": "探测失败：%1",
     "Probe found no readings: %1": "探测未得到读数：%1",
+    "site code, e.g. GA1": "站点代码，例如 GA1",
     "No sites yet": "尚无站点",
     "RackWatch watches the sites, racks and devices of its inventory. Bring yours in, add one device by its address, or look around in a simulated data hall first.": "RackWatch 监视其资产清单中的站点、机柜和设备。请导入您的清单、按地址添加一台设备，或先在模拟机房中看看。",
     "Import inventory…": "导入资产清单…",

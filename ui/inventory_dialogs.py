@@ -541,9 +541,16 @@ class DeviceDialog(_SaveDialog):
     ) -> None:
         super().__init__(self.tr("Edit device") if device else self.tr("Add device"), parent)
         self.engine, self.user = engine, user
+        # Editable: a code or rack name not in the list is created (with defaults) on save,
+        # as a CSV import does, so the first device needs no site or rack set up before it.
         self.site = QComboBox(self)
+        self.site.setEditable(True)
         self.site.addItems(site_codes(engine))
+        edit = self.site.lineEdit()
+        if edit is not None:
+            edit.setPlaceholderText(self.tr("site code, e.g. GA1"))
         self.rack = QComboBox(self)
+        self.rack.setEditable(True)
         self.name = QLineEdit(self)
         self.kind = QComboBox(self)
         kind_names = {
@@ -706,11 +713,17 @@ class DeviceDialog(_SaveDialog):
         self.interval.setValue(d.poll_interval_s)
         self.enabled.setChecked(bool(d.enabled))
 
+    def _rack_name(self) -> str | None:
+        text = self.rack.currentText().strip()
+        if not text or self.rack.findText(text) == 0:  # "(no rack)"
+            return None
+        return text
+
     def values(self) -> dict[str, Any]:
         """The device as one CSV row of the inventory format (empty = default)."""
         return {
-            "site": self.site.currentText(),
-            "rack": self.rack.currentData() or None,
+            "site": self.site.currentText().strip(),
+            "rack": self._rack_name(),
             "name": self.name.text().strip(),
             "kind": self.kind.currentData(),
             "u": self.u.value() or None,

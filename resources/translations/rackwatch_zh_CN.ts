@@ -263,199 +263,204 @@
         <translation>添加设备</translation>
     </message>
     <message>
-        <location filename="../../ui/inventory_dialogs.py" line="550"/>
+        <location filename="../../ui/inventory_dialogs.py" line="551"/>
+        <source>site code, e.g. GA1</source>
+        <translation>站点代码，例如 GA1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/inventory_dialogs.py" line="557"/>
         <source>PDU</source>
         <translation>PDU</translation>
     </message>
     <message>
-        <location filename="../../ui/inventory_dialogs.py" line="551"/>
+        <location filename="../../ui/inventory_dialogs.py" line="558"/>
         <source>Server</source>
         <translation>服务器</translation>
     </message>
     <message>
-        <location filename="../../ui/inventory_dialogs.py" line="552"/>
+        <location filename="../../ui/inventory_dialogs.py" line="559"/>
         <source>Sensor</source>
         <translation>传感器</translation>
     </message>
     <message>
-        <location filename="../../ui/inventory_dialogs.py" line="553"/>
+        <location filename="../../ui/inventory_dialogs.py" line="560"/>
         <source>Switch</source>
         <translation>交换机</translation>
     </message>
     <message>
-        <location filename="../../ui/inventory_dialogs.py" line="558"/>
+        <location filename="../../ui/inventory_dialogs.py" line="565"/>
         <source>IP address or host name</source>
         <translation>IP 地址或主机名</translation>
     </message>
     <message>
-        <location filename="../../ui/inventory_dialogs.py" line="561"/>
+        <location filename="../../ui/inventory_dialogs.py" line="568"/>
         <source>default</source>
         <translation>默认</translation>
     </message>
     <message>
-        <location filename="../../ui/inventory_dialogs.py" line="564"/>
         <location filename="../../ui/inventory_dialogs.py" line="571"/>
+        <location filename="../../ui/inventory_dialogs.py" line="578"/>
         <source>none</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../../ui/inventory_dialogs.py" line="567"/>
+        <location filename="../../ui/inventory_dialogs.py" line="574"/>
         <source>not placed</source>
         <translation>未安装</translation>
     </message>
     <message>
-        <location filename="../../ui/inventory_dialogs.py" line="577"/>
+        <location filename="../../ui/inventory_dialogs.py" line="584"/>
         <source>automatic</source>
         <translation>自动</translation>
     </message>
     <message>
-        <location filename="../../ui/inventory_dialogs.py" line="584"/>
+        <location filename="../../ui/inventory_dialogs.py" line="591"/>
         <source>New…</source>
         <translation>新建…</translation>
     </message>
     <message>
-        <location filename="../../ui/inventory_dialogs.py" line="593"/>
+        <location filename="../../ui/inventory_dialogs.py" line="600"/>
         <source>Poll this device</source>
         <translation>轮询此设备</translation>
     </message>
     <message>
-        <location filename="../../ui/inventory_dialogs.py" line="596"/>
+        <location filename="../../ui/inventory_dialogs.py" line="603"/>
         <source>Site</source>
         <translation>站点</translation>
     </message>
     <message>
-        <location filename="../../ui/inventory_dialogs.py" line="597"/>
+        <location filename="../../ui/inventory_dialogs.py" line="604"/>
         <source>Rack</source>
         <translation>机柜</translation>
     </message>
     <message>
-        <location filename="../../ui/inventory_dialogs.py" line="598"/>
+        <location filename="../../ui/inventory_dialogs.py" line="605"/>
         <source>Name</source>
         <translation>名称</translation>
     </message>
     <message>
-        <location filename="../../ui/inventory_dialogs.py" line="599"/>
+        <location filename="../../ui/inventory_dialogs.py" line="606"/>
         <source>Kind</source>
         <translation>类型</translation>
     </message>
     <message>
-        <location filename="../../ui/inventory_dialogs.py" line="600"/>
+        <location filename="../../ui/inventory_dialogs.py" line="607"/>
         <source>Address</source>
         <translation>地址</translation>
     </message>
     <message>
-        <location filename="../../ui/inventory_dialogs.py" line="601"/>
+        <location filename="../../ui/inventory_dialogs.py" line="608"/>
         <source>Port</source>
         <translation>端口</translation>
     </message>
     <message>
-        <location filename="../../ui/inventory_dialogs.py" line="602"/>
+        <location filename="../../ui/inventory_dialogs.py" line="609"/>
         <source>Protocol</source>
         <translation>协议</translation>
     </message>
     <message>
-        <location filename="../../ui/inventory_dialogs.py" line="603"/>
+        <location filename="../../ui/inventory_dialogs.py" line="610"/>
         <source>Lowest U</source>
         <translation>最低 U 位</translation>
     </message>
     <message>
-        <location filename="../../ui/inventory_dialogs.py" line="604"/>
+        <location filename="../../ui/inventory_dialogs.py" line="611"/>
         <source>Height (U)</source>
         <translation>高度（U）</translation>
     </message>
     <message>
-        <location filename="../../ui/inventory_dialogs.py" line="605"/>
+        <location filename="../../ui/inventory_dialogs.py" line="612"/>
         <source>Feed</source>
         <translation>供电路</translation>
     </message>
     <message>
-        <location filename="../../ui/inventory_dialogs.py" line="606"/>
+        <location filename="../../ui/inventory_dialogs.py" line="613"/>
         <source>Model</source>
         <translation>型号</translation>
     </message>
     <message>
-        <location filename="../../ui/inventory_dialogs.py" line="607"/>
+        <location filename="../../ui/inventory_dialogs.py" line="614"/>
         <source>Serial</source>
         <translation>序列号</translation>
     </message>
     <message>
-        <location filename="../../ui/inventory_dialogs.py" line="608"/>
+        <location filename="../../ui/inventory_dialogs.py" line="615"/>
         <source>Profile</source>
         <translation>配置文件</translation>
     </message>
     <message>
-        <location filename="../../ui/inventory_dialogs.py" line="611"/>
+        <location filename="../../ui/inventory_dialogs.py" line="618"/>
         <source>Credential</source>
         <translation>凭据</translation>
     </message>
     <message>
-        <location filename="../../ui/inventory_dialogs.py" line="612"/>
+        <location filename="../../ui/inventory_dialogs.py" line="619"/>
         <source>Poll interval</source>
         <translation>轮询间隔</translation>
     </message>
     <message>
-        <location filename="../../ui/inventory_dialogs.py" line="614"/>
+        <location filename="../../ui/inventory_dialogs.py" line="621"/>
         <source>Probe</source>
         <translation>探测</translation>
     </message>
     <message>
-        <location filename="../../ui/inventory_dialogs.py" line="617"/>
+        <location filename="../../ui/inventory_dialogs.py" line="624"/>
         <source>Probe reads the device once with its profile; nothing is saved.</source>
         <translation>探测会按配置文件读取设备一次，不保存任何内容。</translation>
     </message>
     <message>
-        <location filename="../../ui/inventory_dialogs.py" line="623"/>
+        <location filename="../../ui/inventory_dialogs.py" line="630"/>
         <source>Metric</source>
         <translation>指标</translation>
     </message>
     <message>
-        <location filename="../../ui/inventory_dialogs.py" line="623"/>
+        <location filename="../../ui/inventory_dialogs.py" line="630"/>
         <source>Channel</source>
         <translation>通道</translation>
     </message>
     <message>
-        <location filename="../../ui/inventory_dialogs.py" line="623"/>
+        <location filename="../../ui/inventory_dialogs.py" line="630"/>
         <source>Value</source>
         <translation>数值</translation>
     </message>
     <message>
-        <location filename="../../ui/inventory_dialogs.py" line="623"/>
+        <location filename="../../ui/inventory_dialogs.py" line="630"/>
         <source>Unit</source>
         <translation>单位</translation>
     </message>
     <message>
-        <location filename="../../ui/inventory_dialogs.py" line="652"/>
+        <location filename="../../ui/inventory_dialogs.py" line="659"/>
         <source>(no rack)</source>
         <translation>（无机柜）</translation>
     </message>
     <message>
-        <location filename="../../ui/inventory_dialogs.py" line="660"/>
+        <location filename="../../ui/inventory_dialogs.py" line="667"/>
         <source>(the store&apos;s default)</source>
         <translation>（凭据库默认）</translation>
     </message>
     <message>
-        <location filename="../../ui/inventory_dialogs.py" line="739"/>
+        <location filename="../../ui/inventory_dialogs.py" line="752"/>
         <source>Enter the device&apos;s address first.</source>
         <translation>请先输入设备地址。</translation>
     </message>
     <message>
-        <location filename="../../ui/inventory_dialogs.py" line="744"/>
+        <location filename="../../ui/inventory_dialogs.py" line="757"/>
         <source>Probing %1…</source>
         <translation>正在探测 %1…</translation>
     </message>
     <message>
-        <location filename="../../ui/inventory_dialogs.py" line="766"/>
+        <location filename="../../ui/inventory_dialogs.py" line="779"/>
         <source>Probe found no readings: %1</source>
         <translation>探测未得到读数：%1</translation>
     </message>
     <message>
-        <location filename="../../ui/inventory_dialogs.py" line="770"/>
+        <location filename="../../ui/inventory_dialogs.py" line="783"/>
         <source>Profile %1 reads %2 values. %3</source>
         <translation>配置文件 %1 读取到 %2 个数值。%3</translation>
     </message>
     <message>
-        <location filename="../../ui/inventory_dialogs.py" line="789"/>
-        <location filename="../../ui/inventory_dialogs.py" line="791"/>
+        <location filename="../../ui/inventory_dialogs.py" line="802"/>
+        <location filename="../../ui/inventory_dialogs.py" line="804"/>
         <source>Probe failed: %1</source>
         <translation>探测失败：%1</translation>
     </message>

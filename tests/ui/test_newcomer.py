@@ -224,3 +224,28 @@ def test_search_by_ip_port_no_matches_and_keyboard(
     tree._apply_filter()
     assert not tree.no_match.isVisible()
     wait_idle(ctx)
+
+
+def test_first_device_creates_its_site_and_rack(empty_ctx: Any, qtbot: Any) -> None:
+    from ui.inventory_dialogs import DeviceDialog
+
+    dlg = DeviceDialog(empty_ctx.engine, "newcomer")
+    qtbot.addWidget(dlg)
+    assert dlg.site.count() == 0  # nothing to choose from yet: the code is typed
+    dlg.site.setEditText("GA1")
+    dlg.rack.setEditText("A01")
+    dlg.name.setText("ga1-a01-srv01")
+    dlg.kind.setCurrentIndex(dlg.kind.findData("server"))
+    dlg.address.setText("127.0.0.1")
+    dlg.save()
+    assert dlg.result() == dlg.DialogCode.Accepted, [
+        dlg.problems.item(i).text() for i in range(dlg.problems.count())
+    ]
+    with empty_ctx.engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT s.code, r.name, d.name FROM device d JOIN site s ON s.id = d.site_id "
+                "JOIN rack r ON r.id = d.rack_id"
+            )
+        ).one()
+    assert tuple(row) == ("GA1", "A01", "ga1-a01-srv01")

@@ -31,7 +31,10 @@ from sqlalchemy import Engine, text
 import resources
 from monitors.lab.hall_dataset import Hall
 
-WORD = re.compile(r"[A-Za-z][A-Za-z']+")
+# A word of letters on its own; tokens with digits or joined by - or _ (GA1, SH1-B03) are data.
+WORD = re.compile(r"(?<![\w-])[A-Za-z][A-Za-z']+(?![\w-])")
+# Every letter run of a data value (SH1-B03-ENV gives ENV: views shorten names to it).
+DATA_WORD = re.compile(r"[A-Za-z][A-Za-z']+")
 # Words that stay as they are in Chinese text: product and protocol names, units, keys.
 ALLOWED = set(
     """rackwatch snmp ssh pdu pdus cpu utc ip kw kwh hz rpm va rh csv yaml yml pdf zip ctrl shift
@@ -69,12 +72,12 @@ def _data_words(engine: Engine) -> set[str]:
     )
     # Profile names (the device dialog lists them) are file names, not words.
     for path in resources.PROFILES_DIR.glob("*.yaml"):
-        words.update(w.lower() for w in WORD.findall(path.stem))
+        words.update(w.lower() for w in DATA_WORD.findall(path.stem))
     with engine.connect() as conn:
         for q in queries:
             for row in conn.execute(text(q)):
                 for value in row:
-                    words.update(w.lower() for w in WORD.findall(str(value or "")))
+                    words.update(w.lower() for w in DATA_WORD.findall(str(value or "")))
     return words
 
 
