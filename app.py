@@ -309,9 +309,10 @@ def cmd_probe(args: argparse.Namespace) -> int:
         )
         return 2
 
+    from models.vocabulary import EXIT_CODES
     from monitors.collection.targets import SnmpCredential, SnmpTarget
     from monitors.profiles.engine import ProfileError, ProfileSet
-    from monitors.snmp.probe import EXIT_CODES, ProbeError, failure_json, probe_device
+    from monitors.snmp.probe import ProbeError, failure_json, probe_device
 
     host, _, port_text = (
         args.address.rpartition(":") if ":" in args.address else (args.address, "", "161")

@@ -5,19 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from models.vocabulary import AUTH, EMPTY, ERROR, EXIT_CODES, OK, TIMEOUT
 from monitors.collection.readings import DeviceIdentity, Reading
 from monitors.collection.targets import RedfishCredential, RedfishTarget
 from monitors.redfish.client import RedfishClient, RedfishError
 from monitors.redfish.driver import PROFILE
 from monitors.redfish.read import Resources, read_service
-
-# The status words and exit codes of `app.py probe`, shared with the SNMP probe's meaning.
-OK = "ok"
-EMPTY = "empty"
-AUTH = "auth"
-TIMEOUT = "timeout"
-ERROR = "error"
-EXIT_CODES = {OK: 0, ERROR: 1, EMPTY: 4, AUTH: 5, TIMEOUT: 6}
 
 
 class ProbeError(Exception):

@@ -5,21 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from models.vocabulary import AUTH, EMPTY, ERROR, EXIT_CODES, NO_PROFILE, OK, TIMEOUT
 from monitors.collection.readings import DeviceIdentity, Reading
 from monitors.collection.targets import SnmpTarget
 from monitors.profiles.engine import Profile, ProfileSet, discover, poll
 from monitors.snmp.client import SnmpClient
 from monitors.snmp.errors import SnmpAuthError, SnmpError, SnmpTimeout
-
-# Why a device gives no data, as probe reports it (status field and exit code). The collector's
-# device state uses the same words.
-OK = "ok"
-NO_PROFILE = "no_profile"  # no profile matches the device
-EMPTY = "empty"  # a profile matched but discovery or the poll yielded no readings
-AUTH = "auth"  # SNMPv3 authentication/privacy failure
-TIMEOUT = "timeout"  # no answer (down, unreachable, or a wrong v1/v2c community)
-ERROR = "error"  # anything else: protocol error, bad profile, bad target
-EXIT_CODES = {OK: 0, ERROR: 1, NO_PROFILE: 3, EMPTY: 4, AUTH: 5, TIMEOUT: 6}
 
 
 class ProbeError(Exception):
