@@ -36,11 +36,11 @@ from models.inventory.edit import import_file, rack_entry, save_device, save_rac
 from models.inventory.format import DEFAULT_PORTS, PHASES
 from models.inventory.importer import ImportCancelled, ImportReport, InventoryError
 from models.schema import Device, Rack, Site
-from models.vocabulary import DEVICE_KINDS, PROTOCOLS
+from models.vocabulary import DEVICE_KINDS, OK, PROTOCOLS
 from monitors.collection.targets import SnmpCredential, SnmpTarget, SshCredential
 from monitors.credentials import AUTH_PROTOS, PRIV_PROTOS, CredentialError, open_store
 from monitors.profiles.engine import ProfileError, ProfileSet
-from monitors.snmp.probe import OK, ProbeError, ProbeResult, probe_device
+from monitors.snmp.probe import ProbeError, ProbeResult, probe_device
 from ui import fmt
 
 COMMON_ZONES = ("Asia/Shanghai", "UTC", "Asia/Hong_Kong", "Asia/Singapore", "Europe/Berlin")
