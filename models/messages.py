@@ -54,6 +54,33 @@ EN: dict[str, str] = {
         "{breaker} A breaker; if one feed fails the other {verdict!t} its {level_pct} % limit"
     ),
     "redundancy.restored": "{rack}: A+B redundancy restored ({pct} % of one feed)",
+    # -- incidents (titles; phrases below are nested arguments) ------------------------------
+    "incident.collector": "Collector {collector} is not reporting: data from its devices is stale",
+    "incident.collectors": (
+        "{count} collectors are not reporting ({collector}): data from their devices is stale"
+    ),
+    "incident.thermal": "{what!t} {where} — {alarms}{peak}{cause!t}",
+    "incident.feed_lost": "Feed {feed} of {rack} lost — {alarms} on {racks}",
+    "incident.feed_lost_redundancy": (
+        "Feed {feed} of {rack} lost — redundancy lost on {racks}; {alarms}"
+    ),
+    "incident.pdu_down": "PDU of {rack} down — {alarms} on {racks}",
+    "incident.pdu_down_redundancy": "PDU of {rack} down — redundancy lost on {racks}; {alarms}",
+    "incident.power": "Power alarms {where} — {alarms} ({kinds})",
+    "incident.reachability": "{devices} not answering or stale {where} — {alarms}",
+    "incident.other": "Alarms {where} — {alarms}",
+    "phrase.on_rack": "on {site} rack {rack}",
+    "phrase.on_racks": "on {count} racks of {area}",
+    "phrase.in_area": "in {area}",
+    "phrase.site_row": "{site} row {row}",
+    "phrase.site": "{site}",
+    "phrase.peak": ", peak {value}{unit}",
+    "count.alarm": "{n} alarm",
+    "count.alarms": "{n} alarms",
+    "count.rack": "{n} rack",
+    "count.racks": "{n} racks",
+    "count.device": "{n} device",
+    "count.devices": "{n} devices",
 }
 
 ZH: dict[str, str] = {
@@ -87,6 +114,28 @@ ZH: dict[str, str] = {
         "若一路失效，另一路{verdict!t} {level_pct} % 上限"
     ),
     "redundancy.restored": "{rack}：A+B 冗余已恢复（单路的 {pct} %）",
+    "incident.collector": "采集器 {collector} 未上报：其设备的数据已过期",
+    "incident.collectors": "{count} 个采集器未上报（{collector}）：其设备的数据已过期",
+    "incident.thermal": "{where} {what!t} — {alarms}{peak}{cause!t}",
+    "incident.feed_lost": "{rack} 的 {feed} 路供电中断 — {racks} 上 {alarms}",
+    "incident.feed_lost_redundancy": "{rack} 的 {feed} 路供电中断 — {racks} 冗余丧失；{alarms}",
+    "incident.pdu_down": "{rack} 的 PDU 离线 — {racks} 上 {alarms}",
+    "incident.pdu_down_redundancy": "{rack} 的 PDU 离线 — {racks} 冗余丧失；{alarms}",
+    "incident.power": "{where} 电力告警 — {alarms}（{kinds}）",
+    "incident.reachability": "{where} {devices}无应答或数据过期 — {alarms}",
+    "incident.other": "{where} 告警 — {alarms}",
+    "phrase.on_rack": "{site} 机柜 {rack}",
+    "phrase.on_racks": "{area} 的 {count} 个机柜",
+    "phrase.in_area": "{area}",
+    "phrase.site_row": "{site} {row} 排",
+    "phrase.site": "{site}",
+    "phrase.peak": "，峰值 {value}{unit}",
+    "count.alarm": "{n} 条告警",
+    "count.alarms": "{n} 条告警",
+    "count.rack": "{n} 个机柜",
+    "count.racks": "{n} 个机柜",
+    "count.device": "{n} 台设备",
+    "count.devices": "{n} 台设备",
 }
 
 # Words that arguments carry (`{x!t}`): severities, sides, roles, verdicts. An argument that is
@@ -111,6 +160,10 @@ TERMS_ZH: dict[str, str] = {
     "would trip": "将跳闸，超出其",
     "exceeds": "将超出其",
     "no answer": "无应答",
+    "Temperature critical": "温度严重",
+    "Temperature rising toward critical": "温度正升向严重",
+    "Temperature high": "温度偏高",
+    "; likely cooling failure": "；可能是制冷故障",
     "timeout": "超时",
 }
 TERMS_EN: dict[str, str] = {"would trip": "would trip", "exceeds": "exceeds"}
@@ -138,13 +191,22 @@ class Message:
     def args_json(self) -> str:
         return dump_args(self.args)
 
+    def as_arg(self) -> dict[str, Any]:
+        """This message as an argument of another (rendered in the same language)."""
+        return {"id": self.id, "args": dict(self.args)}
+
 
 class _Formatter(string.Formatter):
-    def __init__(self, terms: Mapping[str, str]) -> None:
+    def __init__(self, terms: Mapping[str, str], lang: str) -> None:
         super().__init__()
         self.terms = terms
+        self.lang = lang
 
     def convert_field(self, value: Any, conversion: str | None) -> Any:
+        if isinstance(value, Mapping) and "id" in value:
+            # A nested message ({"id": ..., "args": {...}}, as Message.as_arg() gives): a
+            # phrase such as "on 10 racks of GA1 row R01" that itself is translated.
+            return render(str(value["id"]), value.get("args") or {}, self.lang)
         if conversion == "t":
             text = "" if value is None else str(value)
             return self.terms.get(text, text)
@@ -185,7 +247,7 @@ def render(
         if template is None:
             continue
         try:
-            return _Formatter(terms).vformat(template, (), values)
+            return _Formatter(terms, code).vformat(template, (), values)
         except (KeyError, IndexError, ValueError):
             continue
     return fallback or message_id

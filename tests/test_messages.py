@@ -14,6 +14,7 @@ from models.messages import (
     EN,
     TERMS_ZH,
     ZH,
+    Message,
     language,
     load_args,
     locale_from_env,
@@ -42,8 +43,14 @@ def test_every_template_has_a_chinese_text_with_the_same_arguments() -> None:
     for mid, en in EN.items():
         assert _fields(ZH[mid]) == _fields(en), mid
         args = {f: "x" for f in _fields(en)}
-        assert HAN.search(render(mid, args, "zh_CN.UTF-8")), mid
         assert not HAN.search(render(mid, args, "en_US")), mid
+        zh_words = re.sub(r"\{[^}]*\}", "", ZH[mid])
+        # No English left in the Chinese text (PDU and A+B are names); a phrase Chinese does
+        # without ("in {area}" is just "{area}") may be only its arguments.
+        assert not set(re.findall(r"[A-Za-z]{3,}", zh_words)) - {"PDU"}, mid
+        en_words = re.sub(r"\{[^}]*\}", "", en)
+        if re.search(r"[A-Za-z]{2,}", en_words) and zh_words.strip():
+            assert HAN.search(zh_words), mid
 
 
 def test_locale_names_and_fallbacks() -> None:
@@ -100,3 +107,28 @@ def test_engine_rows_render_in_chinese_and_keep_english_text(rig: Rig) -> None:
     [power] = [a for a in open_alarms(rig.engine) if a.rule == "rack_power"]
     assert power.message_id == "rack.power"
     assert "机柜功率 7.4 kW" in power.text("zh_CN") and "严重阈值 90 %" in power.text("zh_CN")
+
+
+def test_incident_titles_nest_phrases_in_either_language() -> None:
+    where = Message(
+        "phrase.on_racks",
+        {"count": "10", "area": Message("phrase.site_row", {"site": "GA1", "row": "R01"}).as_arg()},
+    )
+    title = Message(
+        "incident.thermal",
+        {
+            "what": "Temperature critical",
+            "where": where.as_arg(),
+            "alarms": Message("count.alarms", {"n": "12"}).as_arg(),
+            "peak": Message("phrase.peak", {"value": "36.2", "unit": " °C"}).as_arg(),
+            "cause": "; likely cooling failure",
+        },
+    )
+    assert title.english() == (
+        "Temperature critical on 10 racks of GA1 row R01 — 12 alarms, peak 36.2 °C; "
+        "likely cooling failure"
+    )
+    zh = title.render("zh_CN")
+    assert zh == "GA1 R01 排 的 10 个机柜 温度严重 — 12 条告警，峰值 36.2 °C；可能是制冷故障"
+    # Stored as JSON and rendered back the same.
+    assert render_stored(title.english(), title.id, title.args_json(), "zh_CN") == zh
