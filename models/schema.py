@@ -240,6 +240,9 @@ class AlarmEvent(Base):
     to_state: Mapped[str] = mapped_column(String(16))
     user: Mapped[str] = mapped_column(String(100), default="system")
     note: Mapped[str | None] = mapped_column(Text)
+    # A system event's condition as a catalogue template (models.messages; migration 0006).
+    message_id: Mapped[str | None] = mapped_column(String(64))
+    message_args: Mapped[str | None] = mapped_column(Text)
 
 
 class InventoryEvent(Base):

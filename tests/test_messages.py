@@ -7,6 +7,7 @@ import string
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import text
 
 from models.alarms.desk import open_alarms
 from models.messages import (
@@ -101,6 +102,18 @@ def test_engine_rows_render_in_chinese_and_keep_english_text(rig: Rig) -> None:
     assert temp.text("en_US") == temp.message
     zh = temp.text("zh_CN.UTF-8")
     assert "高于严重 32 °C" in zh and zh.startswith("R01 / R01-ENV：")
+    # Each system event keeps the condition as it stood then, as a template too.
+    with rig.engine.connect() as conn:
+        events = conn.execute(
+            text(
+                "SELECT action, note, message_id, message_args FROM alarm_event "
+                "WHERE alarm_id = :a ORDER BY id"
+            ),
+            {"a": temp.id},
+        ).all()
+    assert [e[0] for e in events] == ["raise", "escalate"]
+    raised = render_stored(events[0][1], events[0][2], events[0][3], "zh_CN")
+    assert "高于警告 27 °C" in raised and "above warning 27" in events[0][1]
     for _ in range(3):
         rig.rack_poll(t, watts=(3700.0, 3700.0))
         t += STEP

@@ -571,9 +571,13 @@ def report_html(data: SnapshotData, info: ReportInfo, images: dict[str, tuple[in
             if ev.user == "system":
                 # The note of a system event is the condition as it stood at that moment
                 # (the alarm's own severity and message may have moved on since).
-                detail, note = ev.note or (al.message if al else ""), ""
+                detail = (
+                    ev.text(locale_name()) if ev.note else (al.text(locale_name()) if al else "")
+                )
+                note = ""
             else:
-                detail, note = (al.message if al else f"alarm {ev.alarm_id}"), ev.note or ""
+                detail = al.text(locale_name()) if al else f"alarm {ev.alarm_id}"
+                note = ev.note or ""
             verb = verbs.get(ev.action, ev.action)
             if ev.action in ("raise", "escalate", "clear") and al is not None:
                 verb = f"{verb} ({al.rule.replace('_', ' ')})"

@@ -86,8 +86,8 @@ def open_alarms_by_key(engine: Engine) -> dict[str, OpenAlarm]:
 
 
 _INSERT_EVENT = text(
-    'INSERT INTO alarm_event (alarm_id, ts, action, from_state, to_state, "user", note) '
-    "VALUES (:a, :ts, :act, :f, :t, :u, :n)"
+    'INSERT INTO alarm_event (alarm_id, ts, action, from_state, to_state, "user", note, '
+    "message_id, message_args) VALUES (:a, :ts, :act, :f, :t, :u, :n, :mid, :margs)"
 )
 
 
@@ -128,7 +128,7 @@ def apply_changes(
                         ),
                         {"t": t, "s": seq, "a": cur.id},
                     )
-                    events.append(_event(cur.id, t, "clear", cur.state, "cleared", c.message))
+                    events.append(_event(cur.id, t, "clear", cur.state, "cleared", c.message, c))
                     del current[c.key]
                 out[c.key] = None
                 continue
@@ -162,7 +162,7 @@ def apply_changes(
                 ).first()
                 assert row is not None
                 new = OpenAlarm(int(row[0]), c.key, c.severity, "active")
-                events.append(_event(new.id, t, "raise", None, "active", c.message))
+                events.append(_event(new.id, t, "raise", None, "active", c.message, c))
                 current[c.key] = new
                 out[c.key] = new
                 continue
@@ -189,7 +189,7 @@ def apply_changes(
                     "a": cur.id,
                 },
             )
-            events.append(_event(cur.id, t, action, cur.state, state, c.message))
+            events.append(_event(cur.id, t, action, cur.state, state, c.message, c))
             current[c.key] = out[c.key] = OpenAlarm(cur.id, c.key, c.severity, state)
         if events:
             conn.execute(_INSERT_EVENT, events)
@@ -197,8 +197,15 @@ def apply_changes(
 
 
 def _event(
-    alarm_id: int, ts: int, action: str, from_state: str | None, to_state: str, note: str | None
+    alarm_id: int,
+    ts: int,
+    action: str,
+    from_state: str | None,
+    to_state: str,
+    note: str | None,
+    change: AlarmChange | None = None,
 ) -> dict[str, Any]:
+    """An audit row; a system event's note is the condition then, also as its template."""
     return {
         "a": alarm_id,
         "ts": ts,
@@ -207,6 +214,8 @@ def _event(
         "t": to_state,
         "u": "system",
         "n": note,
+        "mid": change.message_id if change else None,
+        "margs": change.message_args if change else None,
     }
 
 

@@ -177,6 +177,12 @@ class EventRec:
     to_state: str
     user: str
     note: str | None
+    message_id: str | None = None
+    message_args: str | None = None
+
+    def text(self, locale: str | None = None) -> str:
+        """A system event's note (the condition then) in the reader's locale."""
+        return render_stored(self.note or "", self.message_id, self.message_args, locale)
 
 
 @dataclass(frozen=True, slots=True)
@@ -405,11 +411,11 @@ def gather(
         aids = [a.id for a in alarms]
         for i in range(0, len(aids), 900):
             events.extend(
-                EventRec(int(e[0]), int(e[1]), e[2], e[3], e[4], e[5], e[6])
+                EventRec(int(e[0]), int(e[1]), e[2], e[3], e[4], e[5], e[6], e[7], e[8])
                 for e in conn.execute(
                     text(
-                        'SELECT alarm_id, ts, action, from_state, to_state, "user", note '
-                        "FROM alarm_event WHERE alarm_id IN :a"
+                        'SELECT alarm_id, ts, action, from_state, to_state, "user", note, '
+                        "message_id, message_args FROM alarm_event WHERE alarm_id IN :a"
                     ).bindparams(_in("a")),
                     {"a": aids[i : i + 900]},
                 )

@@ -21,9 +21,11 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     # Alarm texts as a catalogue template plus arguments (models/messages.py); rows written
     # before this keep their English message and render as stored.
-    with op.batch_alter_table("alarm") as batch:
-        batch.add_column(sa.Column("message_id", sa.String(length=64), nullable=True))
-        batch.add_column(sa.Column("message_args", sa.Text(), nullable=True))
+    # alarm_event too: a system event's note (the condition then) renders like its alarm.
+    for table in ("alarm", "alarm_event"):
+        with op.batch_alter_table(table) as batch:
+            batch.add_column(sa.Column("message_id", sa.String(length=64), nullable=True))
+            batch.add_column(sa.Column("message_args", sa.Text(), nullable=True))
     # Who changed the inventory from a desk (add/edit dialogs, window import), and what.
     op.create_table(
         "inventory_event",
@@ -41,6 +43,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_inventory_event_ts", table_name="inventory_event")
     op.drop_table("inventory_event")
-    with op.batch_alter_table("alarm") as batch:
-        batch.drop_column("message_args")
-        batch.drop_column("message_id")
+    for table in ("alarm_event", "alarm"):
+        with op.batch_alter_table(table) as batch:
+            batch.drop_column("message_args")
+            batch.drop_column("message_id")
