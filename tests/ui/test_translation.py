@@ -165,6 +165,7 @@ def test_main_window_and_dialogs_in_chinese(
     qtbot: Any,
     wait_idle: Callable[[Any], None],
 ) -> None:
+    from ui.alarm_dock import NoteDialog
     from ui.inventory_dialogs import (
         CredentialDialog,
         DeviceDialog,
@@ -173,6 +174,7 @@ def test_main_window_and_dialogs_in_chinese(
         SiteDialog,
     )
     from ui.main_window import MainWindow
+    from ui.snapshot_dialog import SnapshotDialog
 
     allowed = ALLOWED | _data_words(hall_engine)
     win = MainWindow(ctx, restore=False)
@@ -191,8 +193,6 @@ def test_main_window_and_dialogs_in_chinese(
     qtbot.waitUntil(lambda: wall.ready, timeout=30_000)
     problems += untranslated(visible_texts(wall), allowed)
     win.toggle_wall()
-    site = hall.rack_ids and next(iter(hall.rack_ids))
-    assert site
     dialogs: list[QDialog] = [
         win.shortcuts_dialog(),
         ImportDialog(ctx.engine, "tester", win),
@@ -200,6 +200,8 @@ def test_main_window_and_dialogs_in_chinese(
         RackDialog(ctx.engine, "tester", None, None, win),
         DeviceDialog(ctx.engine, "tester", parent=win),
         CredentialDialog(win),
+        SnapshotDialog(ctx.url, scope=f"rack:{hall.hot_rack}", user="tester", parent=win),
+        NoteDialog(win.alarms.tr("Acknowledge alarm"), "SH1-B03", win),
     ]
     for dlg in dialogs:
         dlg.show()
