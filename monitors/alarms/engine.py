@@ -62,7 +62,7 @@ class _Pending:
     rule: str
     old: int
     new: int
-    message: Message
+    message: Message | str  # a catalogue message (models.messages); plain text renders as is
     site_id: int | None = None
     rack_id: int | None = None
     device_id: int | None = None
@@ -825,15 +825,15 @@ class AlarmEngine:
                 p.key,
                 p.rule,
                 SEVERITY_NAME.get(p.new) if p.new else None,
-                p.message.english(),
+                p.message if isinstance(p.message, str) else p.message.english(),
                 p.site_id,
                 p.rack_id,
                 p.device_id,
                 p.series_id,
                 p.value,
                 p.threshold,
-                message_id=p.message.id,
-                message_args=p.message.args_json(),
+                message_id=None if isinstance(p.message, str) else p.message.id,
+                message_args=None if isinstance(p.message, str) else p.message.args_json(),
             )
             if p.new == 0:
                 self.suppressed.pop(p.key, None)
