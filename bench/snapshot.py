@@ -26,6 +26,7 @@ from models.alarms.lifecycle import AlarmChange, acknowledge_alarm, apply_change
 from models.db import make_engine, upgrade
 from models.snapshot.data import parse_scope
 from models.store.samples import SampleWriter
+from models.store.series import SeriesRegistry
 
 END = 1_790_035_200  # 2026-09-22T00:00:00Z
 OUT = Path(__file__).resolve().parent / "out"
@@ -145,6 +146,8 @@ def build_site(
             series.append(dict(device_id=did, metric=metric, channel=ch, role=role, unit=unit))
             kinds.append((did, metric, ch))
     sids = _bulk(engine, s.Series, series)
+    # What a collector does on start: decide what each series means (models.series_meaning).
+    SeriesRegistry(engine).preload(dev_ids)
     return sids, kinds, rack_ids[racks // 2]
 
 

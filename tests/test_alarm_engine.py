@@ -16,6 +16,7 @@ from models.alarms.lifecycle import (
 )
 from models.read.status import cursors
 from models.rules import RulesError, load_rules, rules_from_mapping
+from models.series_meaning import channel_class
 from monitors.alarms.engine import AlarmEngine
 from monitors.collection.readings import Reading
 from tests.test_alarm_rig import STEP, T0, Rig
@@ -317,7 +318,7 @@ def test_user_rules_file_overrides_defaults(tmp_path: Path) -> None:
     assert rules.temperature["inlet"].critical == 32.0  # kept from the shipped file
     assert rules.phase_of("load 1 (phase 2, bank 0)") == 2
     assert rules.phase_of("outlet 3 phase 1") is None
-    assert rules.is_total_channel("device 1")
+    assert channel_class("power_w", "device 1", None, rules) == "total"
 
 
 def test_bad_rules_file_names_file_and_key(tmp_path: Path) -> None:

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from models.read import common as read_common
 from models.read import racks as read_racks
 from models.read.racks import SeriesRow
 from models.store.samples import History, history
@@ -48,8 +47,8 @@ def threshold_levels(rows: tuple[SeriesRow, ...]) -> list[tuple[str, float]]:
     """One line per kind: the lowest upper and the highest lower limit among the series."""
     out: list[tuple[str, float]] = []
     for kind, values, pick in (
-        ("warning", [r.effective_warn_high for r in rows], min),
-        ("critical", [r.effective_crit_high for r in rows], min),
+        ("warning", [r.warn_high for r in rows], min),
+        ("critical", [r.crit_high for r in rows], min),
         ("warning", [r.warn_low for r in rows], max),
         ("critical", [r.crit_low for r in rows], max),
     ):
@@ -308,15 +307,13 @@ class PlotPanel(QWidget):
             if mode == "rack_inlet" and rack is not None:
                 rows = read_racks.rack_series(engine, rack, "temperature_c", role="inlet")
             elif mode == "rack_power" and rack is not None:
-                every = read_racks.rack_series(engine, rack, "power_w", kind="pdu")
-                rows = tuple(r for r in every if read_common.is_total_channel(r.channel)) or tuple(
-                    r for r in every if not read_common.is_outlet_channel(r.channel)
-                )
+                # The series the rack's kW is the sum of (the tree and alarms add the same).
+                rows = read_racks.power_series(read_racks.rack_series(engine, rack, "power_w"))
             elif mode == "rack_current" and rack is not None:
                 rows = tuple(
                     r
                     for r in read_racks.rack_series(engine, rack, "current_a", kind="pdu")
-                    if not read_common.is_outlet_channel(r.channel)
+                    if r.channel_class != "outlet"
                 )
             elif mode == "device_temp" and dev is not None:
                 rows = tuple(

@@ -31,9 +31,9 @@ from PySide6.QtWidgets import (
 )
 
 from models import collector_requests
-from models.read import common as read_common
 from models.read import racks as read_racks
 from models.read.racks import DeviceSlot, PduLoad, RackContents, SeriesRow
+from models.rules import current_rules
 from ui import fmt, theme
 from ui.context import Context
 from ui.spans import DEFAULT_SPAN
@@ -238,7 +238,7 @@ class RackElevation(QWidget):
 
 
 class PduPanel(QWidget):
-    """Per-phase current against the breaker (80 % continuous-load line) and outlet power."""
+    """Per-phase current against the breaker (with its warning-level line) and outlet power."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -318,6 +318,7 @@ class PduPanel(QWidget):
                     ph.limit,
                     "A",
                     stale=self.stale.get(pdu.device_id, False),
+                    warning=ph.warning,
                 )
                 y += 22
             if pdu.outlets:
@@ -334,6 +335,7 @@ class PduPanel(QWidget):
         limit: float | None,
         unit: str,
         stale: bool = False,
+        warning: float | None = None,
     ) -> None:
         text = self.palette().text().color()
         if stale:
@@ -355,10 +357,11 @@ class PduPanel(QWidget):
             fill = QRectF(bar.left(), bar.top(), bar.width() * min(1.0, pct / 100.0), bar.height())
             p.setBrush(QColor("#9aa1ab") if stale else theme.percent_color(pct))
             p.drawRoundedRect(fill, 3, 3)
-            # The 80 % continuous-load limit.
-            x = bar.left() + bar.width() * 0.8
-            p.setPen(QPen(QColor("#d9372b"), 1.5, Qt.PenStyle.DashLine))
-            p.drawLine(QPointF(x, bar.top() - 2), QPointF(x, bar.bottom() + 2))
+            # The series' warning level (the continuous-load limit the alarm engine applies).
+            if warning is not None and 0 < warning <= limit:
+                x = bar.left() + bar.width() * warning / limit
+                p.setPen(QPen(QColor("#d9372b"), 1.5, Qt.PenStyle.DashLine))
+                p.drawLine(QPointF(x, bar.top() - 2), QPointF(x, bar.bottom() + 2))
             p.setPen(text)
             p.drawText(
                 QRectF(bar.right() + 6, r.top(), value_w - 6, r.height()),
@@ -430,11 +433,11 @@ class SensorModel(RowTableModel):
             return r.status
         if r.ts is None:
             return "unknown"
-        if self.now - r.ts > self.stale_after:
+        if self.now - r.ts > (r.stale_after_s or self.stale_after):
             return "stale"
         v = r.value
         if v is not None:
-            ch, wh = r.effective_crit_high, r.effective_warn_high
+            ch, wh = r.crit_high, r.warn_high
             if (ch is not None and v >= ch) or (r.crit_low is not None and v <= r.crit_low):
                 return "critical"
             if (wh is not None and v >= wh) or (r.warn_low is not None and v <= r.warn_low):
@@ -460,9 +463,9 @@ class SensorModel(RowTableModel):
             if c == 3:
                 return fmt.age(None if r.ts is None else self.now - r.ts)
             if c == 4:
-                return _limits(r.warn_low, r.effective_warn_high)
+                return _limits(r.warn_low, r.warn_high)
             if c == 5:
-                return _limits(r.crit_low, r.effective_crit_high)
+                return _limits(r.crit_low, r.crit_high)
             if c == 6:
                 return fmt.state_name(self.state(r))
         if role == Qt.ItemDataRole.ForegroundRole:
@@ -717,7 +720,8 @@ class RackView(QWidget):
                 for d in self.contents.devices:
                     if d.id == did:
                         interval, name = d.poll_interval_s, d.name
-            self.sensor_model.set_rows(rows, now, read_common.STALE_INTERVALS * interval)
+            # Rows carry their own stale horizon; this covers rows no collector decided yet.
+            self.sensor_model.set_rows(rows, now, current_rules().stale_intervals * interval)
             self.sensors.resizeColumnsToContents()
             self.sensors.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
             name = name or (rows[0].device_name if rows else str(did))

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QApplication
 from sqlalchemy import Engine
 
 import resources
+from models.rules import current_rules
 from models.snapshot.data import (
     FORMAT,
     MANIFEST,
@@ -31,6 +32,7 @@ from models.snapshot.data import (
     gather,
     inventory_json,
     iso_utc,
+    rack_plot_limits,
     rack_plot_series,
     write_samples_csv,
 )
@@ -44,6 +46,18 @@ from ui.snapshot_report import (
     render_pdf,
     render_plot,
 )
+
+
+def _thresholds(levels: tuple[float | None, ...], unit: str, scale: float) -> list[Threshold]:
+    """Warning and critical lines of a report plot from the levels every desk applies."""
+    out = []
+    for v, word, color in zip(
+        levels, ("warning", "critical"), ("#ef6c00", "#c62828"), strict=False
+    ):
+        if v is not None:
+            out.append(Threshold(v * scale, f"{word} {v * scale:g} {unit}", color))
+    return out
+
 
 Progress = Callable[[int, str], None]
 CancelFlag = threading.Event | Callable[[], bool]
@@ -268,19 +282,17 @@ def _images(
             start=data.start,
             end=data.end,
             tz=tz,
-            thresholds=[
-                Threshold(27.0, "warning 27 °C (ASHRAE recommended)", "#ef6c00"),
-                Threshold(32.0, "critical 32 °C (ASHRAE A1 allowable)", "#c62828"),
-            ],
+            thresholds=_thresholds(rack_plot_limits(data, rid, "temperature"), "°C", 1.0),
             spans=spans,
         )
         power = rack_plot_series(engine, data, rid, "power")
-        th = []
-        if rack.rated_power_w:
-            # Each plotted line is one PDU (one feed), so show the rack's limits as is.
+        # Each plotted line is one PDU (one feed), so show the rack's limits as is.
+        th = _thresholds(rack_plot_limits(data, rid, "power"), "kW", 0.001)
+        if th and rack.rated_power_w:
+            pct = (current_rules().rack_power.warning_pct, current_rules().rack_power.critical_pct)
             th = [
-                Threshold(rack.rated_power_w * 0.8 / 1000, "80 % of rated", "#ef6c00"),
-                Threshold(rack.rated_power_w * 0.9 / 1000, "90 % of rated", "#c62828"),
+                Threshold(t.value, f"{p:g} % of rated", t.colour)
+                for t, p in zip(th, pct, strict=False)
             ]
         images[f"plots/{rack.name}-power.png"] = render_plot(
             power,

@@ -33,6 +33,7 @@ from PySide6.QtGui import (
     QTextDocument,
 )
 
+from models.rules import current_rules
 from models.snapshot.data import DeviceRec, DeviceStat, PlotSeries, RackRec, SnapshotData
 from ui.fmt import locale_name
 
@@ -263,16 +264,30 @@ def render_plot(
 
 
 def heat_colour(v: float | None) -> QColor:
-    """Blue-green when cool, amber past 27 °C, red past 32 °C (the ASHRAE inlet levels)."""
+    """Blue-green when cool, amber from the inlet warning level, red from the critical one
+    (the rules every process applies; ASHRAE 27/32 °C unless an operator changed them)."""
     if v is None:
         return QColor("#cfd8dc")
-    if v >= 32:
+    warn, crit = current_rules().inlet_scale()
+    if v >= crit:
         return QColor("#e53935")
-    if v >= 27:
+    if v >= warn:
         return QColor("#ffb300")
-    if v >= 24:
+    if v >= warn - 3:
         return QColor("#9ccc65")
     return QColor("#4db6ac")
+
+
+def heat_legend() -> list[tuple[QColor, str]]:
+    warn, crit = current_rules().inlet_scale()
+    calm = warn - 3
+    return [
+        (heat_colour(calm - 1), f"< {calm:g} °C"),
+        (heat_colour(calm), f"{calm:g}–{warn:g} °C"),
+        (heat_colour(warn), f"{warn:g}–{crit:g} °C"),
+        (heat_colour(crit), f"≥ {crit:g} °C"),
+        (heat_colour(None), "no inlet"),
+    ]
 
 
 def render_elevation(
@@ -354,13 +369,7 @@ def render_elevation(
     ly = frame.bottom() + 22
     p.setFont(_font(13))
     x0 = 20.0
-    for colour, text in (
-        (heat_colour(22), "< 24 °C"),
-        (heat_colour(25), "24–27 °C"),
-        (heat_colour(28), "27–32 °C"),
-        (heat_colour(33), "≥ 32 °C"),
-        (heat_colour(None), "no inlet"),
-    ):
+    for colour, text in heat_legend():
         p.setPen(QPen(QColor("#455a64"), 1))
         p.setBrush(colour)
         p.drawRect(QRectF(x0, ly, 18, 18))

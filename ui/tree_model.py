@@ -345,7 +345,7 @@ class SiteTreeModel(QAbstractItemModel):
                 return QBrush(theme.state_color(s.state))
             if s.state in ("stale", "unreachable") and kind == DEVICE and col != COL_STATUS:
                 return QBrush(QColor("#8a8f98"))
-            if col == COL_INLET and s.inlet_c is not None and s.inlet_c >= 27.0:
+            if col == COL_INLET and s.inlet_c is not None and s.inlet_c >= theme.inlet_warning_c():
                 return QBrush(theme.temperature_color(s.inlet_c))
             return None
         if role == Qt.ItemDataRole.FontRole:

@@ -8,8 +8,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, text
 
-from models.read.common import _OUTLET_SQL, _TOTAL_SQL, STALE_INTERVALS, _chunks, _now, worst
+from models.read.common import _DEVICE_POWER_SQL, _chunks, _now, worst
 from models.read.inventory import RackInfo, SiteInfo, _natural
+from models.rules import current_rules
 
 # -- status summaries (tree rows, floor map tiles) ---------------------------------------------
 
@@ -37,13 +38,20 @@ class Summary:
         )
 
 
+# A device is stale after the rules' stale horizon (stale.intervals poll intervals), the
+# same horizon the collector writes into its series rows and the alarm engine applies.
 _STATE_SQL = (
     "CASE WHEN ds.status IS NULL OR ds.status IN ('unknown', 'pending', 'new') THEN 'unknown' "
     "WHEN ds.status IN ('ok', 'up') AND (ds.last_ok_ts IS NULL "
-    f"OR ds.last_ok_ts < :now - {STALE_INTERVALS} * d.poll_interval_s) THEN 'stale' "
+    "OR ds.last_ok_ts < :now - :stale_intervals * d.poll_interval_s) THEN 'stale' "
     "WHEN ds.status IN ('ok', 'up') THEN 'ok' "
     "WHEN ds.status = 'stale' THEN 'stale' ELSE 'unreachable' END"
 )
+
+
+def _stale_intervals() -> int:
+    return current_rules().stale_intervals
+
 
 _LEVEL_KEY = {"site": "d.site_id", "rack": "COALESCE(d.rack_id, 0)", "device": "d.id"}
 _FILTER_COL = {"site": "d.site_id", "rack": "d.rack_id", "device": "d.id"}
@@ -90,7 +98,7 @@ def _summaries_where(
 ) -> dict[int, Summary]:
     key = _LEVEL_KEY[level]
     conds = ["d.enabled"]
-    params: dict[str, Any] = {"now": now}
+    params: dict[str, Any] = {"now": now, "stale_intervals": _stale_intervals()}
     if ids is not None:
         # Filter on the bare column so the index on it is used (COALESCE would scan).
         col = _FILTER_COL[level]
@@ -120,13 +128,8 @@ def _summaries_where(
     ):
         counts.setdefault(int(k), {})[st] = int(n)
     measures: dict[int, tuple[Any, ...]] = {}
-    # Per device first: its whole power is the total channel, else the sum of its parts.
-    device_power = (
-        "COALESCE(sum(CASE WHEN s.metric = 'power_w' AND "
-        f"{_TOTAL_SQL} THEN l.value END), "
-        "sum(CASE WHEN s.metric = 'power_w' AND NOT "
-        f"{_OUTLET_SQL} THEN l.value END))"
-    )
+    # Per device first (its totals, else its phases), then summed per level.
+    device_power = _DEVICE_POWER_SQL
     for row in (
         ()
         if not with_measures
@@ -289,7 +292,7 @@ def health(engine: Engine, now: int | None = None, dead_after_s: int = 60) -> He
                 "LEFT JOIN device_state ds ON ds.device_id = d.id "
                 "WHERE d.enabled AND d.protocol <> 'none' GROUP BY st"
             ),
-            {"now": t},
+            {"now": t, "stale_intervals": _stale_intervals()},
         ):
             counts[st] = int(n)
         newest = conn.execute(text("SELECT max(last_ok_ts) FROM device_state")).scalar()

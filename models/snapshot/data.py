@@ -17,6 +17,8 @@ from typing import Any
 from sqlalchemy import Engine, bindparam, text
 
 from models.messages import render_stored
+from models.rules import current_rules
+from models.series_meaning import device_power
 from models.store.samples import History, history
 
 SCOPE_KINDS = ("site", "rack", "device")
@@ -138,8 +140,9 @@ class SeriesRec:
     channel: str
     role: str | None
     unit: str
-    warn_high: float | None
+    warn_high: float | None  # effective limits, as the collector decided them
     crit_high: float | None
+    channel_class: str = "part"
 
 
 @dataclass(frozen=True, slots=True)
@@ -394,11 +397,21 @@ def gather(
         series: list[SeriesRec] = []
         for i in range(0, len(dev_ids), 900):
             series.extend(
-                SeriesRec(int(s[0]), int(s[1]), s[2], s[3] or "", s[4], s[5] or "", s[6], s[7])
+                SeriesRec(
+                    int(s[0]),
+                    int(s[1]),
+                    s[2],
+                    s[3] or "",
+                    s[4],
+                    s[5] or "",
+                    s[6],
+                    s[7],
+                    s[8] or "part",
+                )
                 for s in conn.execute(
                     text(
-                        "SELECT id, device_id, metric, channel, role, unit, warn_high, crit_high "
-                        "FROM series WHERE device_id IN :d"
+                        "SELECT id, device_id, metric, channel, role, unit, warn_high, crit_high, "
+                        "channel_class FROM series WHERE device_id IN :d"
                     ).bindparams(_in("d")),
                     {"d": dev_ids[i : i + 900]},
                 )
@@ -484,15 +497,14 @@ def _stats(engine: Engine, data: SnapshotData) -> None:
     data.hottest = sorted(
         (DeviceStat(d, v, v) for d, v in peak_inlet.items()), key=lambda x: -x.value
     )[:10]
-    # A device's power: its total channel when it has one, else the sum of its channels.
+    # A device's power as every desk and the alarm engine add it (models.series_meaning).
     dev_power: dict[int, tuple[float, float]] = {}
     by_dev: dict[int, list[SeriesRec]] = defaultdict(list)
     for s in power:
         if s.id in agg:
             by_dev[s.device_id].append(s)
     for d, ss in by_dev.items():
-        totals = [s for s in ss if s.channel.lower() in ("", "total", "input", "system")]
-        use = totals[:1] or [s for s in ss if "outlet" not in s.channel.lower()]
+        use = device_power(dev_kind.get(d, "server"), [(s, s.channel_class) for s in ss])
         if use:
             dev_power[d] = (sum(agg[s.id][0] for s in use), sum(agg[s.id][1] for s in use))
     data.most_loaded = sorted(
@@ -613,31 +625,51 @@ def rack_plot_series(
             if s.device_id in devs and s.metric == "temperature_c" and s.role == "inlet"
         ]
     else:
-        pdus = [
-            s
-            for s in data.series
-            if s.device_id in devs
-            and devs[s.device_id].kind == "pdu"
-            and s.metric == "power_w"
-            and s.channel.lower() in ("", "total", "input", "device 1")
-        ]
-        chosen = pdus or [
-            s
-            for s in data.series
-            if s.device_id in devs
-            and s.metric == "power_w"
-            and s.channel.lower() in ("", "total", "input", "system")
-        ]
+        # The series the rack's kW is the sum of, as the tree and the alarm engine add them.
+        kinds = {d.id: d.kind for d in devs.values()}
+        mine = [s for s in data.series if s.device_id in devs and s.metric == "power_w"]
+        has_pdu = any(kinds[s.device_id] == "pdu" for s in mine)
+        chosen = []
+        for dev_id in dict.fromkeys(s.device_id for s in mine):
+            if has_pdu and kinds[dev_id] != "pdu":
+                continue
+            ss = [s for s in mine if s.device_id == dev_id]
+            chosen.extend(device_power(kinds[dev_id], [(s, s.channel_class) for s in ss]))
     chosen = chosen[:16]
     hist = history(engine, [s.id for s in chosen], data.start, data.end, max_points)
     out = []
     for s in chosen:
         dev = devs[s.device_id]
         label = dev.name + (f" {s.channel}" if s.channel and what == "temperature" else "")
-        if what == "power" and dev.feed:
-            label = f"{dev.name} (feed {dev.feed})"
+        if what == "power":
+            several = sum(1 for c in chosen if c.device_id == s.device_id) > 1
+            label = dev.name + (f" {s.channel}" if several and s.channel else "")
+            if dev.feed:
+                label += f" (feed {dev.feed})"
         out.append(PlotSeries(label, s.unit, hist[s.id]))
     return out
+
+
+def rack_plot_limits(data: SnapshotData, rack_id: int, what: str) -> tuple[float | None, ...]:
+    """(warning, critical) lines of a rack plot: the lowest effective inlet limits of the
+    rack's inlet series (as the window's plots draw them), or the rack power rule's levels
+    against the rack's rating, in W."""
+    if what == "temperature":
+        devs = {d.id for d in data.devices if d.rack_id == rack_id}
+        inlet = [
+            s
+            for s in data.series
+            if s.device_id in devs and s.metric == "temperature_c" and s.role == "inlet"
+        ]
+        warn = [s.warn_high for s in inlet if s.warn_high is not None]
+        crit = [s.crit_high for s in inlet if s.crit_high is not None]
+        if warn or crit:
+            return (min(warn) if warn else None, min(crit) if crit else None)
+        lv = current_rules().inlet_levels()
+        return (lv.warning, lv.critical)
+    rack = data.rack(rack_id)
+    levels = current_rules().rack_power_levels(rack.rated_power_w if rack else None)
+    return (None, None) if levels is None else (levels.warning, levels.critical)
 
 
 # -- files -------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -115,6 +115,8 @@ class AlarmEngine:
     ) -> None:
         self.engine = engine
         self.rules = rules or load_rules()
+        # Where newer rules come from (make_hook: the operator's file, re-read on change).
+        self.rules_source: Callable[[], Rules] | None = None
         self.meta = AlarmMeta(engine, self.rules)
         r = self.rules
         self.series_lv = LevelTracker(r.raise_after, r.clear_after)
@@ -223,7 +225,31 @@ class AlarmEngine:
     # -- the hook ----------------------------------------------------------------------------
 
     def __call__(self, results: list[PollResult], rows: list[Row], series_ids: list[int]) -> None:
+        self.follow_rules()
         self.process(results, rows)
+
+    def follow_rules(self) -> bool:
+        """Apply an edited rules file (models.rules.current_rules) without a restart; the
+        collector has re-decided the series rows with the same rules before this batch."""
+        if self.rules_source is None:
+            return False
+        rules = self.rules_source()
+        if rules is self.rules:
+            return False
+        self.rules = self.meta.rules = rules
+        for tracker, up, down in (
+            (self.series_lv, rules.raise_after, rules.clear_after),
+            (self.rack_power_lv, rules.raise_after, rules.clear_after),
+            (self.redundancy_lv, rules.raise_after, rules.clear_after),
+            (self.forecast_lv, rules.forecast.raise_after, rules.forecast.clear_after),
+            (self.unreach_lv, rules.unreachable_failures, rules.unreachable_clear_after),
+        ):
+            tracker.raise_after, tracker.clear_after = max(1, up), max(1, down)
+        if self._started:
+            self.meta.load_all()
+            self._sync_forecast_slots()
+        log.info("alarm rules changed, now from %s", " + ".join(rules.sources))
+        return True
 
     def process(
         self, results: Sequence[PollResult], rows: Sequence[Row], now: int | None = None
@@ -248,12 +274,13 @@ class AlarmEngine:
             known = sid < len(self.meta.known)
             known[known] = self.meta.known[sid[known]]
             sid, ts, val = sid[known], ts[known], val[known]
+            # lexsort is stable: readings of one (series, ts) stay in arrival order.
             order = np.lexsort((ts, sid))
             sid, ts, val = sid[order], ts[order], val[order]
             # Two readings for one (series, ts) (a device listing a sensor twice): the store
-            # keeps the first, so judge the same value it keeps.
+            # keeps the later one (docs/storage.md), so judge the same value it keeps.
             dup = np.zeros(len(sid), dtype=bool)
-            dup[1:] = (sid[1:] == sid[:-1]) & (ts[1:] == ts[:-1])
+            dup[:-1] = (sid[:-1] == sid[1:]) & (ts[:-1] == ts[1:])
             if dup.any():
                 self.stats.duplicates += int(dup.sum())
                 sid, ts, val = sid[~dup], ts[~dup], val[~dup]
@@ -900,18 +927,22 @@ class AlarmEngine:
 def make_hook(url: str, rules_path: str | None = None) -> AlarmEngine:
     """An engine on its own connection pool, for CollectorOptions.hooks.
 
-    A broken rules file is reported and the shipped defaults are used, so a typo in an
-    operator's edit never leaves the site unwatched.
+    It follows the operator's rules file (models.rules.current_rules): a broken file is
+    reported and the last good rules (at first the shipped defaults) stay in force, so a
+    typo in an operator's edit never leaves the site unwatched.
     """
     from pathlib import Path
 
     from models.db import make_engine
-    from models.rules import RulesError
+    from models.rules import RulesError, current_rules
 
+    path = Path(rules_path) if rules_path else None
     try:
-        rules = load_rules(Path(rules_path) if rules_path else None)
+        load_rules(path)
     except RulesError as exc:
         log.error("alarm rules not usable, running with the shipped defaults: %s", exc)
-        rules = load_rules(use_user_file=False)
+    rules = current_rules(path)
     log.info("alarm rules from %s", " + ".join(rules.sources))
-    return AlarmEngine(make_engine(url), rules)
+    hook = AlarmEngine(make_engine(url), rules)
+    hook.rules_source = lambda: current_rules(path)
+    return hook

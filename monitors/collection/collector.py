@@ -107,6 +107,10 @@ class ResultWriter(threading.Thread):
                 self.writer.flush()
 
     def _write(self, results: list[PollResult]) -> None:
+        # An edited rules file reaches the series rows (and so every desk) before the alarm
+        # hooks judge this batch with the same rules.
+        if self.registry.refresh_rules():
+            log.info("alarm rules changed: %d series re-decided", self.registry.redecided)
         specs: list[SeriesSpec] = []
         values: list[tuple[int, float]] = []
         for r in results:
@@ -122,6 +126,7 @@ class ResultWriter(threading.Thread):
                         rd.warn_high,
                         rd.crit_low,
                         rd.crit_high,
+                        rd.channel_class,
                     )
                 )
                 values.append((r.ts, rd.value))

@@ -65,6 +65,7 @@ class _Collector:
         role: str | None = None,
         field: str = "",
         raw: str = "",
+        channel_class: str | None = None,
         thresholds: tuple[float | None, float | None, float | None, float | None] = (
             None,
             None,
@@ -97,6 +98,7 @@ class _Collector:
                 warn_high=warn_high,
                 crit_low=crit_low,
                 crit_high=crit_high,
+                channel_class=channel_class,
             )
         )
 
@@ -282,6 +284,9 @@ _DCMI_FIELDS = {
     "instantaneous power reading": "DCMI instantaneous",
     "average power reading over sample period": "DCMI average",
 }
+# The instantaneous reading is the server's whole input power (what a rack without PDUs
+# adds up); the average repeats it over a window, so it must not be added again.
+_DCMI_CLASS = {"DCMI instantaneous": "total", "DCMI average": "part"}
 
 
 def parse_dcmi(text: str) -> ParseResult:
@@ -308,7 +313,14 @@ def parse_dcmi(text: str) -> ParseResult:
         if match is None or number is None or match.group(2).lower() not in ("watts", "watt", "w"):
             out.problem(f"{channel}: unreadable value {_clip(rest)}")
             continue
-        out.add("power_w", channel, number, field=key, raw=line.strip())
+        out.add(
+            "power_w",
+            channel,
+            number,
+            field=key,
+            raw=line.strip(),
+            channel_class=_DCMI_CLASS[channel],
+        )
     if not state_active and out.readings:
         out.readings.clear()
         out.problem("power reading state is deactivated; values ignored")
