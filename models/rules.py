@@ -8,10 +8,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 import resources
 from models.paths import config_dir
+from models.yaml_limits import YamlLimitError, load_limited
 
 DEFAULT_RULES = resources.ALARM_RULES
 USER_RULES_NAME = "alarms.yaml"
@@ -199,13 +198,11 @@ def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise RulesError(f"{path}: larger than {MAX_FILE_BYTES} bytes")
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_limited(path, max_bytes=MAX_FILE_BYTES)
     except OSError as exc:
         raise RulesError(f"{path}: cannot read ({exc.strerror or exc})") from exc
-    except yaml.YAMLError as exc:
-        raise RulesError(f"{path}: not valid YAML: {exc}") from exc
+    except YamlLimitError as exc:
+        raise RulesError(str(exc)) from exc
     if data is None:
         return {}
     if not isinstance(data, dict):

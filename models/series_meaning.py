@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from models import staleness
 from models.rules import Levels, Rules
 from models.vocabulary import CHANNEL_CLASSES
 
@@ -198,7 +199,9 @@ def decide(
         levels=levels,
         limits_source=source,
         interval_s=interval,
-        stale_after_s=interval * rules.stale_intervals,
+        # The one stale rule (models.staleness: two intervals), which every desk shows;
+        # the `stale` alarm waits longer (rules.stale_intervals) before it calls anyone.
+        stale_after_s=int(staleness.stale_after(None, interval, interval)),
     )
 
 

@@ -30,10 +30,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from models import collector_requests
+from models import collector_requests, staleness
 from models.read import racks as read_racks
 from models.read.racks import DeviceSlot, PduLoad, RackContents, SeriesRow
-from models.rules import current_rules
 from ui import fmt, theme
 from ui.context import Context
 from ui.spans import DEFAULT_SPAN
@@ -156,9 +155,11 @@ class RackElevation(QWidget):
     ) -> None:
         s = dev.status
         state = s.state if s else "unknown"
-        if s is not None and s.inlet_c is not None and state not in ("unreachable", "stale"):
+        # Old values are grey even when an alarm is open on the device (stale wins the colour).
+        old = state in ("unreachable", "stale") or (s is not None and s.values_stale)
+        if s is not None and s.inlet_c is not None and not old:
             fill = theme.temperature_color(s.inlet_c)
-        elif state in ("unreachable", "stale"):
+        elif old:
             fill = QColor("#5d5a66")
         else:
             fill = QColor("#8c96a3") if dev.kind != "pdu" else QColor("#6f7a86")
@@ -168,7 +169,7 @@ class RackElevation(QWidget):
         if dev.id == self.selected:
             border, width = QColor("#2f8cff"), 3.0
         pen = QPen(border, width)
-        if state == "stale":
+        if state == "stale" or old:
             pen.setStyle(Qt.PenStyle.DashLine)
         p.setPen(pen)
         p.drawRoundedRect(rect, 2, 2)
@@ -721,7 +722,7 @@ class RackView(QWidget):
                     if d.id == did:
                         interval, name = d.poll_interval_s, d.name
             # Rows carry their own stale horizon; this covers rows no collector decided yet.
-            self.sensor_model.set_rows(rows, now, current_rules().stale_intervals * interval)
+            self.sensor_model.set_rows(rows, now, staleness.STALE_INTERVALS * interval)
             self.sensors.resizeColumnsToContents()
             self.sensors.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
             name = name or (rows[0].device_name if rows else str(did))

@@ -36,6 +36,7 @@ class AlarmRow:
     ack_note: str | None
     shelved_until: int | None
     seq: int
+    incident_id: int | None = None
     message_id: str | None = None
     message_args: str | None = None
 
@@ -56,8 +57,8 @@ def open_alarms(
                 "COALESCE(a.site_id, d.site_id), COALESCE(s.code, ''), "
                 "COALESCE(a.rack_id, d.rack_id), COALESCE(r.name, ''), a.device_id, "
                 "COALESCE(d.name, ''), a.series_id, a.message, a.value, a.threshold, a.raised_ts, "
-                "a.ack_by, a.ack_ts, a.ack_note, a.shelved_until, a.seq, a.message_id, "
-                "a.message_args "
+                "a.ack_by, a.ack_ts, a.ack_note, a.shelved_until, a.seq, a.incident_id, "
+                "a.message_id, a.message_args "
                 "FROM alarm a "
                 "LEFT JOIN device d ON d.id = a.device_id "
                 "LEFT JOIN site s ON s.id = COALESCE(a.site_id, d.site_id) "

@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Engine, text
 
+from models import staleness
 from models.alarms.lifecycle import (
     AlarmChange,
     MaintenanceEntry,
@@ -19,6 +20,7 @@ from models.alarms.lifecycle import (
     apply_changes,
     maintenance_windows,
     open_alarms_by_key,
+    sync_collector_alarms,
     unshelve_expired,
 )
 from models.messages import Message
@@ -32,8 +34,13 @@ from monitors.alarms.state import (
     LevelTracker,
     TrendBuffer,
     threshold_candidates,
+    trend_trustworthy,
 )
 from monitors.collection.readings import PollResult
+
+# PollResult.error_kind of a host that offered a key other than the one known_hosts lists.
+HOSTKEY_CHANGED = "hostkey_changed"
+HOSTKEY_RULE = "hostkey"
 
 log = logging.getLogger("rackwatch.alarms")
 
@@ -125,6 +132,8 @@ class AlarmEngine:
         self.forecast_lv = LevelTracker(r.forecast.raise_after, r.forecast.clear_after)
         self.unreach_lv = LevelTracker(r.unreachable_failures, r.unreachable_clear_after)
         self.stale_lv = LevelTracker(1, 1)
+        # A changed SSH host key: critical at once, cleared by the next accepted key.
+        self.hostkey_lv = LevelTracker(1, 1)
         self.trend = TrendBuffer()
         self.fc_slot: IntArray = np.zeros(0, dtype=np.int64)
         self.fc_sid: list[int] = []
@@ -148,6 +157,7 @@ class AlarmEngine:
         self._last_full = -math.inf
         self._last_stale = -math.inf
         self._now = 0
+        self._first_data_ts = 0
 
     # -- start-up ----------------------------------------------------------------------------
 
@@ -185,7 +195,8 @@ class AlarmEngine:
             idx = self.meta.racks[i].index
             (self.rack_power_lv if rule == "rack_power" else self.redundancy_lv).seed(idx, level)
         elif kind == "device":
-            (self.unreach_lv if rule == "unreachable" else self.stale_lv).seed(i, level)
+            tracker = {"unreachable": self.unreach_lv, HOSTKEY_RULE: self.hostkey_lv}
+            tracker.get(rule, self.stale_lv).seed(i, level)
 
     def _forecast_slot(self, sid: int) -> int | None:
         if sid < len(self.fc_slot) and self.fc_slot[sid] >= 0:
@@ -221,6 +232,7 @@ class AlarmEngine:
         # Trackers span the same ids as the arrays above, which _stale indexes together.
         self.unreach_lv.grow(len(self.dev_ok_ts))
         self.stale_lv.grow(len(self.dev_ok_ts))
+        self.hostkey_lv.grow(len(self.dev_ok_ts))
 
     # -- the hook ----------------------------------------------------------------------------
 
@@ -263,6 +275,8 @@ class AlarmEngine:
         )
         t = int(now if now is not None else (data_now or time.time()))
         self._now = t
+        if not self._first_data_ts and rows:
+            self._first_data_ts = int(min(r[1] for r in rows))
         pending: list[_Pending] = []
         sid = np.zeros(0, dtype=np.int64)
         if rows:
@@ -435,7 +449,12 @@ class AlarmEngine:
     ) -> None:
         fc = self.rules.forecast
         self.trend.add(slot, ts, val)
-        fitted, slope, n = self.trend.trend(slot, ts, fc.window_s)
+        tr = self.trend.trend(slot, ts, fc.window_s)
+        fitted, slope = tr.fitted, tr.slope
+        trusted = trend_trustworthy(tr, self.meta.interval[sid], fc.window_s, self.trend.depth)
+        # Never in the first window after this collector (re)started: the buffer holds only
+        # the start of it, and a restart's first samples are not a trend.
+        warmed = (ts - self._first_data_ts) >= fc.window_s
         thr = self.meta.crit_hi[sid]
         cur = self.forecast_lv.level[slot]
         per_min = slope * 60.0
@@ -445,7 +464,9 @@ class AlarmEngine:
         horizon = np.where(cur > 0, fc.horizon_s * 1.5, fc.horizon_s)
         min_slope = np.where(cur > 0, fc.min_slope_per_min * 0.5, fc.min_slope_per_min)
         ok = (
-            (n >= fc.min_points)
+            (tr.points >= fc.min_points)
+            & warmed
+            & (trusted | (cur > 0))
             & (per_min >= min_slope)
             & (val < thr)
             & (fitted < thr)
@@ -516,12 +537,19 @@ class AlarmEngine:
             tss = np.fromiter((r.ts for r in rnd.values()), dtype=np.int64, count=len(rnd))
             self.dev_polled[ids] = True
             self.dev_ok_ts[ids[ok]] = np.maximum(self.dev_ok_ts[ids[ok]], tss[ok])
+            self._host_keys(rnd, pending)
             if not rules.unreachable_enabled:
                 continue
             cand = np.zeros(len(rnd), dtype=np.int8)
             if not ok.all():
-                # Severity by device kind, looked up only for the failed polls.
-                bad = np.flatnonzero(~ok)
+                # Severity by device kind, looked up only for the failed polls. A refused
+                # host key has its own alarm (above), so it does not count as unreachable.
+                keyed = np.fromiter(
+                    (r.error_kind == HOSTKEY_CHANGED for r in rnd.values()),
+                    dtype=bool,
+                    count=len(rnd),
+                )
+                bad = np.flatnonzero(~ok & ~keyed)
                 cand[bad] = [
                     SEVERITY_LEVEL[rules.unreachable_severity.get(self._kind(int(d)), "warning")]
                     for d in ids[bad].tolist()
@@ -554,6 +582,38 @@ class AlarmEngine:
                         d,
                     )
                 )
+
+    def _host_keys(self, rnd: dict[int, PollResult], pending: list[_Pending]) -> None:
+        """A changed host key is its own critical alarm (not a generic unreachable one)."""
+        changed_key = [d for d, r in rnd.items() if r.error_kind == HOSTKEY_CHANGED]
+        # Only an accepted key clears it; a timeout says nothing about the key.
+        judged = changed_key + [d for d, r in rnd.items() if r.ok]
+        if not judged:
+            return
+        ids = np.asarray(judged, dtype=np.int64)
+        cand = np.zeros(len(ids), dtype=np.int8)
+        cand[: len(changed_key)] = CRITICAL
+        moved, old, new = self.hostkey_lv.update(ids, cand)
+        for d, o, n in zip(moved.tolist(), old.tolist(), new.tolist(), strict=True):
+            dev = self.meta.devices.get(d)
+            where = self.meta.describe_device(d)
+            msg = (
+                f"{where}: SSH host key changed, polling refused: {(rnd[d].error or '')[:400]}"
+                if n
+                else f"{where}: SSH host key accepted again"
+            )
+            pending.append(
+                _Pending(
+                    f"{HOSTKEY_RULE}:device:{d}",
+                    HOSTKEY_RULE,
+                    o,
+                    n,
+                    msg,
+                    dev.site_id if dev else None,
+                    dev.rack_id if dev else None,
+                    d,
+                )
+            )
 
     def _kind(self, device_id: int) -> str:
         dev = self.meta.devices.get(device_id)
@@ -613,7 +673,8 @@ class AlarmEngine:
 
     def _fresh_values(self, sids: IntArray, t: int) -> FloatArray:
         v = self.last_val[sids]
-        limit = self.meta.interval[sids] * self.rules.stale_intervals
+        # Past the stale horizon (models.staleness) a value no longer counts in a rack's sum.
+        limit = self.meta.interval[sids] * staleness.STALE_INTERVALS
         old = (t - self.last_ts[sids]) > limit
         return np.where(old | np.isnan(v), 0.0, v)
 
@@ -905,6 +966,9 @@ class AlarmEngine:
     def _housekeeping(self, t: int) -> list[AlarmChange]:
         try:
             unshelve_expired(self.engine, t)
+            # A peer whose heartbeat lapsed is reported by whichever collector notices first;
+            # wall-clock time, since heartbeats are wall-clock (data time may lag behind).
+            sync_collector_alarms(self.engine)
             self.windows = _Windows(maintenance_windows(self.engine, t))
             self.open = open_alarms_by_key(self.engine)
         except Exception:

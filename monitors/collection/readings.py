@@ -22,6 +22,8 @@ class Reading:
     crit_low: float | None = None
     crit_high: float | None = None
     channel_class: str | None = None  # total|phase|branch|outlet|part, when the profile says
+    # Physical limits of this reading when its profile overrides models.vocabulary's table.
+    plausible: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +45,8 @@ class PollResult:
     profile: str | None = None
     duration_s: float = 0.0
     problems: tuple[str, ...] = field(default=())  # values that could not be read or parsed
-    # Why a poll failed: unreachable, auth, hostkey, protocol, config, internal.
+    # Why a poll failed: unreachable, auth, hostkey, protocol, config, internal, empty
+    # (models.vocabulary: it answered but gave nothing to read).
     error_kind: str | None = None
 
 

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from models.vocabulary import METRIC_UNITS
+from models.vocabulary import METRIC_UNITS, PLAUSIBLE_RANGE
 from monitors.collection.readings import Reading
 from monitors.ssh.commands import (
     SECTION_DCMI,
@@ -25,14 +25,8 @@ MAX_PROBLEMS = 40  # per section; the rest is summarised in one line
 MAX_LINE = 120  # characters of an unreadable line quoted in a problem
 MAX_JSON_CHARS = 2_000_000
 MAX_CHANNEL = 100  # series.channel is VARCHAR(100)
-# Values outside these bounds are a parse or sensor fault, not a reading worth storing.
-PLAUSIBLE = {
-    "temperature_c": (-80.0, 300.0),
-    "fan_rpm": (0.0, 100_000.0),
-    "voltage_v": (-1000.0, 1000.0),
-    "current_a": (-1000.0, 1000.0),
-    "power_w": (-1.0, 1_000_000.0),
-}
+# Values outside these bounds are a parse or sensor fault (one table for every protocol).
+PLAUSIBLE = PLAUSIBLE_RANGE
 
 
 @dataclass(frozen=True, slots=True)
