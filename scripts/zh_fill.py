@@ -69,6 +69,40 @@ ANY: dict[str, str] = {
     "Probe failed: %1": "探测失败：%1",
     "Probe found no readings: %1": "探测未得到读数：%1",
     "site code, e.g. GA1": "站点代码，例如 GA1",
+    "cleared": "已清除",
+    " · stale": " · 过期",
+    "%n racks": "%n 个机柜",
+    "1 alarm": "1 条告警",
+    "%1 alarms": "%1 条告警",
+    "Incident %1 · %2 · %3": "事件 %1 · %2 · %3",
+    "%1 open alarms (%2 in all) on %3 racks": "%3 个机柜上 %1 条未处理告警（共 %2 条）",
+    "First %1 UTC, last %2 UTC": "首次 %1 UTC，最近 %2 UTC",
+    "Peak %1": "峰值 %1",
+    "Data is stale: the value may have changed since": "数据已过期：数值此后可能已变化",
+    "Acknowledge the selected incident (all its alarms) or alarm with a note (Ctrl+K)": "确认所选事件（含其全部告警）或告警并填写备注（Ctrl+K）",
+    "%n new — show": "%n 条新 — 显示",
+    "%1 incidents · %2 active alarms (%3 critical) · %4 acknowledged · %5 shelved": "%1 个事件 · %2 条活动告警（%3 条严重）· %4 条已确认 · %5 条已搁置",
+    "Incident shelved for %1": "事件已搁置 %1",
+    "Acknowledge incident": "确认事件",
+    "%1\n\nAll %2 open alarms in it are acknowledged with this note.": "%1\n\n其中全部 %2 条未处理告警都将以此备注确认。",
+    "Incident acknowledged by %1": "事件已由 %1 确认",
+    "RackWatch": "RackWatch",
+    "New critical incident: %1": "新的严重事件：%1",
+    "Data stale: nothing new to follow": "数据过期：没有新数据可跟随",
+    "Follow new samples as they arrive (L)": "新样本到达时自动跟随（L）",
+    "S&nooze alarm sound for 5 minutes": "告警声音静音 5 分钟(&N)",
+    "Sound for new critical incidents (repeats until acknowledged)": "新严重事件提示音（重复直到确认）",
+    "Desktop notifications": "桌面通知",
+    "Root cause / notes for page 1 (e.g. CRAC-3 compressor tripped at 10:02)": "第 1 页的根本原因 / 备注（例如 CRAC-3 压缩机于 10:02 跳闸）",
+    "Root cause / notes": "根本原因 / 备注",
+    "DATA STALE — no collector has reported for %1; newest sample %2": "数据过期 — %1 内没有采集器上报；最新样本 %2",
+    "DATA STALE — no new sample for %1; newest sample %2": "数据过期 — %1 内没有新样本；最新样本 %2",
+    "Not reporting: %1": "未上报：%1",
+    "(%n acknowledged incidents)": "（%n 个已确认事件）",
+    "(+%1 more)": "（另有 %1 条）",
+    "STALE since %1": "自 %1 起过期",
+    "%1 h %2 min": "%1 小时 %2 分钟",
+    "%1 min %2 s": "%1 分钟 %2 秒",
     "No sites yet": "尚无站点",
     "RackWatch watches the sites, racks and devices of its inventory. Bring yours in, add one device by its address, or look around in a simulated data hall first.": "RackWatch 监视其资产清单中的站点、机柜和设备。请导入您的清单、按地址添加一台设备，或先在模拟机房中看看。",
     "Import inventory…": "导入资产清单…",
@@ -192,7 +226,14 @@ def main() -> int:
             tr = msg.find("translation")
             assert tr is not None
             text = BY_CONTEXT.get((name, source), ANY.get(source))
-            if text is not None and msg.get("numerus") != "yes":
+            if text is not None and msg.get("numerus") == "yes":
+                # Chinese has one plural form: a single numerusform.
+                for child in list(tr):
+                    tr.remove(child)
+                tr.text = None
+                ET.SubElement(tr, "numerusform").text = text
+                tr.attrib.pop("type", None)
+            elif text is not None:
                 tr.text = text
                 tr.attrib.pop("type", None)
             elif tr.get("type") == "unfinished":

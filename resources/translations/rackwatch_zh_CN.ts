@@ -4,172 +4,263 @@
 <context>
     <name>AlarmModel</name>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="60"/>
+        <location filename="../../ui/alarm_dock.py" line="110"/>
         <source>Severity</source>
         <translation>级别</translation>
     </message>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="61"/>
+        <location filename="../../ui/alarm_dock.py" line="111"/>
         <source>State</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="62"/>
+        <location filename="../../ui/alarm_dock.py" line="112"/>
         <source>Age</source>
         <translation>时长</translation>
     </message>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="63"/>
+        <location filename="../../ui/alarm_dock.py" line="113"/>
         <source>Site</source>
         <translation>站点</translation>
     </message>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="64"/>
+        <location filename="../../ui/alarm_dock.py" line="114"/>
         <source>Rack</source>
         <translation>机柜</translation>
     </message>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="65"/>
+        <location filename="../../ui/alarm_dock.py" line="115"/>
         <source>Device</source>
         <translation>设备</translation>
     </message>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="66"/>
+        <location filename="../../ui/alarm_dock.py" line="116"/>
         <source>Message</source>
         <translation>信息</translation>
     </message>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="67"/>
+        <location filename="../../ui/alarm_dock.py" line="117"/>
         <source>Acknowledged</source>
         <translation>已确认</translation>
     </message>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="85"/>
+        <location filename="../../ui/alarm_dock.py" line="274"/>
         <source>shelved until %1</source>
         <translation>搁置至 %1</translation>
     </message>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="88"/>
+        <location filename="../../ui/alarm_dock.py" line="279"/>
         <source>active</source>
         <translation>活动</translation>
     </message>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="88"/>
+        <location filename="../../ui/alarm_dock.py" line="280"/>
         <source>acknowledged</source>
         <translation>已确认</translation>
     </message>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="99"/>
+        <location filename="../../ui/alarm_dock.py" line="281"/>
+        <source>cleared</source>
+        <translation>已清除</translation>
+    </message>
+    <message>
+        <location filename="../../ui/alarm_dock.py" line="283"/>
+        <source> · stale</source>
+        <translation> · 过期</translation>
+    </message>
+    <message>
+        <location filename="../../ui/alarm_dock.py" line="321"/>
         <source>CRITICAL</source>
         <translation>严重</translation>
     </message>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="99"/>
+        <location filename="../../ui/alarm_dock.py" line="321"/>
         <source>warning</source>
         <translation>警告</translation>
     </message>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="118"/>
+        <location filename="../../ui/alarm_dock.py" line="330"/>
         <source>%1 (%2 ago)%3</source>
         <translation>%1（%2前）%3</translation>
     </message>
+    <message numerus="yes">
+        <location filename="../../ui/alarm_dock.py" line="353"/>
+        <source>%n racks</source>
+        <translation>
+            <numerusform>%n 个机柜</numerusform>
+        </translation>
+    </message>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="140"/>
+        <location filename="../../ui/alarm_dock.py" line="357"/>
+        <source>1 alarm</source>
+        <translation>1 条告警</translation>
+    </message>
+    <message>
+        <location filename="../../ui/alarm_dock.py" line="358"/>
+        <source>%1 alarms</source>
+        <translation>%1 条告警</translation>
+    </message>
+    <message>
+        <location filename="../../ui/alarm_dock.py" line="366"/>
+        <source>Incident %1 · %2 · %3</source>
+        <translation>事件 %1 · %2 · %3</translation>
+    </message>
+    <message>
+        <location filename="../../ui/alarm_dock.py" line="368"/>
+        <source>%1 open alarms (%2 in all) on %3 racks</source>
+        <translation>%3 个机柜上 %1 条未处理告警（共 %2 条）</translation>
+    </message>
+    <message>
+        <location filename="../../ui/alarm_dock.py" line="370"/>
+        <source>First %1 UTC, last %2 UTC</source>
+        <translation>首次 %1 UTC，最近 %2 UTC</translation>
+    </message>
+    <message>
+        <location filename="../../ui/alarm_dock.py" line="374"/>
+        <source>Peak %1</source>
+        <translation>峰值 %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/alarm_dock.py" line="404"/>
         <source>Raised %1 UTC</source>
         <translation>触发于 %1 UTC</translation>
     </message>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="144"/>
+        <location filename="../../ui/alarm_dock.py" line="408"/>
         <source>Value %1, threshold %2</source>
         <translation>数值 %1，阈值 %2</translation>
     </message>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="150"/>
+        <location filename="../../ui/alarm_dock.py" line="414"/>
         <source>Acknowledged by %1: %2</source>
         <translation>由 %1 确认：%2</translation>
+    </message>
+    <message>
+        <location filename="../../ui/alarm_dock.py" line="419"/>
+        <source>Data is stale: the value may have changed since</source>
+        <translation>数据已过期：数值此后可能已变化</translation>
     </message>
 </context>
 <context>
     <name>AlarmPanel</name>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="44"/>
+        <location filename="../../ui/alarm_dock.py" line="47"/>
         <source>15 minutes</source>
         <translation>15 分钟</translation>
     </message>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="45"/>
+        <location filename="../../ui/alarm_dock.py" line="48"/>
         <source>1 hour</source>
         <translation>1 小时</translation>
     </message>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="46"/>
+        <location filename="../../ui/alarm_dock.py" line="49"/>
         <source>4 hours</source>
         <translation>4 小时</translation>
     </message>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="47"/>
+        <location filename="../../ui/alarm_dock.py" line="50"/>
         <source>8 hours (a shift)</source>
         <translation>8 小时（一个班次）</translation>
     </message>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="48"/>
+        <location filename="../../ui/alarm_dock.py" line="51"/>
         <source>24 hours</source>
         <translation>24 小时</translation>
     </message>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="215"/>
+        <location filename="../../ui/alarm_dock.py" line="496"/>
         <source>Acknowledge…</source>
         <translation>确认…</translation>
     </message>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="216"/>
-        <source>Acknowledge the selected alarm with a note (Ctrl+K)</source>
-        <translation>为所选告警填写备注并确认 (Ctrl+K)</translation>
+        <location filename="../../ui/alarm_dock.py" line="499"/>
+        <source>Acknowledge the selected incident (all its alarms) or alarm with a note (Ctrl+K)</source>
+        <translation>确认所选事件（含其全部告警）或告警并填写备注（Ctrl+K）</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../ui/alarm_dock.py" line="627"/>
+        <source>%n new — show</source>
+        <translation>
+            <numerusform>%n 条新 — 显示</numerusform>
+        </translation>
     </message>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="219"/>
+        <location filename="../../ui/alarm_dock.py" line="638"/>
+        <source>%1 incidents · %2 active alarms (%3 critical) · %4 acknowledged · %5 shelved</source>
+        <translation>%1 个事件 · %2 条活动告警（%3 条严重）· %4 条已确认 · %5 条已搁置</translation>
+    </message>
+    <message>
+        <location filename="../../ui/alarm_dock.py" line="852"/>
+        <source>Incident shelved for %1</source>
+        <translation>事件已搁置 %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/alarm_dock.py" line="504"/>
         <source>Shelve</source>
         <translation>搁置</translation>
     </message>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="223"/>
+        <location filename="../../ui/alarm_dock.py" line="508"/>
         <source>for %1</source>
         <translation>%1</translation>
     </message>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="227"/>
+        <location filename="../../ui/alarm_dock.py" line="512"/>
         <source>Show acknowledged and shelved</source>
         <translation>显示已确认和已搁置</translation>
     </message>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="287"/>
+        <location filename="../../ui/alarm_dock.py" line="606"/>
         <source>Could not change the alarm: %1</source>
         <translation>无法更改告警：%1</translation>
     </message>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="303"/>
-        <source>%1 active (%2 critical) · %3 acknowledged · %4 shelved</source>
-        <translation>%1 条活动（%2 条严重）· %3 条已确认 · %4 条已搁置</translation>
-    </message>
-    <message>
-        <location filename="../../ui/alarm_dock.py" line="357"/>
+        <location filename="../../ui/alarm_dock.py" line="748"/>
         <source>History: </source>
         <translation>历史：</translation>
     </message>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="384"/>
+        <location filename="../../ui/alarm_dock.py" line="799"/>
+        <source>Acknowledge incident</source>
+        <translation>确认事件</translation>
+    </message>
+    <message>
+        <location filename="../../ui/alarm_dock.py" line="800"/>
+        <source>%1
+
+All %2 open alarms in it are acknowledged with this note.</source>
+        <translation>%1
+
+其中全部 %2 条未处理告警都将以此备注确认。</translation>
+    </message>
+    <message>
+        <location filename="../../ui/alarm_dock.py" line="809"/>
         <source>Acknowledge alarm</source>
         <translation>确认告警</translation>
     </message>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="393"/>
+        <location filename="../../ui/alarm_dock.py" line="818"/>
         <source>Alarm acknowledged by %1</source>
         <translation>告警已由 %1 确认</translation>
     </message>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="406"/>
+        <location filename="../../ui/alarm_dock.py" line="826"/>
+        <source>Incident acknowledged by %1</source>
+        <translation>事件已由 %1 确认</translation>
+    </message>
+    <message>
+        <location filename="../../ui/alarm_dock.py" line="843"/>
         <source>Alarm shelved for %1</source>
         <translation>告警已搁置 %1</translation>
+    </message>
+</context>
+<context>
+    <name>Alerter</name>
+    <message>
+        <location filename="../../ui/alerts.py" line="101"/>
+        <source>RackWatch</source>
+        <translation>RackWatch</translation>
     </message>
 </context>
 <context>
@@ -511,12 +602,12 @@
 <context>
     <name>ExportWorker</name>
     <message>
-        <location filename="../../ui/snapshot_dialog.py" line="64"/>
+        <location filename="../../ui/snapshot_dialog.py" line="84"/>
         <source>Export cancelled; no file was written.</source>
         <translation>导出已取消，未写入文件。</translation>
     </message>
     <message>
-        <location filename="../../ui/snapshot_dialog.py" line="68"/>
+        <location filename="../../ui/snapshot_dialog.py" line="88"/>
         <source>Export failed: {0}</source>
         <translation>导出失败：{0}</translation>
     </message>
@@ -524,107 +615,107 @@
 <context>
     <name>FloorMapWidget</name>
     <message>
-        <location filename="../../ui/floor_map.py" line="212"/>
+        <location filename="../../ui/floor_map.py" line="228"/>
         <source>Loading floor map…</source>
         <translation>正在加载平面图…</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="218"/>
+        <location filename="../../ui/floor_map.py" line="234"/>
         <source>This site has no racks</source>
         <translation>此站点没有机柜</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="324"/>
+        <location filename="../../ui/floor_map.py" line="351"/>
         <source>Hottest inlet °C</source>
         <translation>最高进风温度 °C</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="325"/>
+        <location filename="../../ui/floor_map.py" line="352"/>
         <source>Power % of rated</source>
         <translation>功率占额定 %</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="326"/>
+        <location filename="../../ui/floor_map.py" line="353"/>
         <source>Worst state</source>
         <translation>最差状态</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="334"/>
+        <location filename="../../ui/floor_map.py" line="362"/>
         <source>OK</source>
         <translation>正常</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="335"/>
+        <location filename="../../ui/floor_map.py" line="363"/>
         <source>unknown</source>
         <translation>未知</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="336"/>
+        <location filename="../../ui/floor_map.py" line="364"/>
         <source>stale</source>
         <translation>过期</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="337"/>
+        <location filename="../../ui/floor_map.py" line="365"/>
         <source>warning</source>
         <translation>警告</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="338"/>
+        <location filename="../../ui/floor_map.py" line="366"/>
         <source>unreachable</source>
         <translation>不可达</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="339"/>
+        <location filename="../../ui/floor_map.py" line="367"/>
         <source>critical</source>
         <translation>严重</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="379"/>
+        <location filename="../../ui/floor_map.py" line="408"/>
         <source>no data</source>
         <translation>无数据</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="389"/>
+        <location filename="../../ui/floor_map.py" line="418"/>
         <source>device down</source>
         <translation>设备离线</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="417"/>
+        <location filename="../../ui/floor_map.py" line="446"/>
         <source>Row %1, position %2</source>
         <translation>第 %1 排，位置 %2</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="422"/>
+        <location filename="../../ui/floor_map.py" line="451"/>
         <source>State: %1</source>
         <translation>状态：%1</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="423"/>
+        <location filename="../../ui/floor_map.py" line="452"/>
         <source>Hottest inlet: %1 °C</source>
         <translation>最高进风：%1 °C</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="424"/>
+        <location filename="../../ui/floor_map.py" line="453"/>
         <source>Power: %1 kW</source>
         <translation>功率：%1 kW</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="428"/>
+        <location filename="../../ui/floor_map.py" line="457"/>
         <source> of %1 kW (%2 %)</source>
         <translation> / %1 kW（%2 %）</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="434"/>
+        <location filename="../../ui/floor_map.py" line="463"/>
         <source>Devices: %1 OK, %2 unreachable, %3 stale</source>
         <translation>设备：%1 正常，%2 不可达，%3 过期</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="441"/>
+        <location filename="../../ui/floor_map.py" line="470"/>
         <source>Alarms: %1 critical, %2 warning</source>
         <translation>告警：%1 严重，%2 警告</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="447"/>
+        <location filename="../../ui/floor_map.py" line="476"/>
         <source>Last reading %1 ago</source>
         <translation>最后读数于 %1 前</translation>
     </message>
@@ -632,42 +723,42 @@
 <context>
     <name>FloorPanel</name>
     <message>
-        <location filename="../../ui/floor_map.py" line="470"/>
+        <location filename="../../ui/floor_map.py" line="499"/>
         <source>Hottest inlet</source>
         <translation>最高进风温度</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="471"/>
+        <location filename="../../ui/floor_map.py" line="500"/>
         <source>Power % of rated</source>
         <translation>功率占额定 %</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="472"/>
+        <location filename="../../ui/floor_map.py" line="501"/>
         <source>Alarm state</source>
         <translation>告警状态</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="475"/>
+        <location filename="../../ui/floor_map.py" line="504"/>
         <source>Wall mode</source>
         <translation>大屏模式</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="476"/>
+        <location filename="../../ui/floor_map.py" line="505"/>
         <source>Full screen, large type, cycling through sites (F11)</source>
         <translation>全屏、大字体、轮播各站点 (F11)</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="482"/>
+        <location filename="../../ui/floor_map.py" line="511"/>
         <source>Site</source>
         <translation>站点</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="485"/>
+        <location filename="../../ui/floor_map.py" line="514"/>
         <source>Colour by</source>
         <translation>着色依据</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="562"/>
+        <location filename="../../ui/floor_map.py" line="591"/>
         <source>%1 racks · %2 kW · hottest inlet %3 °C · %4 racks critical, %5 warning · %6 devices down · local time %7</source>
         <translation>%1 个机柜 · %2 kW · 最高进风 %3 °C · %4 个机柜严重、%5 个警告 · %6 台设备离线 · 当地时间 %7</translation>
     </message>
@@ -764,282 +855,312 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="59"/>
+        <location filename="../../ui/main_window.py" line="63"/>
         <source>RackWatch — %1</source>
         <translation>RackWatch — %1</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="76"/>
+        <location filename="../../ui/main_window.py" line="80"/>
         <source>Sites</source>
         <translation>站点</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="82"/>
+        <location filename="../../ui/main_window.py" line="86"/>
         <source>Alarms</source>
         <translation>告警</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="91"/>
+        <location filename="../../ui/main_window.py" line="95"/>
         <source>Floor map</source>
         <translation>平面图</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="92"/>
+        <location filename="../../ui/main_window.py" line="96"/>
         <source>Rack</source>
         <translation>机柜</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="188"/>
+        <location filename="../../ui/main_window.py" line="210"/>
+        <source>New critical incident: %1</source>
+        <translation>新的严重事件：%1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="212"/>
         <source>New critical alarm: %1</source>
         <translation>新的严重告警：%1</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="192"/>
+        <location filename="../../ui/main_window.py" line="216"/>
         <source> (+%1 more)</source>
         <translation>（另有 %1 条）</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="252"/>
+        <location filename="../../ui/main_window.py" line="279"/>
         <source>Reading %1 failed: %2</source>
         <translation>读取 %1 失败：%2</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="400"/>
+        <location filename="../../ui/main_window.py" line="352"/>
+        <source>Data stale: nothing new to follow</source>
+        <translation>数据过期：没有新数据可跟随</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="354"/>
+        <source>Follow new samples as they arrive (L)</source>
+        <translation>新样本到达时自动跟随（L）</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="488"/>
         <source>Collecting on this desk until the window closes.</source>
         <translation>本机正在采集，直到窗口关闭。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="403"/>
+        <location filename="../../ui/main_window.py" line="491"/>
         <source>Could not start the collector.</source>
         <translation>无法启动采集器。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="410"/>
+        <location filename="../../ui/main_window.py" line="498"/>
         <source>No collector</source>
         <translation>没有采集器</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="412"/>
+        <location filename="../../ui/main_window.py" line="500"/>
         <source>No collector is polling this database, so the new device will not show live values. Start collecting on this desk now?</source>
         <translation>没有采集器在轮询此数据库，新设备不会显示实时数值。现在在本机开始采集吗？</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="422"/>
+        <location filename="../../ui/main_window.py" line="510"/>
         <source>The demo is starting in its own window (it takes a minute).</source>
         <translation>演示正在独立窗口中启动（约需一分钟）。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="425"/>
+        <location filename="../../ui/main_window.py" line="513"/>
         <source>Could not start the demo.</source>
         <translation>无法启动演示。</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="431"/>
+        <location filename="../../ui/main_window.py" line="519"/>
         <source>Wall mode</source>
         <translation>大屏模式</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="432"/>
+        <location filename="../../ui/main_window.py" line="520"/>
         <source>Show each site for (seconds):</source>
         <translation>每个站点显示（秒）：</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="473"/>
+        <location filename="../../ui/main_window.py" line="561"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="474"/>
+        <location filename="../../ui/main_window.py" line="562"/>
         <source>&amp;Refresh now</source>
         <translation>立即刷新(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="475"/>
+        <location filename="../../ui/main_window.py" line="563"/>
         <source>&amp;Export incident snapshot…</source>
         <translation>导出事件快照(&amp;E)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="476"/>
+        <location filename="../../ui/main_window.py" line="564"/>
         <source>&amp;Import inventory…</source>
         <translation>导入资产清单(&amp;I)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="478"/>
+        <location filename="../../ui/main_window.py" line="566"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="479"/>
+        <location filename="../../ui/main_window.py" line="567"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="481"/>
+        <location filename="../../ui/main_window.py" line="569"/>
         <source>&amp;Floor map</source>
         <translation>平面图(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="484"/>
+        <location filename="../../ui/main_window.py" line="572"/>
         <source>&amp;Rack view</source>
         <translation>机柜视图(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="486"/>
+        <location filename="../../ui/main_window.py" line="574"/>
         <source>&amp;Find device…</source>
         <translation>查找设备(&amp;F)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="487"/>
+        <location filename="../../ui/main_window.py" line="575"/>
         <source>&amp;Wall mode</source>
         <translation>大屏模式(&amp;W)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="488"/>
+        <location filename="../../ui/main_window.py" line="576"/>
         <source>Wall mode &amp;cycle interval…</source>
         <translation>大屏轮播间隔(&amp;C)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="493"/>
+        <location filename="../../ui/main_window.py" line="581"/>
         <source>&amp;Theme</source>
         <translation>主题(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="496"/>
+        <location filename="../../ui/main_window.py" line="584"/>
         <source>&amp;Light</source>
         <translation>浅色(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="496"/>
+        <location filename="../../ui/main_window.py" line="584"/>
         <source>&amp;Dark</source>
         <translation>深色(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="502"/>
+        <location filename="../../ui/main_window.py" line="590"/>
         <source>&amp;Toggle light/dark</source>
         <translation>切换浅色/深色(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="503"/>
+        <location filename="../../ui/main_window.py" line="591"/>
         <source>&amp;Rack</source>
         <translation>机柜(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="504"/>
+        <location filename="../../ui/main_window.py" line="592"/>
         <source>&amp;Poll now</source>
         <translation>立即轮询(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="505"/>
+        <location filename="../../ui/main_window.py" line="593"/>
         <source>&amp;Focus this rack</source>
         <translation>聚焦此机柜(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="507"/>
+        <location filename="../../ui/main_window.py" line="595"/>
         <source>Toggle &amp;live follow</source>
         <translation>切换实时跟随(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="509"/>
+        <location filename="../../ui/main_window.py" line="597"/>
         <source>Plot &amp;window</source>
         <translation>曲线时间窗(&amp;W)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="514"/>
+        <location filename="../../ui/main_window.py" line="602"/>
         <source>&amp;Inventory</source>
         <translation>资产(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="515"/>
+        <location filename="../../ui/main_window.py" line="603"/>
         <source>Add &amp;site…</source>
         <translation>添加站点(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="516"/>
+        <location filename="../../ui/main_window.py" line="604"/>
         <source>Add &amp;rack…</source>
         <translation>添加机柜(&amp;R)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="517"/>
+        <location filename="../../ui/main_window.py" line="605"/>
         <source>Add &amp;device…</source>
         <translation>添加设备(&amp;D)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="518"/>
+        <location filename="../../ui/main_window.py" line="606"/>
         <source>&amp;Edit selected…</source>
         <translation>编辑所选(&amp;E)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="520"/>
+        <location filename="../../ui/main_window.py" line="608"/>
         <source>Start &amp;collecting on this desk</source>
         <translation>在本机开始采集(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="521"/>
+        <location filename="../../ui/main_window.py" line="609"/>
         <source>&amp;Alarms</source>
         <translation>告警(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="522"/>
+        <location filename="../../ui/main_window.py" line="610"/>
         <source>&amp;Mute alarm sound</source>
         <translation>告警静音(&amp;M)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="528"/>
+        <location filename="../../ui/main_window.py" line="614"/>
         <source>Mute alarm sound</source>
         <translation>告警静音</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="532"/>
+        <location filename="../../ui/main_window.py" line="618"/>
+        <source>S&amp;nooze alarm sound for 5 minutes</source>
+        <translation>告警声音静音 5 分钟(&amp;N)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="621"/>
+        <source>Sound for new critical incidents (repeats until acknowledged)</source>
+        <translation>新严重事件提示音（重复直到确认）</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="628"/>
+        <source>Desktop notifications</source>
+        <translation>桌面通知</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="634"/>
         <source>&amp;Acknowledge selected…</source>
         <translation>确认所选(&amp;A)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="536"/>
+        <location filename="../../ui/main_window.py" line="638"/>
         <source>&amp;Shelve selected for 1 hour</source>
         <translation>搁置所选 1 小时(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="540"/>
+        <location filename="../../ui/main_window.py" line="642"/>
         <source>Go to alarm &amp;list</source>
         <translation>转到告警列表(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="541"/>
+        <location filename="../../ui/main_window.py" line="643"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="542"/>
+        <location filename="../../ui/main_window.py" line="644"/>
         <source>&amp;Keyboard shortcuts</source>
         <translation>键盘快捷键(&amp;K)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="543"/>
+        <location filename="../../ui/main_window.py" line="645"/>
         <source>&amp;About RackWatch</source>
         <translation>关于 RackWatch(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="551"/>
+        <location filename="../../ui/main_window.py" line="653"/>
         <source>Keyboard shortcuts</source>
         <translation>键盘快捷键</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="553"/>
+        <location filename="../../ui/main_window.py" line="655"/>
         <source>Keys</source>
         <translation>按键</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="553"/>
+        <location filename="../../ui/main_window.py" line="655"/>
         <source>Action</source>
         <translation>操作</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="572"/>
+        <location filename="../../ui/main_window.py" line="674"/>
         <source>About RackWatch</source>
         <translation>关于 RackWatch</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="573"/>
+        <location filename="../../ui/main_window.py" line="675"/>
         <source>RackWatch — power and temperature of server racks.
 Database: %1</source>
         <translation>RackWatch — 服务器机柜的功率与温度。
@@ -1049,7 +1170,7 @@ Database: %1</source>
 <context>
     <name>NoteDialog</name>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="173"/>
+        <location filename="../../ui/alarm_dock.py" line="430"/>
         <source>What was done, or why (recorded with your user name)</source>
         <translation>已采取的措施或原因（将与您的用户名一起记录）</translation>
     </message>
@@ -1057,37 +1178,37 @@ Database: %1</source>
 <context>
     <name>PduPanel</name>
     <message>
-        <location filename="../../ui/rack_view.py" line="279"/>
+        <location filename="../../ui/rack_view.py" line="280"/>
         <source>No PDU in this rack</source>
         <translation>此机柜没有 PDU</translation>
     </message>
     <message>
-        <location filename="../../ui/rack_view.py" line="294"/>
+        <location filename="../../ui/rack_view.py" line="295"/>
         <source>feed %1</source>
         <translation>%1 路供电</translation>
     </message>
     <message>
-        <location filename="../../ui/rack_view.py" line="296"/>
+        <location filename="../../ui/rack_view.py" line="297"/>
         <source>values are stale</source>
         <translation>数值已过期</translation>
     </message>
     <message>
-        <location filename="../../ui/rack_view.py" line="303"/>
+        <location filename="../../ui/rack_view.py" line="304"/>
         <source>%1 kW</source>
         <translation>%1 kW</translation>
     </message>
     <message>
-        <location filename="../../ui/rack_view.py" line="305"/>
+        <location filename="../../ui/rack_view.py" line="306"/>
         <source>breaker %1 A</source>
         <translation>断路器 %1 A</translation>
     </message>
     <message>
-        <location filename="../../ui/rack_view.py" line="367"/>
+        <location filename="../../ui/rack_view.py" line="371"/>
         <source>stale</source>
         <translation>过期</translation>
     </message>
     <message>
-        <location filename="../../ui/rack_view.py" line="388"/>
+        <location filename="../../ui/rack_view.py" line="392"/>
         <source>Outlets</source>
         <translation>插座</translation>
     </message>
@@ -1095,72 +1216,72 @@ Database: %1</source>
 <context>
     <name>PlotPanel</name>
     <message>
-        <location filename="../../ui/plots.py" line="141"/>
+        <location filename="../../ui/plots.py" line="154"/>
         <source>Rack: inlet temperatures</source>
         <translation>机柜：进风温度</translation>
     </message>
     <message>
-        <location filename="../../ui/plots.py" line="142"/>
+        <location filename="../../ui/plots.py" line="155"/>
         <source>Rack: PDU power</source>
         <translation>机柜：PDU 功率</translation>
     </message>
     <message>
-        <location filename="../../ui/plots.py" line="143"/>
+        <location filename="../../ui/plots.py" line="156"/>
         <source>Rack: PDU phase currents</source>
         <translation>机柜：PDU 相电流</translation>
     </message>
     <message>
-        <location filename="../../ui/plots.py" line="144"/>
+        <location filename="../../ui/plots.py" line="157"/>
         <source>Device: temperatures</source>
         <translation>设备：温度</translation>
     </message>
     <message>
-        <location filename="../../ui/plots.py" line="145"/>
+        <location filename="../../ui/plots.py" line="158"/>
         <source>Device: power</source>
         <translation>设备：功率</translation>
     </message>
     <message>
-        <location filename="../../ui/plots.py" line="166"/>
+        <location filename="../../ui/plots.py" line="179"/>
         <source>Live</source>
         <translation>实时</translation>
     </message>
     <message>
-        <location filename="../../ui/plots.py" line="168"/>
+        <location filename="../../ui/plots.py" line="181"/>
         <source>Follow new samples as they arrive (L)</source>
-        <translation>随新采样实时跟随 (L)</translation>
+        <translation>新样本到达时自动跟随（L）</translation>
     </message>
     <message>
-        <location filename="../../ui/plots.py" line="258"/>
+        <location filename="../../ui/plots.py" line="276"/>
         <source>Chosen sensor</source>
         <translation>所选传感器</translation>
     </message>
     <message>
-        <location filename="../../ui/plots.py" line="338"/>
+        <location filename="../../ui/plots.py" line="356"/>
         <source>Loading…</source>
         <translation>正在加载…</translation>
     </message>
     <message>
-        <location filename="../../ui/plots.py" line="472"/>
+        <location filename="../../ui/plots.py" line="491"/>
         <source>raw samples</source>
         <translation>原始采样</translation>
     </message>
     <message>
-        <location filename="../../ui/plots.py" line="474"/>
+        <location filename="../../ui/plots.py" line="493"/>
         <source>%1 buckets (min–max band)</source>
         <translation>%1 区间（最小–最大带）</translation>
     </message>
     <message>
-        <location filename="../../ui/plots.py" line="477"/>
+        <location filename="../../ui/plots.py" line="496"/>
         <source>%1 series · %2 points · %3 · times in %4</source>
         <translation>%1 条曲线 · %2 个点 · %3 · 时间为 %4</translation>
     </message>
     <message>
-        <location filename="../../ui/plots.py" line="483"/>
+        <location filename="../../ui/plots.py" line="502"/>
         <source>No series to plot for this choice</source>
         <translation>此选项没有可绘制的曲线</translation>
     </message>
     <message>
-        <location filename="../../ui/plots.py" line="592"/>
+        <location filename="../../ui/plots.py" line="611"/>
         <source>+%1 more</source>
         <translation>另有 %1</translation>
     </message>
@@ -1236,47 +1357,47 @@ Database: %1</source>
 <context>
     <name>RackElevation</name>
     <message>
-        <location filename="../../ui/rack_view.py" line="100"/>
+        <location filename="../../ui/rack_view.py" line="99"/>
         <source>No rack selected</source>
         <translation>未选择机柜</translation>
     </message>
     <message>
-        <location filename="../../ui/rack_view.py" line="109"/>
+        <location filename="../../ui/rack_view.py" line="108"/>
         <source>%1 — front</source>
         <translation>%1 — 正面</translation>
     </message>
     <message>
-        <location filename="../../ui/rack_view.py" line="190"/>
+        <location filename="../../ui/rack_view.py" line="191"/>
         <source>unreachable</source>
         <translation>不可达</translation>
     </message>
     <message>
-        <location filename="../../ui/rack_view.py" line="192"/>
+        <location filename="../../ui/rack_view.py" line="193"/>
         <source>stale</source>
         <translation>过期</translation>
     </message>
     <message>
-        <location filename="../../ui/rack_view.py" line="219"/>
+        <location filename="../../ui/rack_view.py" line="220"/>
         <source>U%1, %2 U high</source>
         <translation>U%1，高 %2 U</translation>
     </message>
     <message>
-        <location filename="../../ui/rack_view.py" line="226"/>
+        <location filename="../../ui/rack_view.py" line="227"/>
         <source>State: %1</source>
         <translation>状态：%1</translation>
     </message>
     <message>
-        <location filename="../../ui/rack_view.py" line="228"/>
+        <location filename="../../ui/rack_view.py" line="229"/>
         <source>Inlet %1 °C</source>
         <translation>进风 %1 °C</translation>
     </message>
     <message>
-        <location filename="../../ui/rack_view.py" line="230"/>
+        <location filename="../../ui/rack_view.py" line="231"/>
         <source>Power %1 W</source>
         <translation>功率 %1 W</translation>
     </message>
     <message>
-        <location filename="../../ui/rack_view.py" line="233"/>
+        <location filename="../../ui/rack_view.py" line="234"/>
         <source>Last reading %1 ago</source>
         <translation>最后读数于 %1 前</translation>
     </message>
@@ -1284,84 +1405,84 @@ Database: %1</source>
 <context>
     <name>RackView</name>
     <message>
-        <location filename="../../ui/rack_view.py" line="515"/>
+        <location filename="../../ui/rack_view.py" line="519"/>
         <source>Choose a rack in the tree, the floor map or an alarm</source>
         <translation>请在树、平面图或告警中选择机柜</translation>
     </message>
     <message>
-        <location filename="../../ui/rack_view.py" line="521"/>
+        <location filename="../../ui/rack_view.py" line="525"/>
         <source>Poll now</source>
         <translation>立即轮询</translation>
     </message>
     <message>
-        <location filename="../../ui/rack_view.py" line="524"/>
+        <location filename="../../ui/rack_view.py" line="528"/>
         <source>Ask the collector to poll the selected device (or the whole rack) now (Ctrl+P)</source>
         <translation>请求采集器立即轮询所选设备（或整个机柜）(Ctrl+P)</translation>
     </message>
     <message>
-        <location filename="../../ui/rack_view.py" line="527"/>
+        <location filename="../../ui/rack_view.py" line="531"/>
         <source>Focus this rack</source>
         <translation>聚焦此机柜</translation>
     </message>
     <message>
-        <location filename="../../ui/rack_view.py" line="528"/>
+        <location filename="../../ui/rack_view.py" line="532"/>
         <source>Poll this rack every 10 s for the next 30 minutes</source>
         <translation>在接下来 30 分钟内每 10 秒轮询此机柜</translation>
     </message>
     <message>
-        <location filename="../../ui/rack_view.py" line="541"/>
+        <location filename="../../ui/rack_view.py" line="545"/>
         <source>Sensors</source>
         <translation>传感器</translation>
     </message>
     <message>
-        <location filename="../../ui/rack_view.py" line="572"/>
+        <location filename="../../ui/rack_view.py" line="576"/>
         <source>Power distribution</source>
         <translation>配电</translation>
     </message>
     <message>
-        <location filename="../../ui/rack_view.py" line="687"/>
+        <location filename="../../ui/rack_view.py" line="691"/>
         <source>row %1, position %2</source>
         <translation>第 %1 排，位置 %2</translation>
     </message>
     <message>
-        <location filename="../../ui/rack_view.py" line="693"/>
+        <location filename="../../ui/rack_view.py" line="697"/>
         <source>%1 kW</source>
         <translation>%1 kW</translation>
     </message>
     <message>
-        <location filename="../../ui/rack_view.py" line="695"/>
+        <location filename="../../ui/rack_view.py" line="699"/>
         <source> of %1 kW rated</source>
         <translation> / 额定 %1 kW</translation>
     </message>
     <message>
-        <location filename="../../ui/rack_view.py" line="701"/>
+        <location filename="../../ui/rack_view.py" line="705"/>
         <source>hottest inlet %1 °C</source>
         <translation>最高进风 %1 °C</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/rack_view.py" line="703"/>
+        <location filename="../../ui/rack_view.py" line="707"/>
         <source>%n unreachable</source>
         <translation>
             <numerusform>%n 个不可达</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/rack_view.py" line="724"/>
+        <location filename="../../ui/rack_view.py" line="729"/>
         <source>Sensors of %1</source>
         <translation>%1 的传感器</translation>
     </message>
     <message>
-        <location filename="../../ui/rack_view.py" line="757"/>
+        <location filename="../../ui/rack_view.py" line="762"/>
         <source>Poll requested for %1</source>
         <translation>已请求轮询 %1</translation>
     </message>
     <message>
-        <location filename="../../ui/rack_view.py" line="763"/>
+        <location filename="../../ui/rack_view.py" line="768"/>
         <source>Poll requested for the rack</source>
         <translation>已请求轮询该机柜</translation>
     </message>
     <message>
-        <location filename="../../ui/rack_view.py" line="772"/>
+        <location filename="../../ui/rack_view.py" line="777"/>
         <source>Rack focused: polled every 10 s for 30 minutes</source>
         <translation>机柜已聚焦：30 分钟内每 10 秒轮询</translation>
     </message>
@@ -1369,37 +1490,37 @@ Database: %1</source>
 <context>
     <name>SensorModel</name>
     <message>
-        <location filename="../../ui/rack_view.py" line="414"/>
+        <location filename="../../ui/rack_view.py" line="418"/>
         <source>Sensor</source>
         <translation>传感器</translation>
     </message>
     <message>
-        <location filename="../../ui/rack_view.py" line="415"/>
+        <location filename="../../ui/rack_view.py" line="419"/>
         <source>Value</source>
         <translation>数值</translation>
     </message>
     <message>
-        <location filename="../../ui/rack_view.py" line="416"/>
+        <location filename="../../ui/rack_view.py" line="420"/>
         <source>Unit</source>
         <translation>单位</translation>
     </message>
     <message>
-        <location filename="../../ui/rack_view.py" line="417"/>
+        <location filename="../../ui/rack_view.py" line="421"/>
         <source>Age</source>
         <translation>时长</translation>
     </message>
     <message>
-        <location filename="../../ui/rack_view.py" line="418"/>
+        <location filename="../../ui/rack_view.py" line="422"/>
         <source>Warning</source>
         <translation>警告</translation>
     </message>
     <message>
-        <location filename="../../ui/rack_view.py" line="419"/>
+        <location filename="../../ui/rack_view.py" line="423"/>
         <source>Critical</source>
         <translation>严重</translation>
     </message>
     <message>
-        <location filename="../../ui/rack_view.py" line="420"/>
+        <location filename="../../ui/rack_view.py" line="424"/>
         <source>State</source>
         <translation>状态</translation>
     </message>
@@ -1490,59 +1611,59 @@ Search by name, IP address, IP:port, serial or model.</source>
         <translation>时长</translation>
     </message>
     <message>
-        <location filename="../../ui/tree_model.py" line="274"/>
+        <location filename="../../ui/tree_model.py" line="276"/>
         <source>OK</source>
         <translation>正常</translation>
     </message>
     <message>
-        <location filename="../../ui/tree_model.py" line="275"/>
+        <location filename="../../ui/tree_model.py" line="277"/>
         <source>unknown</source>
         <translation>未知</translation>
     </message>
     <message>
-        <location filename="../../ui/tree_model.py" line="276"/>
+        <location filename="../../ui/tree_model.py" line="278"/>
         <source>stale</source>
         <translation>过期</translation>
     </message>
     <message>
-        <location filename="../../ui/tree_model.py" line="277"/>
+        <location filename="../../ui/tree_model.py" line="279"/>
         <source>warning</source>
         <translation>警告</translation>
     </message>
     <message>
-        <location filename="../../ui/tree_model.py" line="278"/>
+        <location filename="../../ui/tree_model.py" line="280"/>
         <source>unreachable</source>
         <translation>不可达</translation>
     </message>
     <message>
-        <location filename="../../ui/tree_model.py" line="279"/>
+        <location filename="../../ui/tree_model.py" line="281"/>
         <source>critical</source>
         <translation>严重</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/tree_model.py" line="328"/>
+        <location filename="../../ui/tree_model.py" line="330"/>
         <source> · %n down</source>
         <translation>
             <numerusform> · %n 台离线</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/tree_model.py" line="367"/>
+        <location filename="../../ui/tree_model.py" line="372"/>
         <source>State: %1</source>
         <translation>状态：%1</translation>
     </message>
     <message>
-        <location filename="../../ui/tree_model.py" line="370"/>
+        <location filename="../../ui/tree_model.py" line="375"/>
         <source>Devices: %1 OK, %2 unreachable, %3 stale</source>
         <translation>设备：%1 正常，%2 不可达，%3 过期</translation>
     </message>
     <message>
-        <location filename="../../ui/tree_model.py" line="377"/>
+        <location filename="../../ui/tree_model.py" line="382"/>
         <source>Alarms: %1 critical, %2 warning</source>
         <translation>告警：%1 严重，%2 警告</translation>
     </message>
     <message>
-        <location filename="../../ui/tree_model.py" line="383"/>
+        <location filename="../../ui/tree_model.py" line="388"/>
         <source>Last reading %1 ago</source>
         <translation>最后读数于 %1 前</translation>
     </message>
@@ -1550,105 +1671,138 @@ Search by name, IP address, IP:port, serial or model.</source>
 <context>
     <name>SnapshotDialog</name>
     <message>
-        <location filename="../../ui/snapshot_dialog.py" line="94"/>
+        <location filename="../../ui/snapshot_dialog.py" line="114"/>
         <source>Export incident snapshot</source>
         <translation>导出事件快照</translation>
     </message>
     <message>
-        <location filename="../../ui/snapshot_dialog.py" line="116"/>
+        <location filename="../../ui/snapshot_dialog.py" line="129"/>
+        <source>Root cause / notes for page 1 (e.g. CRAC-3 compressor tripped at 10:02)</source>
+        <translation>第 1 页的根本原因 / 备注（例如 CRAC-3 压缩机于 10:02 跳闸）</translation>
+    </message>
+    <message>
+        <location filename="../../ui/snapshot_dialog.py" line="141"/>
         <source>Browse…</source>
         <translation>浏览…</translation>
     </message>
     <message>
-        <location filename="../../ui/snapshot_dialog.py" line="123"/>
+        <location filename="../../ui/snapshot_dialog.py" line="148"/>
         <source>Scope</source>
         <translation>范围</translation>
     </message>
     <message>
-        <location filename="../../ui/snapshot_dialog.py" line="124"/>
+        <location filename="../../ui/snapshot_dialog.py" line="149"/>
         <source>From</source>
         <translation>从</translation>
     </message>
     <message>
-        <location filename="../../ui/snapshot_dialog.py" line="125"/>
+        <location filename="../../ui/snapshot_dialog.py" line="150"/>
         <source>To</source>
         <translation>至</translation>
     </message>
     <message>
-        <location filename="../../ui/snapshot_dialog.py" line="126"/>
+        <location filename="../../ui/snapshot_dialog.py" line="151"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../../ui/snapshot_dialog.py" line="130"/>
+        <location filename="../../ui/snapshot_dialog.py" line="152"/>
+        <source>Root cause / notes</source>
+        <translation>根本原因 / 备注</translation>
+    </message>
+    <message>
+        <location filename="../../ui/snapshot_dialog.py" line="156"/>
         <source>Ready.</source>
         <translation>就绪。</translation>
     </message>
     <message>
-        <location filename="../../ui/snapshot_dialog.py" line="134"/>
+        <location filename="../../ui/snapshot_dialog.py" line="160"/>
         <source>Export</source>
         <translation>导出</translation>
     </message>
     <message>
-        <location filename="../../ui/snapshot_dialog.py" line="164"/>
+        <location filename="../../ui/snapshot_dialog.py" line="190"/>
         <source>Save snapshot</source>
         <translation>保存快照</translation>
     </message>
     <message>
-        <location filename="../../ui/snapshot_dialog.py" line="164"/>
+        <location filename="../../ui/snapshot_dialog.py" line="190"/>
         <source>Zip (*.zip)</source>
         <translation>Zip (*.zip)</translation>
     </message>
     <message>
-        <location filename="../../ui/snapshot_dialog.py" line="184"/>
+        <location filename="../../ui/snapshot_dialog.py" line="210"/>
         <source>The end of the window must be after its start.</source>
         <translation>时间窗结束必须晚于开始。</translation>
     </message>
     <message>
-        <location filename="../../ui/snapshot_dialog.py" line="205"/>
+        <location filename="../../ui/snapshot_dialog.py" line="232"/>
         <source>Starting…</source>
         <translation>正在开始…</translation>
     </message>
     <message>
-        <location filename="../../ui/snapshot_dialog.py" line="212"/>
+        <location filename="../../ui/snapshot_dialog.py" line="239"/>
         <source>Cancelling…</source>
         <translation>正在取消…</translation>
     </message>
     <message>
-        <location filename="../../ui/snapshot_dialog.py" line="225"/>
+        <location filename="../../ui/snapshot_dialog.py" line="252"/>
         <source>Written {0}: {1} samples, {2} alarms, {3:.1f} s.</source>
         <translation>已写入 {0}：{1} 个采样，{2} 条告警，{3:.1f} 秒。</translation>
     </message>
 </context>
 <context>
+    <name>StaleBanner</name>
+    <message>
+        <location filename="../../ui/status.py" line="142"/>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <location filename="../../ui/status.py" line="147"/>
+        <source>DATA STALE — no collector has reported for %1; newest sample %2</source>
+        <translation>数据过期 — %1 内没有采集器上报；最新样本 %2</translation>
+    </message>
+    <message>
+        <location filename="../../ui/status.py" line="153"/>
+        <source>DATA STALE — no new sample for %1; newest sample %2</source>
+        <translation>数据过期 — %1 内没有新样本；最新样本 %2</translation>
+    </message>
+</context>
+<context>
     <name>StatusPanel</name>
     <message>
-        <location filename="../../ui/status.py" line="30"/>
+        <location filename="../../ui/status.py" line="31"/>
         <source>Collectors: …</source>
         <translation>采集器：…</translation>
     </message>
     <message>
-        <location filename="../../ui/status.py" line="36"/>
+        <location filename="../../ui/status.py" line="51"/>
         <source>No collector has reported</source>
         <translation>尚无采集器上报</translation>
     </message>
     <message>
-        <location filename="../../ui/status.py" line="41"/>
+        <location filename="../../ui/status.py" line="56"/>
         <source>Collectors alive: %1 of %2</source>
         <translation>在线采集器：%1 / %2</translation>
     </message>
     <message>
-        <location filename="../../ui/status.py" line="52"/>
+        <location filename="../../ui/status.py" line="39"/>
         <source>Devices OK %1 · unreachable %2 · stale %3</source>
         <translation>设备正常 %1 · 无法访问 %2 · 数据过期 %3</translation>
     </message>
     <message>
         <location filename="../../ui/status.py" line="65"/>
+        <source>Not reporting: %1</source>
+        <translation>未上报：%1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/status.py" line="77"/>
         <source>No samples yet</source>
         <translation>尚无样本</translation>
     </message>
     <message>
-        <location filename="../../ui/status.py" line="70"/>
+        <location filename="../../ui/status.py" line="82"/>
         <source>Newest sample %1 ago</source>
         <translation>最新样本于 %1前</translation>
     </message>
@@ -1656,39 +1810,52 @@ Search by name, IP address, IP:port, serial or model.</source>
 <context>
     <name>WallView</name>
     <message>
-        <location filename="../../ui/wall.py" line="30"/>
+        <location filename="../../ui/wall.py" line="98"/>
         <source>RackWatch — wall</source>
         <translation>RackWatch — 大屏</translation>
     </message>
     <message>
-        <location filename="../../ui/wall.py" line="132"/>
+        <location filename="../../ui/wall.py" line="230"/>
         <source>No active alarms</source>
         <translation>没有活动告警</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/wall.py" line="140"/>
+        <location filename="../../ui/wall.py" line="232"/>
+        <source>(%n acknowledged incidents)</source>
+        <translation>
+            <numerusform>（%n 个已确认事件）</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../ui/wall.py" line="239"/>
         <source>%n critical</source>
         <translation>
             <numerusform>%n 条严重</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/wall.py" line="142"/>
+        <location filename="../../ui/wall.py" line="239"/>
         <source>%n warning</source>
         <translation>
             <numerusform>%n 条警告</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/wall.py" line="145"/>
-        <source>(+%1 more alarms)</source>
-        <translation>（另有 %1 条告警）</translation>
+        <location filename="../../ui/wall.py" line="242"/>
+        <source>(+%1 more)</source>
+        <translation>（另有 %1 条）</translation>
+    </message>
+    <message>
+        <location filename="../../ui/wall.py" line="258"/>
+        <source>STALE since %1</source>
+        <translation>自 %1 起过期</translation>
     </message>
 </context>
 <context>
     <name>fmt</name>
     <message>
         <location filename="../../ui/fmt.py" line="26"/>
+        <location filename="../../ui/status.py" line="106"/>
         <source>%1 s</source>
         <translation>%1 秒</translation>
     </message>
@@ -1706,6 +1873,16 @@ Search by name, IP address, IP:port, serial or model.</source>
         <location filename="../../ui/fmt.py" line="33"/>
         <source>%1 d</source>
         <translation>%1 天</translation>
+    </message>
+    <message>
+        <location filename="../../ui/status.py" line="103"/>
+        <source>%1 h %2 min</source>
+        <translation>%1 小时 %2 分钟</translation>
+    </message>
+    <message>
+        <location filename="../../ui/status.py" line="105"/>
+        <source>%1 min %2 s</source>
+        <translation>%1 分钟 %2 秒</translation>
     </message>
 </context>
 <context>
