@@ -603,8 +603,11 @@ LIST_STATES = {
 }
 
 
-def listing(engine: Engine, *, incidents_only: bool, state: str = "all") -> list[dict[str, Any]]:
-    """Open incidents (and, unless incidents_only, their alarms) as JSON-ready objects.
+def listing(
+    engine: Engine, *, incidents_only: bool, state: str = "all", locale: str | None = "en"
+) -> list[dict[str, Any]]:
+    """Open incidents (and, unless incidents_only, their alarms) as JSON-ready objects, with
+    alarm messages rendered in locale (models.messages).
 
     Every object has id, kind (incident|alarm), severity, state, site, rack, message; an
     incident has alarms (its open count), an alarm its incident id.
@@ -647,7 +650,7 @@ def listing(engine: Engine, *, incidents_only: bool, state: str = "all") -> list
                 "rack": a.rack_name,
                 "device": a.device_name,
                 "rule": a.rule,
-                "message": a.message,
+                "message": a.text(locale),
                 "incident": a.incident_id,
                 "raised_ts": a.raised_ts,
                 "ack_by": a.ack_by,
