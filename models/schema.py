@@ -246,6 +246,9 @@ class Incident(Base):
     row: Mapped[str] = mapped_column(String(32), default="")
     rack_id: Mapped[int | None] = mapped_column(ForeignKey("rack.id", ondelete="SET NULL"))
     title: Mapped[str] = mapped_column(Text, default="")
+    # The title as a catalogue template (models.messages; migration 0006); title is English.
+    title_id: Mapped[str | None] = mapped_column(String(64))
+    title_args: Mapped[str | None] = mapped_column(Text)
     alarms_open: Mapped[int] = mapped_column(Integer, default=0)
     alarms_total: Mapped[int] = mapped_column(Integer, default=0)
     racks: Mapped[int] = mapped_column(Integer, default=0)

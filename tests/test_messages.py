@@ -145,3 +145,42 @@ def test_incident_titles_nest_phrases_in_either_language() -> None:
     assert zh == "GA1 R01 排 的 10 个机柜 温度严重 — 12 条告警，峰值 36.2 °C；可能是制冷故障"
     # Stored as JSON and rendered back the same.
     assert render_stored(title.english(), title.id, title.args_json(), "zh_CN") == zh
+
+
+def test_incident_titles_from_the_catalogue_read_as_before() -> None:
+    from models.alarms.incidents import Facts, incident_message, incident_title
+
+    base = dict(
+        family="thermal",
+        site_code="GA1",
+        row="R01",
+        alarms_open=12,
+        racks=10,
+        rack_names=("R01-01",),
+        rules=frozenset({"temperature"}),
+        critical=3,
+        peak_value=36.2,
+        unit="°C",
+        pdu_down=(),
+        devices=4,
+        collector="c1",
+        since_ts=0,
+    )
+    variants = [
+        {},
+        {"racks": 1, "alarms_open": 1, "critical": 0, "rules": frozenset({"forecast"})},
+        {"row": "", "racks": 0, "peak_value": None},
+        {"family": "power", "pdu_down": (("R01-02", "B"),), "rules": frozenset({"redundancy"})},
+        {"family": "power", "pdu_down": (("R01-02", ""),)},
+        {"family": "power", "rules": frozenset({"rack_power", "phase_current"})},
+        {"family": "reachability", "devices": 1},
+        {"family": "collector", "alarms_open": 1},
+        {"family": "collector", "alarms_open": 2, "collector": "c1, c2"},
+        {"family": "other"},
+    ]
+    for v in variants:
+        f = Facts(**(base | v))  # type: ignore[arg-type]
+        title = incident_title(f)
+        assert title.english() == incident_message(f), v
+        zh = title.render("zh_CN")
+        assert HAN.search(zh) and zh != title.english(), v

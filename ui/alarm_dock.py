@@ -357,12 +357,12 @@ class AlarmModel(QAbstractItemModel):
                     return self.tr("1 alarm")
                 return self.tr("%1 alarms").replace("%1", str(i.alarms_open))
             if col == "message":
-                return i.title
+                return i.text(fmt.locale_name())
             if col == "ack":
                 return self._ack(i.ack_by, i.ack_ts, i.ack_note)
         if role == Qt.ItemDataRole.ToolTipRole:
             lines = [
-                f"<b>{html.escape(i.title)}</b>",
+                f"<b>{html.escape(i.text(fmt.locale_name()))}</b>",
                 self.tr("Incident %1 · %2 · %3").replace("%1", str(i.id))
                 .replace("%2", i.family).replace("%3", i.state),
                 self.tr("%1 open alarms (%2 in all) on %3 racks").replace("%1", str(i.alarms_open))
@@ -571,7 +571,9 @@ class AlarmPanel(QWidget):
             self.model.now = now
             grouped = {i.id for i in incs}
             crit: dict[tuple[str, int], Announcement] = {
-                ("incident", i.id): Announcement("incident", i.id, i.title, i.rack_name)
+                ("incident", i.id): Announcement(
+                    "incident", i.id, i.text(fmt.locale_name()), i.rack_name
+                )
                 for i in incs
                 if i.state == "active" and i.severity == "critical"
             }
@@ -798,7 +800,7 @@ class AlarmPanel(QWidget):
             dlg = NoteDialog(
                 self.tr("Acknowledge incident"),
                 self.tr("%1\n\nAll %2 open alarms in it are acknowledged with this note.")
-                .replace("%1", n.incident.title)
+                .replace("%1", n.incident.text(fmt.locale_name()))
                 .replace("%2", str(n.incident.alarms_open)),
                 self,
             )

@@ -26,6 +26,9 @@ def upgrade() -> None:
         with op.batch_alter_table(table) as batch:
             batch.add_column(sa.Column("message_id", sa.String(length=64), nullable=True))
             batch.add_column(sa.Column("message_args", sa.Text(), nullable=True))
+    with op.batch_alter_table("incident") as batch:
+        batch.add_column(sa.Column("title_id", sa.String(length=64), nullable=True))
+        batch.add_column(sa.Column("title_args", sa.Text(), nullable=True))
     # Who changed the inventory from a desk (add/edit dialogs, window import), and what.
     op.create_table(
         "inventory_event",
@@ -43,6 +46,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_inventory_event_ts", table_name="inventory_event")
     op.drop_table("inventory_event")
+    with op.batch_alter_table("incident") as batch:
+        batch.drop_column("title_args")
+        batch.drop_column("title_id")
     for table in ("alarm_event", "alarm"):
         with op.batch_alter_table(table) as batch:
             batch.drop_column("message_args")
