@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Engine, bindparam, text
 
+from models.messages import render_stored
 from models.rules import current_rules
 from models.series_meaning import device_power
 from models.store.samples import History, history
@@ -158,7 +159,13 @@ class AlarmRec:
     ack_by: str | None
     ack_ts: int | None
     ack_note: str | None
+    message_id: str | None = None
+    message_args: str | None = None
     incident_id: int | None = None  # the incident the alarm engine folded it into
+
+    def text(self, locale: str | None = None) -> str:
+        """The message in the reader's locale (models.messages); the CSV keeps the English."""
+        return render_stored(self.message, self.message_id, self.message_args, locale)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +185,12 @@ class IncidentRec:
     ack_by: str | None
     ack_ts: int | None
     ack_note: str | None
+    title_id: str | None = None
+    title_args: str | None = None
+
+    def text(self, locale: str | None = None) -> str:
+        """The title in the reader's locale (models.messages)."""
+        return render_stored(self.title, self.title_id, self.title_args, locale)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +202,12 @@ class EventRec:
     to_state: str
     user: str
     note: str | None
+    message_id: str | None = None
+    message_args: str | None = None
+
+    def text(self, locale: str | None = None) -> str:
+        """A system event's note (the condition then) in the reader's locale."""
+        return render_stored(self.note or "", self.message_id, self.message_args, locale)
 
 
 @dataclass(frozen=True, slots=True)
@@ -451,11 +470,11 @@ def gather(
         aids = [a.id for a in alarms]
         for i in range(0, len(aids), 900):
             events.extend(
-                EventRec(int(e[0]), int(e[1]), e[2], e[3], e[4], e[5], e[6])
+                EventRec(int(e[0]), int(e[1]), e[2], e[3], e[4], e[5], e[6], e[7], e[8])
                 for e in conn.execute(
                     text(
-                        'SELECT alarm_id, ts, action, from_state, to_state, "user", note '
-                        "FROM alarm_event WHERE alarm_id IN :a"
+                        'SELECT alarm_id, ts, action, from_state, to_state, "user", note, '
+                        "message_id, message_args FROM alarm_event WHERE alarm_id IN :a"
                     ).bindparams(_in("a")),
                     {"a": aids[i : i + 900]},
                 )
@@ -468,7 +487,8 @@ def gather(
             for r in conn.execute(
                 text(
                     "SELECT id, family, severity, state, row, title, alarms_total, first_ts, "
-                    "last_ts, cleared_ts, ack_by, ack_ts, ack_note FROM incident WHERE id IN :i"
+                    "last_ts, cleared_ts, ack_by, ack_ts, ack_note, title_id, title_args "
+                    "FROM incident WHERE id IN :i"
                 ).bindparams(_in("i")),
                 {"i": iids[i : i + 900]},
             )
@@ -512,8 +532,9 @@ def _alarms(
     sql = (
         "SELECT a.id, a.rule, a.key, a.severity, a.state, a.rack_id, a.device_id, a.series_id, "
         "a.message, a.value, a.threshold, a.raised_ts, a.cleared_ts, a.ack_by, a.ack_ts, "
-        "a.ack_note, a.incident_id FROM alarm a WHERE (" + " OR ".join(conds) + ") "
-        "AND a.raised_ts <= :e "
+        "a.ack_note, a.message_id, a.message_args, a.incident_id FROM alarm a WHERE ("
+        + " OR ".join(conds)
+        + ") AND a.raised_ts <= :e "
         "AND (a.cleared_ts IS NULL OR a.cleared_ts >= :s) ORDER BY a.raised_ts, a.id"
     )
     stmt = text(sql)
@@ -933,10 +954,10 @@ class TimelineEntry:
     others: tuple[tuple[int, str, str], ...] = ()  # (raised, rule, message)
 
 
-def timeline(data: SnapshotData) -> list[TimelineEntry]:
+def timeline(data: SnapshotData, locale: str | None = "en") -> list[TimelineEntry]:
     """The alarm engine's incidents (one line each), the alarms outside them grouped by rule
     and row (one line per group, not per sensor), and the operators' acknowledgements with
-    their notes (one line per note)."""
+    their notes (one line per note); messages in locale (models.messages)."""
     dev_rack = {d.id: d.rack_id for d in data.devices}
     incidents = {i.id: i for i in data.incidents}
     out: list[TimelineEntry] = []
@@ -960,13 +981,13 @@ def timeline(data: SnapshotData) -> list[TimelineEntry]:
                 min(inc.first_ts, first.raised_ts),
                 inc.cleared_ts,
                 inc.severity,
-                inc.title,
+                inc.text(locale),
                 tuple(racks),
                 len(alarms),
-                first.message,
+                first.text(locale),
                 c.raised_ts if c else None,
-                c.message if c else "",
-                tuple((a.raised_ts, a.rule, a.message) for a in by_rule.values())[:3],
+                c.text(locale) if c else "",
+                tuple((a.raised_ts, a.rule, a.text(locale)) for a in by_rule.values())[:3],
             )
         )
     groups: dict[tuple[str, str], list[AlarmRec]] = defaultdict(list)
@@ -991,9 +1012,9 @@ def timeline(data: SnapshotData) -> list[TimelineEntry]:
                 f"{rule.replace('_', ' ')} on {len(racks)} rack(s) of {where}",
                 tuple(racks),
                 len(alarms),
-                first.message,
+                first.text(locale),
                 c.raised_ts if c else None,
-                c.message if c else "",
+                c.text(locale) if c else "",
             )
         )
     by_id = {a.id: a for a in data.alarms}
