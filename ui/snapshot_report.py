@@ -368,11 +368,14 @@ def _timeline_table(data: SnapshotData, entries: list[TimelineEntry]) -> _Block:
             detail = f"first: {e.detail}"
             if e.crit_ts is not None and e.crit_message != e.detail:
                 detail += f"; critical from {_local(e.crit_ts, tz, '%H:%M')}: {e.crit_message}"
+            for ts, rule, message in e.others:
+                if message not in (e.detail, e.crit_message):
+                    detail += f"; {rule.replace('_', ' ')} {_local(ts, tz, '%H:%M')}: {message}"
         rows.append(
             [
                 _e(when),
                 f'<span style="color:{colour}">{_e(e.what)}</span>'
-                + (f" ({e.alarms} alarms)" if e.severity != "note" else ""),
+                + (f" ({e.alarms} in the window)" if e.severity != "note" else ""),
                 _e(racks),
                 _e(detail),
             ]
@@ -550,7 +553,7 @@ def render_report(engine: Engine, data: SnapshotData, info: ReportInfo) -> dict[
     curves = data.curves or rack_curves(engine, data, data.affected_rack_ids)
     power, inlet = curves.power, curves.inlet
     stats = rack_stats(data, curves)
-    entries = timeline(data)
+    entries = timeline(data, fmt.locale_name())
     groups = rack_groups(data)
     files: dict[str, bytes] = {}
     images: dict[str, QWidget] = {}
