@@ -179,19 +179,19 @@
         <translation>确认所选事件（含其全部告警）或告警并填写备注（Ctrl+K）</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/alarm_dock.py" line="627"/>
+        <location filename="../../ui/alarm_dock.py" line="629"/>
         <source>%n new — show</source>
         <translation>
             <numerusform>%n 条新 — 显示</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="638"/>
+        <location filename="../../ui/alarm_dock.py" line="640"/>
         <source>%1 incidents · %2 active alarms (%3 critical) · %4 acknowledged · %5 shelved</source>
         <translation>%1 个事件 · %2 条活动告警（%3 条严重）· %4 条已确认 · %5 条已搁置</translation>
     </message>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="852"/>
+        <location filename="../../ui/alarm_dock.py" line="854"/>
         <source>Incident shelved for %1</source>
         <translation>事件已搁置 %1</translation>
     </message>
@@ -211,22 +211,22 @@
         <translation>显示已确认和已搁置</translation>
     </message>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="606"/>
+        <location filename="../../ui/alarm_dock.py" line="608"/>
         <source>Could not change the alarm: %1</source>
         <translation>无法更改告警：%1</translation>
     </message>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="748"/>
+        <location filename="../../ui/alarm_dock.py" line="750"/>
         <source>History: </source>
         <translation>历史：</translation>
     </message>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="799"/>
+        <location filename="../../ui/alarm_dock.py" line="801"/>
         <source>Acknowledge incident</source>
         <translation>确认事件</translation>
     </message>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="800"/>
+        <location filename="../../ui/alarm_dock.py" line="802"/>
         <source>%1
 
 All %2 open alarms in it are acknowledged with this note.</source>
@@ -235,22 +235,22 @@ All %2 open alarms in it are acknowledged with this note.</source>
 其中全部 %2 条未处理告警都将以此备注确认。</translation>
     </message>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="809"/>
+        <location filename="../../ui/alarm_dock.py" line="811"/>
         <source>Acknowledge alarm</source>
         <translation>确认告警</translation>
     </message>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="818"/>
+        <location filename="../../ui/alarm_dock.py" line="820"/>
         <source>Alarm acknowledged by %1</source>
         <translation>告警已由 %1 确认</translation>
     </message>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="826"/>
+        <location filename="../../ui/alarm_dock.py" line="828"/>
         <source>Incident acknowledged by %1</source>
         <translation>事件已由 %1 确认</translation>
     </message>
     <message>
-        <location filename="../../ui/alarm_dock.py" line="843"/>
+        <location filename="../../ui/alarm_dock.py" line="845"/>
         <source>Alarm shelved for %1</source>
         <translation>告警已搁置 %1</translation>
     </message>
@@ -615,107 +615,112 @@ All %2 open alarms in it are acknowledged with this note.</source>
 <context>
     <name>FloorMapWidget</name>
     <message>
-        <location filename="../../ui/floor_map.py" line="228"/>
+        <location filename="../../ui/floor_map.py" line="238"/>
         <source>Loading floor map…</source>
         <translation>正在加载平面图…</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="234"/>
+        <location filename="../../ui/floor_map.py" line="244"/>
         <source>This site has no racks</source>
         <translation>此站点没有机柜</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="351"/>
+        <location filename="../../ui/floor_map.py" line="362"/>
         <source>Hottest inlet °C</source>
         <translation>最高进风温度 °C</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="352"/>
+        <location filename="../../ui/floor_map.py" line="363"/>
         <source>Power % of rated</source>
         <translation>功率占额定 %</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="353"/>
+        <location filename="../../ui/floor_map.py" line="364"/>
         <source>Worst state</source>
         <translation>最差状态</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="362"/>
+        <location filename="../../ui/floor_map.py" line="365"/>
+        <source>Feed A lost: % of B</source>
+        <translation>A 路失电：占 B 路 %</translation>
+    </message>
+    <message>
+        <location filename="../../ui/floor_map.py" line="374"/>
         <source>OK</source>
         <translation>正常</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="363"/>
+        <location filename="../../ui/floor_map.py" line="375"/>
         <source>unknown</source>
         <translation>未知</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="364"/>
+        <location filename="../../ui/floor_map.py" line="376"/>
         <source>stale</source>
         <translation>过期</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="365"/>
+        <location filename="../../ui/floor_map.py" line="377"/>
         <source>warning</source>
         <translation>警告</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="366"/>
+        <location filename="../../ui/floor_map.py" line="378"/>
         <source>unreachable</source>
         <translation>不可达</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="367"/>
+        <location filename="../../ui/floor_map.py" line="379"/>
         <source>critical</source>
         <translation>严重</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="408"/>
+        <location filename="../../ui/floor_map.py" line="420"/>
         <source>no data</source>
         <translation>无数据</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="418"/>
+        <location filename="../../ui/floor_map.py" line="430"/>
         <source>device down</source>
         <translation>设备离线</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="446"/>
+        <location filename="../../ui/floor_map.py" line="458"/>
         <source>Row %1, position %2</source>
         <translation>第 %1 排，位置 %2</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="451"/>
+        <location filename="../../ui/floor_map.py" line="463"/>
         <source>State: %1</source>
         <translation>状态：%1</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="452"/>
+        <location filename="../../ui/floor_map.py" line="464"/>
         <source>Hottest inlet: %1 °C</source>
         <translation>最高进风：%1 °C</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="453"/>
+        <location filename="../../ui/floor_map.py" line="465"/>
         <source>Power: %1 kW</source>
         <translation>功率：%1 kW</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="457"/>
+        <location filename="../../ui/floor_map.py" line="469"/>
         <source> of %1 kW (%2 %)</source>
         <translation> / %1 kW（%2 %）</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="463"/>
+        <location filename="../../ui/floor_map.py" line="475"/>
         <source>Devices: %1 OK, %2 unreachable, %3 stale</source>
         <translation>设备：%1 正常，%2 不可达，%3 过期</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="470"/>
+        <location filename="../../ui/floor_map.py" line="482"/>
         <source>Alarms: %1 critical, %2 warning</source>
         <translation>告警：%1 严重，%2 警告</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="476"/>
+        <location filename="../../ui/floor_map.py" line="488"/>
         <source>Last reading %1 ago</source>
         <translation>最后读数于 %1 前</translation>
     </message>
@@ -723,44 +728,87 @@ All %2 open alarms in it are acknowledged with this note.</source>
 <context>
     <name>FloorPanel</name>
     <message>
-        <location filename="../../ui/floor_map.py" line="499"/>
+        <location filename="../../ui/floor_map.py" line="512"/>
         <source>Hottest inlet</source>
         <translation>最高进风温度</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="500"/>
+        <location filename="../../ui/floor_map.py" line="513"/>
         <source>Power % of rated</source>
         <translation>功率占额定 %</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="501"/>
+        <location filename="../../ui/floor_map.py" line="514"/>
         <source>Alarm state</source>
         <translation>告警状态</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="504"/>
+        <location filename="../../ui/floor_map.py" line="515"/>
+        <source>Headroom if feed A is lost</source>
+        <translation>A 路失电时的余量</translation>
+    </message>
+    <message>
+        <location filename="../../ui/floor_map.py" line="518"/>
         <source>Wall mode</source>
         <translation>大屏模式</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="505"/>
+        <location filename="../../ui/floor_map.py" line="519"/>
         <source>Full screen, large type, cycling through sites (F11)</source>
         <translation>全屏、大字体、轮播各站点 (F11)</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="511"/>
+        <location filename="../../ui/floor_map.py" line="525"/>
         <source>Site</source>
         <translation>站点</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="514"/>
+        <location filename="../../ui/floor_map.py" line="528"/>
         <source>Colour by</source>
         <translation>着色依据</translation>
     </message>
     <message>
-        <location filename="../../ui/floor_map.py" line="591"/>
+        <location filename="../../ui/floor_map.py" line="624"/>
         <source>%1 racks · %2 kW · hottest inlet %3 °C · %4 racks critical, %5 warning · %6 devices down · local time %7</source>
         <translation>%1 个机柜 · %2 kW · 最高进风 %3 °C · %4 个机柜严重、%5 个警告 · %6 台设备离线 · 当地时间 %7</translation>
+    </message>
+</context>
+<context>
+    <name>HeadroomModel</name>
+    <message>
+        <location filename="../../ui/power_truth.py" line="133"/>
+        <source>If lost</source>
+        <translation>失电路</translation>
+    </message>
+    <message>
+        <location filename="../../ui/power_truth.py" line="134"/>
+        <source>Phase</source>
+        <translation>相</translation>
+    </message>
+    <message>
+        <location filename="../../ui/power_truth.py" line="135"/>
+        <source>Peak 1 d</source>
+        <translation>1 天峰值</translation>
+    </message>
+    <message>
+        <location filename="../../ui/power_truth.py" line="136"/>
+        <source>Peak 7 d</source>
+        <translation>7 天峰值</translation>
+    </message>
+    <message>
+        <location filename="../../ui/power_truth.py" line="137"/>
+        <source>Limit</source>
+        <translation>限值</translation>
+    </message>
+    <message>
+        <location filename="../../ui/power_truth.py" line="138"/>
+        <source>Headroom 7 d</source>
+        <translation>7 天余量</translation>
+    </message>
+    <message>
+        <location filename="../../ui/power_truth.py" line="159"/>
+        <source>feed %1 → %2 carries</source>
+        <translation>%1 路失电 → %2 路承载</translation>
     </message>
 </context>
 <context>
@@ -1001,166 +1049,171 @@ All %2 open alarms in it are acknowledged with this note.</source>
     </message>
     <message>
         <location filename="../../ui/main_window.py" line="576"/>
+        <source>&amp;Power truth of all servers…</source>
+        <translation>全部服务器功率核对(&amp;P)…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="577"/>
         <source>Wall mode &amp;cycle interval…</source>
         <translation>大屏轮播间隔(&amp;C)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="581"/>
+        <location filename="../../ui/main_window.py" line="582"/>
         <source>&amp;Theme</source>
         <translation>主题(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="584"/>
+        <location filename="../../ui/main_window.py" line="585"/>
         <source>&amp;Light</source>
         <translation>浅色(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="584"/>
+        <location filename="../../ui/main_window.py" line="585"/>
         <source>&amp;Dark</source>
         <translation>深色(&amp;D)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="590"/>
+        <location filename="../../ui/main_window.py" line="591"/>
         <source>&amp;Toggle light/dark</source>
         <translation>切换浅色/深色(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="591"/>
+        <location filename="../../ui/main_window.py" line="592"/>
         <source>&amp;Rack</source>
         <translation>机柜(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="592"/>
+        <location filename="../../ui/main_window.py" line="593"/>
         <source>&amp;Poll now</source>
         <translation>立即轮询(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="593"/>
+        <location filename="../../ui/main_window.py" line="594"/>
         <source>&amp;Focus this rack</source>
         <translation>聚焦此机柜(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="595"/>
+        <location filename="../../ui/main_window.py" line="596"/>
         <source>Toggle &amp;live follow</source>
         <translation>切换实时跟随(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="597"/>
+        <location filename="../../ui/main_window.py" line="598"/>
         <source>Plot &amp;window</source>
         <translation>曲线时间窗(&amp;W)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="602"/>
+        <location filename="../../ui/main_window.py" line="603"/>
         <source>&amp;Inventory</source>
         <translation>资产(&amp;I)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="603"/>
+        <location filename="../../ui/main_window.py" line="604"/>
         <source>Add &amp;site…</source>
         <translation>添加站点(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="604"/>
+        <location filename="../../ui/main_window.py" line="605"/>
         <source>Add &amp;rack…</source>
         <translation>添加机柜(&amp;R)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="605"/>
+        <location filename="../../ui/main_window.py" line="606"/>
         <source>Add &amp;device…</source>
         <translation>添加设备(&amp;D)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="606"/>
+        <location filename="../../ui/main_window.py" line="607"/>
         <source>&amp;Edit selected…</source>
         <translation>编辑所选(&amp;E)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="608"/>
+        <location filename="../../ui/main_window.py" line="609"/>
         <source>Start &amp;collecting on this desk</source>
         <translation>在本机开始采集(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="609"/>
+        <location filename="../../ui/main_window.py" line="610"/>
         <source>&amp;Alarms</source>
         <translation>告警(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="610"/>
+        <location filename="../../ui/main_window.py" line="611"/>
         <source>&amp;Mute alarm sound</source>
         <translation>告警静音(&amp;M)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="614"/>
+        <location filename="../../ui/main_window.py" line="615"/>
         <source>Mute alarm sound</source>
         <translation>告警静音</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="618"/>
+        <location filename="../../ui/main_window.py" line="619"/>
         <source>S&amp;nooze alarm sound for 5 minutes</source>
         <translation>告警声音静音 5 分钟(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="621"/>
+        <location filename="../../ui/main_window.py" line="622"/>
         <source>Sound for new critical incidents (repeats until acknowledged)</source>
         <translation>新严重事件提示音（重复直到确认）</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="628"/>
+        <location filename="../../ui/main_window.py" line="629"/>
         <source>Desktop notifications</source>
         <translation>桌面通知</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="634"/>
+        <location filename="../../ui/main_window.py" line="635"/>
         <source>&amp;Acknowledge selected…</source>
         <translation>确认所选(&amp;A)…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="638"/>
+        <location filename="../../ui/main_window.py" line="639"/>
         <source>&amp;Shelve selected for 1 hour</source>
         <translation>搁置所选 1 小时(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="642"/>
+        <location filename="../../ui/main_window.py" line="643"/>
         <source>Go to alarm &amp;list</source>
         <translation>转到告警列表(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="643"/>
+        <location filename="../../ui/main_window.py" line="644"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="644"/>
+        <location filename="../../ui/main_window.py" line="645"/>
         <source>&amp;Keyboard shortcuts</source>
         <translation>键盘快捷键(&amp;K)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="645"/>
+        <location filename="../../ui/main_window.py" line="646"/>
         <source>&amp;About RackWatch</source>
         <translation>关于 RackWatch(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="653"/>
+        <location filename="../../ui/main_window.py" line="659"/>
         <source>Keyboard shortcuts</source>
         <translation>键盘快捷键</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="655"/>
+        <location filename="../../ui/main_window.py" line="661"/>
         <source>Keys</source>
         <translation>按键</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="655"/>
+        <location filename="../../ui/main_window.py" line="661"/>
         <source>Action</source>
         <translation>操作</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="674"/>
+        <location filename="../../ui/main_window.py" line="680"/>
         <source>About RackWatch</source>
         <translation>关于 RackWatch</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="675"/>
+        <location filename="../../ui/main_window.py" line="681"/>
         <source>RackWatch — power and temperature of server racks.
 Database: %1</source>
         <translation>RackWatch — 服务器机柜的功率与温度。
@@ -1284,6 +1337,82 @@ Database: %1</source>
         <location filename="../../ui/plots.py" line="611"/>
         <source>+%1 more</source>
         <translation>另有 %1</translation>
+    </message>
+</context>
+<context>
+    <name>PowerTruthDialog</name>
+    <message>
+        <location filename="../../ui/power_truth.py" line="341"/>
+        <source>Power truth: servers against their outlets</source>
+        <translation>功率核对：服务器与其插座</translation>
+    </message>
+    <message>
+        <location filename="../../ui/power_truth.py" line="345"/>
+        <source>Loading…</source>
+        <translation>加载中…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/power_truth.py" line="365"/>
+        <source>%1 mapped servers, %2 mismatching</source>
+        <translation>%1 台已映射服务器，%2 台不一致</translation>
+    </message>
+</context>
+<context>
+    <name>PowerTruthPanel</name>
+    <message>
+        <location filename="../../ui/power_truth.py" line="197"/>
+        <source>Add servers…</source>
+        <translation>添加服务器…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/power_truth.py" line="199"/>
+        <source>Will N more servers of a model fit? From that model&apos;s measured peaks</source>
+        <translation>再加 N 台某型号服务器能否容纳？依据该型号的实测峰值</translation>
+    </message>
+    <message>
+        <location filename="../../ui/power_truth.py" line="210"/>
+        <source>Power truth</source>
+        <translation>功率核对</translation>
+    </message>
+    <message>
+        <location filename="../../ui/power_truth.py" line="211"/>
+        <source>Failover headroom</source>
+        <translation>失电切换余量</translation>
+    </message>
+    <message>
+        <location filename="../../ui/power_truth.py" line="215"/>
+        <source>Power truth and failover</source>
+        <translation>功率核对与失电切换</translation>
+    </message>
+    <message>
+        <location filename="../../ui/power_truth.py" line="256"/>
+        <source>%1 of %2 mapped servers checked against their outlets</source>
+        <translation>%2 台已映射服务器中 %1 台已与插座核对</translation>
+    </message>
+    <message>
+        <location filename="../../ui/power_truth.py" line="261"/>
+        <source>%1 MISMATCH</source>
+        <translation>%1 台不一致</translation>
+    </message>
+    <message>
+        <location filename="../../ui/power_truth.py" line="272"/>
+        <source>survives</source>
+        <translation>可承受</translation>
+    </message>
+    <message>
+        <location filename="../../ui/power_truth.py" line="272"/>
+        <source>WOULD NOT SURVIVE</source>
+        <translation>无法承受</translation>
+    </message>
+    <message>
+        <location filename="../../ui/power_truth.py" line="274"/>
+        <source>If feed %1 is lost, %2 %3 its weekly peak (%4 % headroom)</source>
+        <translation>%1 路失电时，%2 路%3其周峰值（余量 %4 %）</translation>
+    </message>
+    <message>
+        <location filename="../../ui/power_truth.py" line="280"/>
+        <source>No phase currents from both feeds yet</source>
+        <translation>尚无两路的相电流</translation>
     </message>
 </context>
 <context>
@@ -1440,49 +1569,49 @@ Database: %1</source>
         <translation>配电</translation>
     </message>
     <message>
-        <location filename="../../ui/rack_view.py" line="691"/>
+        <location filename="../../ui/rack_view.py" line="696"/>
         <source>row %1, position %2</source>
         <translation>第 %1 排，位置 %2</translation>
     </message>
     <message>
-        <location filename="../../ui/rack_view.py" line="697"/>
+        <location filename="../../ui/rack_view.py" line="702"/>
         <source>%1 kW</source>
         <translation>%1 kW</translation>
     </message>
     <message>
-        <location filename="../../ui/rack_view.py" line="699"/>
+        <location filename="../../ui/rack_view.py" line="704"/>
         <source> of %1 kW rated</source>
         <translation> / 额定 %1 kW</translation>
     </message>
     <message>
-        <location filename="../../ui/rack_view.py" line="705"/>
+        <location filename="../../ui/rack_view.py" line="710"/>
         <source>hottest inlet %1 °C</source>
         <translation>最高进风 %1 °C</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/rack_view.py" line="707"/>
+        <location filename="../../ui/rack_view.py" line="712"/>
         <source>%n unreachable</source>
         <translation>
             <numerusform>%n 个不可达</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/rack_view.py" line="729"/>
+        <location filename="../../ui/rack_view.py" line="734"/>
         <source>Sensors of %1</source>
         <translation>%1 的传感器</translation>
     </message>
     <message>
-        <location filename="../../ui/rack_view.py" line="762"/>
+        <location filename="../../ui/rack_view.py" line="768"/>
         <source>Poll requested for %1</source>
         <translation>已请求轮询 %1</translation>
     </message>
     <message>
-        <location filename="../../ui/rack_view.py" line="768"/>
+        <location filename="../../ui/rack_view.py" line="774"/>
         <source>Poll requested for the rack</source>
         <translation>已请求轮询该机柜</translation>
     </message>
     <message>
-        <location filename="../../ui/rack_view.py" line="777"/>
+        <location filename="../../ui/rack_view.py" line="783"/>
         <source>Rack focused: polled every 10 s for 30 minutes</source>
         <translation>机柜已聚焦：30 分钟内每 10 秒轮询</translation>
     </message>
@@ -1808,6 +1937,59 @@ Search by name, IP address, IP:port, serial or model.</source>
     </message>
 </context>
 <context>
+    <name>TruthModel</name>
+    <message>
+        <location filename="../../ui/power_truth.py" line="49"/>
+        <source>Server</source>
+        <translation>服务器</translation>
+    </message>
+    <message>
+        <location filename="../../ui/power_truth.py" line="50"/>
+        <source>Outlets</source>
+        <translation>插座</translation>
+    </message>
+    <message>
+        <location filename="../../ui/power_truth.py" line="51"/>
+        <source>Server reports</source>
+        <translation>服务器上报</translation>
+    </message>
+    <message>
+        <location filename="../../ui/power_truth.py" line="52"/>
+        <source>Outlets deliver</source>
+        <translation>插座输出</translation>
+    </message>
+    <message>
+        <location filename="../../ui/power_truth.py" line="53"/>
+        <source>Ratio</source>
+        <translation>比值</translation>
+    </message>
+    <message>
+        <location filename="../../ui/power_truth.py" line="54"/>
+        <source>Verdict</source>
+        <translation>结论</translation>
+    </message>
+    <message>
+        <location filename="../../ui/power_truth.py" line="65"/>
+        <source>outlet not metered</source>
+        <translation>插座无计量</translation>
+    </message>
+    <message>
+        <location filename="../../ui/power_truth.py" line="66"/>
+        <source>no reading</source>
+        <translation>无读数</translation>
+    </message>
+    <message>
+        <location filename="../../ui/power_truth.py" line="68"/>
+        <source>matches</source>
+        <translation>一致</translation>
+    </message>
+    <message>
+        <location filename="../../ui/power_truth.py" line="69"/>
+        <source>MISMATCH: </source>
+        <translation>不一致：</translation>
+    </message>
+</context>
+<context>
     <name>WallView</name>
     <message>
         <location filename="../../ui/wall.py" line="98"/>
@@ -1815,40 +1997,68 @@ Search by name, IP address, IP:port, serial or model.</source>
         <translation>RackWatch — 大屏</translation>
     </message>
     <message>
-        <location filename="../../ui/wall.py" line="230"/>
+        <location filename="../../ui/wall.py" line="231"/>
         <source>No active alarms</source>
         <translation>没有活动告警</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/wall.py" line="232"/>
+        <location filename="../../ui/wall.py" line="233"/>
         <source>(%n acknowledged incidents)</source>
         <translation>
             <numerusform>（%n 个已确认事件）</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/wall.py" line="239"/>
+        <location filename="../../ui/wall.py" line="240"/>
         <source>%n critical</source>
         <translation>
             <numerusform>%n 条严重</numerusform>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/wall.py" line="239"/>
+        <location filename="../../ui/wall.py" line="240"/>
         <source>%n warning</source>
         <translation>
             <numerusform>%n 条警告</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/wall.py" line="242"/>
+        <location filename="../../ui/wall.py" line="243"/>
         <source>(+%1 more)</source>
         <translation>（另有 %1 条）</translation>
     </message>
     <message>
-        <location filename="../../ui/wall.py" line="258"/>
+        <location filename="../../ui/wall.py" line="259"/>
         <source>STALE since %1</source>
         <translation>自 %1 起过期</translation>
+    </message>
+</context>
+<context>
+    <name>WhatIfDialog</name>
+    <message>
+        <location filename="../../ui/power_truth.py" line="294"/>
+        <source>Add servers</source>
+        <translation>添加服务器</translation>
+    </message>
+    <message>
+        <location filename="../../ui/power_truth.py" line="307"/>
+        <source>Model</source>
+        <translation>型号</translation>
+    </message>
+    <message>
+        <location filename="../../ui/power_truth.py" line="308"/>
+        <source>Count</source>
+        <translation>数量</translation>
+    </message>
+    <message>
+        <location filename="../../ui/power_truth.py" line="310"/>
+        <source>Compute</source>
+        <translation>计算</translation>
+    </message>
+    <message>
+        <location filename="../../ui/power_truth.py" line="323"/>
+        <source>Reading a week of peaks…</source>
+        <translation>正在读取一周峰值…</translation>
     </message>
 </context>
 <context>
