@@ -121,6 +121,8 @@ class DeviceState(Base):
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Why it gives data or not: ok, no_profile, empty, auth, timeout, error (models.vocabulary).
+    reason: Mapped[str | None] = mapped_column(String(16))
 
 
 class Series(Base):

@@ -39,6 +39,7 @@ from ui.rack_view import RackView
 from ui.site_tree import SiteTree
 from ui.spans import PRESETS, span_label
 from ui.status import StaleBanner, StatusPanel
+from ui.unmonitored import UnmonitoredDialog
 from ui.wall import WallView
 
 log = logging.getLogger(__name__)
@@ -556,6 +557,12 @@ class MainWindow(QMainWindow):
         self.addAction(act)
         return act
 
+    def show_unmonitored(self) -> None:
+        """The devices that give no data, with the reason."""
+        dlg = UnmonitoredDialog(self.ctx, self)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.show()
+
     def _build_menus(self) -> None:
         mb = self.menuBar()
         m = mb.addMenu(self.tr("&File"))
@@ -574,6 +581,7 @@ class MainWindow(QMainWindow):
         self._action(m, self.tr("&Find device…"), self.tree.focus_filter, "Ctrl+F")
         self._action(m, self.tr("&Wall mode"), self.toggle_wall, "F11")
         self._action(m, self.tr("Wall mode &cycle interval…"), self._ask_wall_cycle)
+        self._action(m, self.tr("&Not monitored…"), self.show_unmonitored, "Ctrl+Shift+U")
         m.addSeparator()
         m.addAction(self.tree_dock.toggleViewAction())
         m.addAction(self.alarm_dock.toggleViewAction())
