@@ -59,6 +59,8 @@ def cmd_collect(args: argparse.Namespace) -> int:
     from models.store.samples import Retention
     from monitors.collection.collector import Collector, CollectorOptions, supervise
 
+    if args.site or args.config:
+        return _collect_site(args)
     url = resolve_db_url(args.db)
     engine = make_engine(url)
     try:
@@ -106,6 +108,79 @@ def cmd_collect(args: argparse.Namespace) -> int:
     print(
         f"collected: {report.devices} devices, {report.polls_ok} polls ok, "
         f"{report.polls_failed} failed, {report.samples} samples"
+    )
+    return 0
+
+
+def _site_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """Flags over the config file (resources/deploy/collector.example.toml shows every key)."""
+    import tomllib
+
+    conf: dict[str, Any] = {}
+    if args.config:
+        with open(args.config, "rb") as f:
+            raw = tomllib.load(f)
+        for section in ("central", "site", "leases"):
+            conf.update(raw.get(section, {}))
+    flags = {
+        "db": args.db,
+        "code": args.site,
+        "vm_url": args.vm_url,
+        "vmagent_url": args.vmagent_url,
+        "collector_id": args.collector_id,
+        "ttl_s": args.lease_ttl,
+        "heartbeat_s": args.heartbeat,
+        "known_hosts": args.known_hosts,
+        "trace_polls": args.trace_polls,
+    }
+    conf.update({k: v for k, v in flags.items() if v is not None})
+    return conf
+
+
+def _collect_site(args: argparse.Namespace) -> int:
+    """`collect --site CODE`: one collector of a site, leasing racks from the central database."""
+    import asyncio
+
+    from models.leases import DEFAULT_HEARTBEAT_S, DEFAULT_TTL_S
+    from monitors.alarms.engine import make_hook
+    from monitors.collection.site import CENTRE_CONNECT_ARGS, SiteCollector, SiteOptions
+
+    conf = _site_settings(args)
+    missing = [k for k in ("db", "code", "vm_url") if not conf.get(k)]
+    if missing:
+        print(f"rackwatch collect --site: missing {', '.join(missing)}", file=sys.stderr)
+        return 2
+    url = str(conf["db"])
+    if not url.startswith("postgresql"):
+        print("rackwatch collect --site: the central database must be PostgreSQL", file=sys.stderr)
+        return 2
+    hooks: list[Any] = []
+    alarm_engine = None
+    if not args.no_alarms:
+        alarm_engine = make_hook(url, connect_args=CENTRE_CONNECT_ARGS)
+        hooks.append(alarm_engine)
+    options = SiteOptions(
+        url=url,
+        site=str(conf["code"]),
+        vm_url=str(conf["vm_url"]),
+        vmagent_url=str(conf.get("vmagent_url") or conf["vm_url"]),
+        collector_id=str(conf.get("collector_id") or ""),
+        ttl_s=int(conf.get("ttl_s", DEFAULT_TTL_S)),
+        heartbeat_s=float(conf.get("heartbeat_s", DEFAULT_HEARTBEAT_S)),
+        max_in_flight=args.max_in_flight,
+        duration_s=args.duration,
+        trace_polls=str(conf.get("trace_polls") or ""),
+        hooks=hooks,
+    )
+    if alarm_engine is not None:
+        # Each collector judges only what it leases (rack rules stay with the rack's holder).
+        engine_ = alarm_engine
+        options.on_assignment.append(lambda a: engine_.restrict(a.devices))
+    drivers = _build_drivers(conf.get("known_hosts"))
+    report = asyncio.run(SiteCollector(options, drivers).run())
+    print(
+        f"collected: {report.polls_ok} polls ok, {report.polls_failed} failed, "
+        f"{report.samples} samples"
     )
     return 0
 
@@ -526,6 +601,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-raw-days", type=float, default=14, help="raw samples kept (14)")
     p.add_argument("--keep-5m-days", type=float, default=365, help="5-min rollups kept (365)")
     p.add_argument("--keep-1h-days", type=float, default=1825, help="1-h rollups kept (1825)")
+    g = p.add_argument_group("site collector (docs/deployment.md)")
+    g.add_argument("--site", metavar="CODE", help="collect one site by leases from the centre")
+    g.add_argument("--config", metavar="FILE", help="site collector config (TOML)")
+    g.add_argument("--vm-url", metavar="URL", help="central VictoriaMetrics (history)")
+    g.add_argument("--vmagent-url", metavar="URL", help="this site's vmagent (samples)")
+    g.add_argument("--collector-id", metavar="ID", help="stable id of this collector")
+    g.add_argument("--lease-ttl", type=int, metavar="S", help="lease lifetime (30)")
+    g.add_argument("--heartbeat", type=float, metavar="S", help="lease heartbeat (10)")
+    g.add_argument("--trace-polls", metavar="FILE", help=argparse.SUPPRESS)
+    g.add_argument("--no-alarms", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_collect)
 
     p = sub.add_parser("probe", help="identify one SNMP device and print what it reads")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -841,11 +842,22 @@ class AlarmEngine:
         self._write(released, t)
         return released
 
+    def restrict(self, device_ids: Iterable[int]) -> None:
+        """Judge only these devices from now on (a site collector's leases moved).
+
+        Devices whose lease went to another collector stop counting as polled here, so this
+        engine neither calls them stale nor judges their racks; the new holder's engine does.
+        """
+        keep = np.zeros(len(self.dev_polled), dtype=bool)
+        ids = np.fromiter((d for d in device_ids if 0 <= d < len(keep)), dtype=np.int64)
+        keep[ids] = True
+        self.dev_polled &= keep
+
     def device(self, device_id: int) -> DeviceMeta | None:
         return self.meta.devices.get(device_id)
 
 
-def make_hook(url: str, rules_path: str | None = None) -> AlarmEngine:
+def make_hook(url: str, rules_path: str | None = None, **engine_kwargs: Any) -> AlarmEngine:
     """An engine on its own connection pool, for CollectorOptions.hooks.
 
     A broken rules file is reported and the shipped defaults are used, so a typo in an
@@ -862,4 +874,4 @@ def make_hook(url: str, rules_path: str | None = None) -> AlarmEngine:
         log.error("alarm rules not usable, running with the shipped defaults: %s", exc)
         rules = load_rules(use_user_file=False)
     log.info("alarm rules from %s", " + ".join(rules.sources))
-    return AlarmEngine(make_engine(url), rules)
+    return AlarmEngine(make_engine(url, **engine_kwargs), rules)
