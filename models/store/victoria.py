@@ -410,8 +410,9 @@ class VictoriaHistory:
             f'label_set(min_over_time({sel}[{w}]), "rw_agg", "min"), '
             f'label_set(max_over_time({sel}[{w}]), "rw_agg", "max"))'
         )
-        # A point at t summarises (t - step, t]: ask for bucket ends, label by bucket start.
-        first = start - start % step + step
+        # A point at t summarises (t - step, t]; evaluated at bucket start + step - 1 s it
+        # covers [bucket start, bucket end) of whole-second samples, like the rows' buckets.
+        first = start - start % step + step - 1
         reply = self._get(
             "/api/v1/query_range",
             {
@@ -430,7 +431,7 @@ class VictoriaHistory:
             metric = res["metric"]
             sid = int(metric.get("series_id", -1))
             agg = metric.get("rw_agg", "avg")
-            parts[sid][agg].update((int(t) - step, float(v)) for t, v in res["values"])
+            parts[sid][agg].update((int(t) - step + 1, float(v)) for t, v in res["values"])
         out: dict[int, History] = {}
         source = f"vm_{step}s"
         for sid, aggs in parts.items():
@@ -451,7 +452,8 @@ class VictoriaHistory:
         """(mean, max) of each series over [start, end], for the snapshot's summaries."""
         ids = sorted({int(s) for s in series_ids})
         out: dict[int, tuple[float, float]] = {}
-        span = max(1, int(end) - int(start))
+        # (end - span, end] with span one second longer than the window: [start, end].
+        span = max(1, int(end) - int(start)) + 1
         for i in range(0, len(ids), _IDS_PER_QUERY):
             sel = self._selector(ids[i : i + _IDS_PER_QUERY])
             query = (
