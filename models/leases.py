@@ -94,7 +94,8 @@ class LeaseManager:
         self.started_ts = 0
         self.held: frozenset[str] = frozenset()
 
-    def beat(self, devices_polled: int = 0) -> Assignment:
+    def beat(self, devices_polled: int = 0, *, claim: bool = True) -> Assignment:
+        """One heartbeat; with claim=False only renew and give back (see SiteCollector)."""
         with self.engine.begin() as conn:
             if self.site_id is None:
                 self.site_id = _site_id(conn, self.site)
@@ -173,7 +174,7 @@ class LeaseManager:
                     {"me": me, "u": list(released)},
                 )
                 mine -= set(released)
-            elif len(mine) < fair:
+            elif len(mine) < fair and claim:
                 got = conn.execute(
                     text(
                         "UPDATE lease SET owner = :me, expires_ts = :exp, since_ts = :now, "

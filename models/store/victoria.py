@@ -477,3 +477,14 @@ class VictoriaHistory:
         for i in range(0, len(ids), _IDS_PER_QUERY):
             got.update(self._raw(ids[i : i + _IDS_PER_QUERY], start, end))
         return {sid: len(h) for sid, h in got.items()}
+
+    def raw_timestamps(
+        self, series_ids: Sequence[int], start: int, end: int
+    ) -> dict[int, set[int]]:
+        """Whole-second timestamps each series holds in [start, end] (for loss accounting)."""
+        ids = sorted({int(s) for s in series_ids})
+        out: dict[int, set[int]] = {}
+        for i in range(0, len(ids), _IDS_PER_QUERY):
+            for sid, h in self._raw(ids[i : i + _IDS_PER_QUERY], start, end).items():
+                out[sid] = set(h.ts.tolist())
+        return out

@@ -157,7 +157,7 @@ class SiteResultWriter(ResultWriter):
 
 
 class PollTrace:
-    """Appends one line per poll to a file: wall ts, collector id, device id, ok (0/1)."""
+    """Appends a line per poll to a file: wall time, collector, device, ok, sample ts, readings."""
 
     def __init__(self, path: str, collector_id: str) -> None:
         self.path = Path(path)
@@ -166,7 +166,8 @@ class PollTrace:
     def __call__(self, results: list[PollResult], _rows: object, _ids: object) -> None:
         now = time.time()
         lines = "".join(
-            f"{now:.3f} {self.collector_id} {r.device_id} {int(r.ok)}\n" for r in results
+            f"{now:.3f} {self.collector_id} {r.device_id} {int(r.ok)} {r.ts} {len(r.readings)}\n"
+            for r in results
         )
         with self.path.open("a") as f:
             f.write(lines)
@@ -216,6 +217,7 @@ class SiteCollector(Collector):
         self.centre_ok = False
         self.centre_failures = 0
         self._catalogue_ts = -1e18
+        self._claim_after = 0.0  # set when the centre answers (first, or after an outage)
 
     def _load_catalogue(self) -> None:
         specs = load_device_specs(self.engine)
@@ -225,7 +227,11 @@ class SiteCollector(Collector):
     def _lease_beat(self) -> Assignment:
         if time.monotonic() - self._catalogue_ts > self.site_opt.inventory_every_s:
             self._load_catalogue()
-        return self.leases.beat(len(self.devices))
+        # No claims on the first beat, nor for one TTL after the centre comes back: peers
+        # that started together, or that were cut off together, first renew what they hold,
+        # so the fastest one does not take everything and hand it back a beat later.
+        claim = self.centre_ok and time.monotonic() >= self._claim_after
+        return self.leases.beat(len(self.devices), claim=claim)
 
     async def _lease_loop(self, stop: asyncio.Event, scheduler: Scheduler) -> None:
         first = True
@@ -245,6 +251,9 @@ class SiteCollector(Collector):
             else:
                 if not self.centre_ok:
                     log.info("centre reachable: %d units leased", len(a.units))
+                    # Back after an outage: wait a TTL for peers to renew before claiming.
+                    grace = self.site_opt.heartbeat_s * 0.9 if first else float(self.site_opt.ttl_s)
+                    self._claim_after = time.monotonic() + grace
                 self.centre_ok = True
                 self._apply(a, scheduler, first)
                 first = False
