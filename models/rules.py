@@ -13,7 +13,7 @@ import yaml
 import resources
 from models.paths import config_dir
 
-DEFAULT_RULES = Path(resources.__file__).with_name("alarms") / "default.yaml"
+DEFAULT_RULES = resources.ALARM_RULES
 USER_RULES_NAME = "alarms.yaml"
 SEVERITIES = ("warning", "critical")
 MAX_FILE_BYTES = 1_000_000

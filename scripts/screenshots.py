@@ -53,7 +53,7 @@ def pick_targets(url: str, site: str | None, rack: str | None) -> tuple[str, str
 
 def synthetic_db(directory: Path) -> str:
     """A small populated hall (the GUI tests' data set) when no database is given."""
-    from tests.ui.dataset import populate
+    from monitors.lab.hall_dataset import populate
 
     url = f"sqlite:///{directory / 'screenshots.db'}"
     upgrade(url)

@@ -10,9 +10,24 @@ from sqlalchemy import Engine
 
 from models.db import make_engine, upgrade
 from monitors.lab.daemons.pg import PgCluster, missing_reason
+from tests import daemons
 from tests.daemons import require
 
 BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    daemons.current_item = item
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+    try:
+        return (yield)
+    finally:
+        daemons.current_item = None
 
 
 @pytest.fixture

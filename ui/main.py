@@ -13,6 +13,7 @@ from PySide6.QtCore import QCoreApplication, QLocale, QSettings, Qt, QTimer, QTr
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
+import resources
 from models.db import has_schema, make_engine
 from models.read import inventory as read_inventory
 from models.read import racks as read_racks
@@ -42,7 +43,7 @@ def make_app(argv: list[str] | None = None) -> QApplication:
 
 def _install_translation(app: QApplication) -> None:
     """Load resources/translations/rackwatch_<locale>.qm (zh_CN, ...) when one exists."""
-    folder = Path(__file__).resolve().parent.parent / "resources" / "translations"
+    folder = resources.TRANSLATIONS_DIR
     translator = QTranslator(app)
     if translator.load(QLocale(), "rackwatch", "_", str(folder)):
         app.installTranslator(translator)

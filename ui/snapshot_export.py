@@ -20,6 +20,7 @@ from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication
 from sqlalchemy import Engine
 
+import resources
 from models.snapshot.data import (
     FORMAT,
     MANIFEST,
@@ -66,7 +67,7 @@ def app_version() -> str:
         return version("rackwatch")
     except Exception:
         pass
-    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    pyproject = resources.ROOT.parent / "pyproject.toml"
     try:
         import tomllib
 

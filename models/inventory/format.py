@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+import resources
 from models.inventory.problems import Problem
 
 # resources/ is data beside the package; models may read it but not import it (layering).
-BUILTIN_PROFILE_DIR: Final = Path(__file__).resolve().parent.parent / "resources" / "profiles"
+BUILTIN_PROFILE_DIR: Final = resources.PROFILES_DIR
 
 FORMAT_VERSION: Final = 1
 TOP_KEYS: Final = frozenset(("version", "defaults", "sites"))

@@ -22,6 +22,7 @@ from models.inventory.device_specs import DeviceSpec, load_device_specs
 from models.schema import CollectorHeartbeat, PollRequest
 from models.store.samples import Retention, SampleWriter, apply_retention, placeholder
 from models.store.series import SeriesRegistry, SeriesSpec
+from monitors.collection.poll_log import PollLog
 from monitors.collection.readings import PollResult
 from monitors.collection.scheduler import Driver, Scheduler
 
@@ -73,6 +74,7 @@ class ResultWriter(threading.Thread):
         self.writer = SampleWriter(engine)
         self.registry = SeriesRegistry(engine)
         self.report = CollectorReport(devices=len(devices))
+        self.poll_log = PollLog(log)
         self.failed: BaseException | None = None
         p = placeholder(engine)
         self._sql_state = (
@@ -130,20 +132,16 @@ class ResultWriter(threading.Thread):
         rep = self.report
         rep.samples += len(rows)
         for r in results:
+            dev = self.devices.get(r.device_id)
+            name = dev.name if dev else str(r.device_id)
             if r.ok:
                 rep.polls_ok += 1
+                self.poll_log.succeeded(name, r.ts)
             else:
                 rep.polls_failed += 1
-                dev = self.devices.get(r.device_id)
-                rep.errors_by_device[dev.name if dev else str(r.device_id)] += 1
-                log.warning(
-                    "poll failed device=%s kind=%s error=%s",
-                    dev.name if dev else r.device_id,
-                    r.error_kind,
-                    r.error,
-                )
-            for problem in r.problems[:5]:
-                log.info("poll problem device=%s %s", r.device_id, problem)
+                rep.errors_by_device[name] += 1
+                self.poll_log.failed(name, r.ts, r.error_kind, r.error)
+            self.poll_log.saw_problems(name, r.problems)
         for hook in self.hooks:
             try:
                 hook(results, rows, ids)
@@ -309,16 +307,16 @@ class Collector:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.opt.summary_s)
             rep = self.writer.report
-            top = ", ".join(f"{n}={c}" for n, c in rep.errors_by_device.most_common(10))
             log.info(
-                "summary collector=%s devices=%d polls_ok=%d polls_failed=%d samples=%d "
-                "errors_by_device=[%s]",
+                "summary collector=%s devices=%d failing=%d polls_ok=%d polls_failed=%d "
+                "samples=%d failing_devices=[%s]",
                 self.collector_id,
                 rep.devices,
+                self.writer.poll_log.failing_count(),
                 rep.polls_ok,
                 rep.polls_failed,
                 rep.samples,
-                top,
+                self.writer.poll_log.summary(),
             )
 
     async def run(self) -> CollectorReport:

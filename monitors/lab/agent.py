@@ -215,7 +215,7 @@ class SnmpAgent:
                 lambda d=dev: _Protocol(self, d),  # type: ignore[misc]
                 sock=sock,
             )
-            self._transports.append(cast(asyncio.DatagramTransport, transport))
+            self._transports.append(transport)
 
     def close(self) -> None:
         for tr in self._transports:

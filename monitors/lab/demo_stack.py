@@ -19,7 +19,7 @@ import yaml
 
 log = logging.getLogger("rackwatch.demo")
 
-APP = Path(__file__).resolve().parents[1] / "app.py"
+APP = Path(__file__).resolve().parents[2] / "app.py"
 _PR_SET_PDEATHSIG = 1
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import resources
 from monitors.collection.readings import DeviceIdentity
 from monitors.collection.targets import SnmpTarget
 from monitors.profiles.plan import Decoded, PlanItem, PollPlan, parse_number
@@ -35,7 +36,7 @@ _SPACES = re.compile(r"\s+")
 
 def default_profiles_dir() -> Path:
     """resources/profiles inside the installed package tree."""
-    return Path(__file__).resolve().parents[1] / "resources" / "profiles"
+    return resources.PROFILES_DIR
 
 
 class ProfileSet:

@@ -410,13 +410,18 @@ class SnmpClient:
             self._dispatcher = v1.SnmpDispatcher()
         auth = self._community(target.credential)
         transport = await self._v1_transport(target)
+        result: tuple[Any, Any, Any, Any]
         if kind == "get":
-            return await v1.get_cmd(self._dispatcher, auth, transport, *varbinds, lookupMib=False)
-        if kind == "next":
-            return await v1.next_cmd(self._dispatcher, auth, transport, *varbinds, lookupMib=False)
-        return await v1.bulk_cmd(
-            self._dispatcher, auth, transport, 0, repetitions, *varbinds, lookupMib=False
-        )
+            result = await v1.get_cmd(self._dispatcher, auth, transport, *varbinds, lookupMib=False)
+        elif kind == "next":
+            result = await v1.next_cmd(
+                self._dispatcher, auth, transport, *varbinds, lookupMib=False
+            )
+        else:
+            result = await v1.bulk_cmd(
+                self._dispatcher, auth, transport, 0, repetitions, *varbinds, lookupMib=False
+            )
+        return result
 
     async def _v3_request(
         self, target: SnmpTarget, kind: str, varbinds: list[tuple[str, Any]], repetitions: int
@@ -428,17 +433,20 @@ class SnmpClient:
         context = self._context
         if target.credential.context:
             context = v3.ContextData(contextName=target.credential.context)
+        result: tuple[Any, Any, Any, Any]
         if kind == "get":
-            return await v3.get_cmd(
+            result = await v3.get_cmd(
                 self._engine, user, transport, context, *varbinds, lookupMib=False
             )
-        if kind == "next":
-            return await v3.next_cmd(
+        elif kind == "next":
+            result = await v3.next_cmd(
                 self._engine, user, transport, context, *varbinds, lookupMib=False
             )
-        return await v3.bulk_cmd(
-            self._engine, user, transport, context, 0, repetitions, *varbinds, lookupMib=False
-        )
+        else:
+            result = await v3.bulk_cmd(
+                self._engine, user, transport, context, 0, repetitions, *varbinds, lookupMib=False
+            )
+        return result
 
     def _new_engine(self) -> Any:
         engine = v3.SnmpEngine()

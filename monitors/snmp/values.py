@@ -101,4 +101,4 @@ def to_python(value: Any) -> SnmpValue:
 
 
 def is_end_of_mib(value: Any) -> bool:
-    return value.__class__.__name__ == "EndOfMibView"
+    return bool(value.__class__.__name__ == "EndOfMibView")

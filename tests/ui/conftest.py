@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from models.db import make_engine, upgrade
-from tests.ui.dataset import Hall, populate
+from monitors.lab.hall_dataset import Hall, populate
 
 _SETTINGS_DIR = tempfile.mkdtemp(prefix="rackwatch-test-settings-")
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
-from tests.ui.dataset import Hall
+from monitors.lab.hall_dataset import Hall
 
 
 def _wait_plot(panel: Any, qtbot: Any) -> None:

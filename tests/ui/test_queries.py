@@ -12,7 +12,7 @@ from models.alarms import desk as alarm_desk
 from models.read import inventory as read_inventory
 from models.read import racks as read_racks
 from models.read import status as read_status
-from tests.ui.dataset import Hall
+from monitors.lab.hall_dataset import Hall
 
 
 def test_inventory_is_in_tree_order(hall_engine: Engine, hall: Hall) -> None:

@@ -11,7 +11,7 @@ from models.alarms import desk as alarm_desk
 from models.read import inventory as read_inventory
 from models.read import racks as read_racks
 from models.read import status as read_status
-from tests.ui.dataset import populate
+from monitors.lab.hall_dataset import populate
 
 
 def test_queries_on_each_backend(db_engine: Engine) -> None:

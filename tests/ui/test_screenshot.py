@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtGui import QImage
 
+from monitors.lab.hall_dataset import Hall
 from tests.daemons import REPO
-from tests.ui.dataset import Hall
 
 
 def _gui(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess[str]:

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from models.read import inventory as read_inventory
 from models.read import status as read_status
-from tests.ui.dataset import Hall
+from monitors.lab.hall_dataset import Hall
 from ui.tree_model import COL_NAME, COL_STATUS, DEVICE, RACK, SITE, STATE_ROLE, SiteTreeModel
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, text
 
 from models.alarms import desk as alarm_desk
 from models.read import status as read_status
-from tests.ui.dataset import Hall
+from monitors.lab.hall_dataset import Hall
 from ui import theme
 from ui.floor_map import FloorMapWidget, tile_color
 

@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from monitors.collection.targets import SshCredential, SshTarget
-from monitors.lab.daemons.common import find_binary, free_port, wait_tcp
-from tests.daemons import REPO
+from monitors.lab.daemons.common import REPO, find_binary, free_port, wait_tcp
 
 FIXTURES = REPO / "tests" / "fixtures" / "ssh"
 HOSTS = FIXTURES / "hosts"  # one directory of recorded tool outputs per simulated server

@@ -21,7 +21,7 @@ def _descr() -> str:
 
 def _bank_amps(c: Ctx, bank: int) -> float:
     lo = (bank - 1) * BANK_OUTLETS
-    return sum(o.current_a for o in c.s.outlets[lo : lo + BANK_OUTLETS])
+    return float(sum(o.current_a for o in c.s.outlets[lo : lo + BANK_OUTLETS]))
 
 
 def _load_state(amps: float, near: float, over: float) -> int:

@@ -18,7 +18,7 @@ OK = 3  # ObjectStatusEnum ok(3); nonCriticalUpper 4, criticalUpper 5
 
 def _temp(c: Ctx, i: int) -> float:
     s = c.s
-    return (s.cpu_c[0], s.cpu_c[1], s.inlet_c, s.exhaust_c)[i - 1]
+    return float((s.cpu_c[0], s.cpu_c[1], s.inlet_c, s.exhaust_c)[i - 1])
 
 
 def _temp_status(c: Ctx, i: int) -> int:

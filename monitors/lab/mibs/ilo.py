@@ -25,15 +25,17 @@ TEMPS: tuple[tuple[int, str, int], ...] = (
 
 def _temp(c: Ctx, what: str) -> float:
     s = c.s
-    return {
-        "inlet": s.inlet_c,
-        "cpu1": s.cpu_c[0],
-        "cpu2": s.cpu_c[1],
-        "mem": s.inlet_c + 6 + 10 * s.load,
-        "exhaust": s.exhaust_c,
-        "psu": s.inlet_c + 14 + 8 * s.load,
-        "chassis": s.inlet_c + 3,
-    }[what]
+    return float(
+        {
+            "inlet": s.inlet_c,
+            "cpu1": s.cpu_c[0],
+            "cpu2": s.cpu_c[1],
+            "mem": s.inlet_c + 6 + 10 * s.load,
+            "exhaust": s.exhaust_c,
+            "psu": s.inlet_c + 14 + 8 * s.load,
+            "chassis": s.inlet_c + 3,
+        }[what]
+    )
 
 
 def build(dev: Any) -> Mib:

@@ -84,7 +84,8 @@ class _OutletView:
 
 
 def _raw(value: float, digits: int) -> int:
-    return max(0, round(value * 10**digits))
+    raw: int = round(float(value) * 10**digits)
+    return max(0, raw)
 
 
 def build(dev: Any) -> Mib:
@@ -176,7 +177,7 @@ def build(dev: Any) -> Mib:
         erows = [((1, i), i) for i in range(1, len(EXTERNAL) + 1)]
 
         def ext_value(c: Ctx, i: int) -> float:
-            return (c.s.inlet_c, c.s.exhaust_c, c.s.humidity_pct)[i - 1]
+            return float((c.s.inlet_c, c.s.exhaust_c, c.s.humidity_pct)[i - 1])
 
         b.table(
             f"{P}.3.6.3.1",

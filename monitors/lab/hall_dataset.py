@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Engine, insert
 
@@ -273,7 +274,7 @@ def _states_and_alarms(
         rack_id = hall.rack_ids[hot]
         srv = f"{hot}-SRV01"
         sid = hall.series_ids[(srv, "temperature_c", "inlet")]
-        alarms = [
+        alarms: list[dict[str, Any]] = [
             dict(
                 rule="temperature.inlet",
                 key=f"inlet:{sid}",
