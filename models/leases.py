@@ -239,7 +239,8 @@ def device_owners(engine: Engine) -> dict[int, str]:
         rows = conn.execute(
             text(
                 f"SELECT d.id, l.owner FROM device d JOIN lease l ON (l.rack_id = d.rack_id OR "
-                f"l.device_id = d.id) WHERE l.owner IS NOT NULL AND l.expires_ts > {_NOW}"
+                f"l.device_id = d.id) WHERE l.owner IS NOT NULL AND l.expires_ts > {_NOW} "
+                "AND d.enabled AND d.protocol <> 'none'"
             )
         )
         return {int(d): str(o) for d, o in rows}

@@ -116,8 +116,7 @@ def _collectors(c: Centre, n: int, tag: str) -> list[CollectorProcess]:
 def _devices(engine: Engine) -> set[int]:
     with engine.connect() as conn:
         return {
-            int(r[0])
-            for r in conn.execute(text("SELECT id FROM device WHERE protocol <> 'none'"))
+            int(r[0]) for r in conn.execute(text("SELECT id FROM device WHERE protocol <> 'none'"))
         }
 
 
@@ -150,7 +149,8 @@ def _lost(c: Centre, procs: list[CollectorProcess], since: float, until: float) 
     polls = read_trace([p.trace for p in procs])
     dev_series = series_of_devices(c.engine)
     all_ids = [s for ids in dev_series.values() for s in ids]
-    stored = VictoriaHistory(c.vm.url).raw_timestamps(all_ids, int(since) - 10, int(until) + 10)
+    with VictoriaHistory(c.vm.url) as vmh:
+        stored = vmh.raw_timestamps(all_ids, int(since) - 10, int(until) + 10)
     return samples_lost(polls, dev_series, stored, INTERVAL, since, until)
 
 

@@ -115,7 +115,11 @@ def test_labels_carry_the_series_meaning(central: Engine) -> None:
 
 
 def test_vm_history_matches_rows_history_raw_and_downsampled(
-    central: Engine, victoria: VictoriaMetrics, vmagent: VmAgent, tmp_path: Path
+    central: Engine,
+    victoria: VictoriaMetrics,
+    vmagent: VmAgent,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> None:
     ids = _inventory(central, "VM1", 42)
     end = (int(time.time()) // 900) * 900
@@ -125,6 +129,7 @@ def test_vm_history_matches_rows_history_raw_and_downsampled(
     for i in range(0, len(rows), 50_000):
         writer.write(rows[i : i + 50_000])
     assert writer.push_stats.pushed == len(rows) and writer.push_stats.pending == 0
+    writer.close()
     # The same rows as SQLite rows, the default back end, for comparison.
     lite_url = f"sqlite:///{tmp_path / 'rows.db'}"
     upgrade(lite_url)
@@ -134,6 +139,7 @@ def test_vm_history_matches_rows_history_raw_and_downsampled(
     sw.flush()
     _settle(vmagent, victoria)
     vmh = VictoriaHistory(victoria.url)
+    request.addfinalizer(vmh.close)
 
     # An hour comes back raw and identical.
     got = vmh.history(ids, end - 3600, end - 1, 2000)
@@ -163,7 +169,9 @@ def test_desks_find_vm_through_the_central_database(
     ids = _inventory(central, "DK1", 4)
     end = int(time.time()) - 60
     rows = _rows(ids, end - 7200, end)
-    VictoriaWriter(central, vmagent.url).write(rows)
+    w = VictoriaWriter(central, vmagent.url)
+    w.write(rows)
+    w.close()
     _settle(vmagent, victoria)
     # Before the collector publishes where history lives, a desk reads (empty) rows.
     assert all(len(h) == 0 for h in history(central, ids, end - 7200, end).values())
@@ -205,7 +213,9 @@ def test_vm_restart_and_vmagent_outage_lose_nothing(
         if 18 <= i < 22:
             assert writer.push_stats.pending > 0  # kept in memory, in order
     assert writer.retry() == 0
+    writer.close()
     _settle(vmagent, victoria)
-    counts = VictoriaHistory(victoria.url).count(ids, t0, t0 + 300 * 30)
+    with VictoriaHistory(victoria.url) as vmh:
+        counts = vmh.count(ids, t0, t0 + 300 * 30)
     assert sum(counts.values()) == sent
     assert writer.push_stats.failed_pushes > 0

@@ -129,7 +129,12 @@ def set_reader(engine: Engine, reader: HistoryReader | None) -> None:
 
 def forget_readers() -> None:
     with _lock:
+        readers = list(_readers.values())
         _readers.clear()
+    for r in readers:
+        close = getattr(r, "close", None)
+        if close is not None:
+            close()
 
 
 def open_sink(engine: Engine, config: HistoryConfig) -> SampleSink:

@@ -334,12 +334,28 @@ class VictoriaHistory:
     raw_interval_s: int = 30
     _local: threading.local = field(default_factory=threading.local)
 
+    _open: list[_Http] = field(default_factory=list)
+
     def _http(self) -> _Http:
         conn: _Http | None = getattr(self._local, "http", None)
         if conn is None:
             conn = _Http(self.query_url, timeout=self.timeout_s)
             self._local.http = conn
+            self._open.append(conn)
         return conn
+
+    def close(self) -> None:
+        """Close the keep-alive connections of every thread that read through this reader."""
+        for conn in self._open:
+            conn.close()
+        self._open.clear()
+        self._local = threading.local()
+
+    def __enter__(self) -> VictoriaHistory:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
     def _get(self, path: str, params: dict[str, str]) -> Any:
         body = urllib.parse.urlencode(params).encode()
