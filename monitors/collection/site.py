@@ -34,7 +34,7 @@ log = logging.getLogger("rackwatch.site")
 # Connections to the centre give up quickly: a cut link must not hang a heartbeat for the
 # kernel's 15-minute TCP retransmission timeout (libpq parameters, passed through psycopg).
 CENTRE_CONNECT_ARGS: dict[str, Any] = {
-    "connect_timeout": 5,
+    "connect_timeout": 3,
     "tcp_user_timeout": 10_000,
     "keepalives": 1,
     "keepalives_idle": 5,
@@ -86,6 +86,9 @@ class SiteResultWriter(ResultWriter):
         self._preloaded: set[int] = set()
         self.unresolved = 0
         self.state_failures = 0
+        # Cleared by the lease loop while the centre is unreachable: the writer then skips
+        # the database (each attempt would cost a connect timeout) and only feeds vmagent.
+        self.centre_up = True
 
     def run(self) -> None:
         # The base preloads every device at start; here devices arrive with leases.
@@ -132,12 +135,17 @@ class SiteResultWriter(ResultWriter):
                     )
                 )
                 values.append((r.ts, rd.value))
-        ids = self._resolve(specs) if specs else []
+        if self.centre_up:
+            ids = self._resolve(specs) if specs else []
+        else:
+            ids = [self.registry.get(s.key) for s in specs]
         rows = [(sid, ts, v) for sid, (ts, v) in zip(ids, values, strict=True) if sid is not None]
         self.unresolved += len(values) - len(rows)
+        self.sink.engine = self.engine if self.centre_up else None
         seq = self.sink.write(rows) if rows else 0
         try:
-            self._write_states(results, seq)
+            if self.centre_up:
+                self._write_states(results, seq)
         except Exception as exc:
             self.state_failures += 1
             log.warning("device states not written (centre away): %s", exc)
@@ -198,9 +206,10 @@ class SiteCollector(Collector):
         self.catalogue: dict[int, DeviceSpec] = {}
         self.config = HistoryConfig("victoria", options.vm_url, options.vmagent_url)
         self.sink = VictoriaWriter(self.engine, options.vmagent_url)
-        self.writer = SiteResultWriter(
+        self.site_writer = SiteResultWriter(
             self.engine, self.devices, base.hooks, self.sink, options.site
         )
+        self.writer = self.site_writer
         self.leases = LeaseManager(
             self.engine,
             options.site,
@@ -248,7 +257,9 @@ class SiteCollector(Collector):
                         exc,
                     )
                 self.centre_ok = False
+                self.site_writer.centre_up = False
             else:
+                self.site_writer.centre_up = True
                 if not self.centre_ok:
                     log.info("centre reachable: %d units leased", len(a.units))
                     # Back after an outage: wait a TTL for peers to renew before claiming.
