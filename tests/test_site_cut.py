@@ -82,8 +82,8 @@ def _start_lab_in(ns: SiteNamespace, out: Path, env: dict[str, str]) -> subproce
         "--seed",
         "5",
     ]
-    log = (out.parent / "lab-b.log").open("ab")
-    return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO)
+    with (out.parent / "lab-b.log").open("ab") as log:
+        return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO)
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +97,7 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwoSites]:
     procs: list[subprocess.Popen[bytes]] = []
     pg = PgCluster(extra_listen=(ns.centre_ip,))
     vm = VictoriaMetrics(ns.centre_ip, dedup_s=INTERVAL)
+    vm.port = random.randint(30_000, 60_000)
     agent_a = VmAgent(vm.url)
     # Site B's vmagent lives in the namespace, on all of its (own) addresses.
     agent_b = VmAgent(vm.url, ns.site_ip)
@@ -109,7 +110,7 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwoSites]:
         agent_b.port = random.randint(30_000, 60_000)
         # The collector in the namespace talks to it on 127.0.0.1, the test over the veth:
         # the later flag wins, so it listens on every address of the namespace (its own).
-        agent_b.extra = [f"-httpListenAddr=:{agent_b.port}"]
+        agent_b.extra = [f"-httpListenAddr=:{agent_b.port}", "-remoteWrite.sendTimeout=15s"]
         agent_b.start()
         lab_a = start_lab(
             work / "lab-a",
@@ -250,7 +251,14 @@ def test_cut_site_keeps_polling_and_loses_nothing(sites: TwoSites) -> None:
                 return False
             return beat is not None and beat > t_back and pending == 0
 
-        assert wait_for(caught_up, 120), col_b.log.read_text()[-3000:]
+        ok = wait_for(caught_up, 180)
+        if not ok:
+            with s.engine.connect() as conn:
+                beat = conn.execute(
+                    text("SELECT beat_ts FROM site_collector WHERE collector_id = 'b0'")
+                ).scalar()
+            agent_log = s.agent_b.log.read_text()[-3000:]
+            pytest.fail(f"beat {beat} t_back {t_back} agent log: {agent_log}")
         time.sleep(2 * INTERVAL)
         t_end = time.time()
         assert col_b.proc is not None and col_b.proc.poll() is None
