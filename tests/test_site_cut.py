@@ -1,4 +1,4 @@
-"""A site in its own network namespace loses its link to the centre: nothing is lost, no takeover."""
+"""A site in its own network namespace loses its link to the centre: nothing lost, no takeover."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from monitors.lab import LabHandle, start_lab
 from monitors.lab.daemons.common import REPO
 from monitors.lab.daemons.pg import PgCluster
 from monitors.lab.daemons.pg import missing_reason as pg_missing
-from monitors.lab.daemons.victoria import VictoriaMetrics, VmAgent, wait_http
+from monitors.lab.daemons.victoria import VictoriaMetrics, VmAgent
 from monitors.lab.daemons.victoria import missing_reason as vm_missing
 from monitors.lab.netns import SiteNamespace
 from monitors.lab.netns import missing_reason as netns_missing
