@@ -193,7 +193,8 @@ def _events(engine: Engine, code: str, since: int, until: int) -> list[tuple[str
         rows = conn.execute(
             text(
                 "SELECT a.key, e.to_state, e.ts FROM alarm_event e "
-                "JOIN alarm a ON a.id = e.alarm_id JOIN site s ON s.id = a.site_id WHERE s.code = :c AND e.ts >= :a AND e.ts <= :b "
+                "JOIN alarm a ON a.id = e.alarm_id JOIN site s ON s.id = a.site_id "
+                "WHERE s.code = :c AND e.ts >= :a AND e.ts <= :b "
                 "ORDER BY e.id"
             ),
             {"c": code, "a": since, "b": until},
