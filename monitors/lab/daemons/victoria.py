@@ -54,6 +54,7 @@ class _Process:
         self.path = path
         self.host = host
         self.root = root or Path(tempfile.mkdtemp(prefix=f"rackwatch-{self.binary}-"))
+        self.root.mkdir(parents=True, exist_ok=True)
         self.port = 0
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = self.root / "daemon.log"
