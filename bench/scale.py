@@ -1,4 +1,4 @@
-"""Scale-out bench: history back ends side by side, lease failover, a site link cut (real daemons)."""
+"""Scale-out bench: history back ends side by side, lease failover, a site link cut."""
 
 from __future__ import annotations
 
