@@ -132,6 +132,7 @@ def _site_settings(args: argparse.Namespace) -> dict[str, Any]:
         "heartbeat_s": args.heartbeat,
         "known_hosts": args.known_hosts,
         "trace_polls": args.trace_polls,
+        "outbox": args.outbox,
     }
     conf.update({k: v for k, v in flags.items() if v is not None})
     return conf
@@ -140,9 +141,13 @@ def _site_settings(args: argparse.Namespace) -> dict[str, Any]:
 def _collect_site(args: argparse.Namespace) -> int:
     """`collect --site CODE`: one collector of a site, leasing racks from the central database."""
     import asyncio
+    import socket
 
+    from models.db import make_engine
     from models.leases import DEFAULT_HEARTBEAT_S, DEFAULT_TTL_S
-    from monitors.alarms.engine import make_hook
+    from models.paths import data_dir
+    from monitors.alarms.engine import collector_rules
+    from monitors.collection.outbox import AlarmOutbox, OutboxAlarmEngine
     from monitors.collection.site import CENTRE_CONNECT_ARGS, SiteCollector, SiteOptions
 
     conf = _site_settings(args)
@@ -154,17 +159,28 @@ def _collect_site(args: argparse.Namespace) -> int:
     if not url.startswith("postgresql"):
         print("rackwatch collect --site: the central database must be PostgreSQL", file=sys.stderr)
         return 2
+    site = str(conf["code"])
+    # Stable across restarts (the outbox and the leases are found again by it); give each
+    # collector its own --collector-id when a host runs several for one site.
+    collector_id = str(conf.get("collector_id") or f"{site}:{socket.gethostname()}")
     hooks: list[Any] = []
     alarm_engine = None
     if not args.no_alarms:
-        alarm_engine = make_hook(url, connect_args=CENTRE_CONNECT_ARGS)
+        outbox_path = conf.get("outbox") or (
+            data_dir() / f"outbox-{collector_id.replace(':', '_').replace('/', '_')}.db"
+        )
+        alarm_engine = OutboxAlarmEngine(
+            make_engine(url, connect_args=CENTRE_CONNECT_ARGS),
+            collector_rules(),
+            AlarmOutbox(outbox_path),
+        )
         hooks.append(alarm_engine)
     options = SiteOptions(
         url=url,
-        site=str(conf["code"]),
+        site=site,
         vm_url=str(conf["vm_url"]),
         vmagent_url=str(conf.get("vmagent_url") or conf["vm_url"]),
-        collector_id=str(conf.get("collector_id") or ""),
+        collector_id=collector_id,
         ttl_s=int(conf.get("ttl_s", DEFAULT_TTL_S)),
         heartbeat_s=float(conf.get("heartbeat_s", DEFAULT_HEARTBEAT_S)),
         max_in_flight=args.max_in_flight,
@@ -609,6 +625,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--collector-id", metavar="ID", help="stable id of this collector")
     g.add_argument("--lease-ttl", type=int, metavar="S", help="lease lifetime (30)")
     g.add_argument("--heartbeat", type=float, metavar="S", help="lease heartbeat (10)")
+    g.add_argument("--outbox", metavar="FILE", help="local alarm outbox (SQLite)")
     g.add_argument("--trace-polls", metavar="FILE", help=argparse.SUPPRESS)
     g.add_argument("--no-alarms", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_collect)

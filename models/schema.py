@@ -327,3 +327,12 @@ class Lease(Base):
     expires_ts: Mapped[int] = mapped_column(BigInteger, default=0)
     generation: Mapped[int] = mapped_column(BigInteger, default=0)
     since_ts: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class AlarmOutboxReceipt(Base):
+    """One batch of alarm transitions from a site's outbox, applied once (idempotent replay)."""
+
+    __tablename__ = "alarm_outbox_receipt"
+
+    uid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_ts: Mapped[int] = mapped_column(BigInteger)

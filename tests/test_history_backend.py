@@ -55,6 +55,7 @@ def _args(**kw: object) -> argparse.Namespace:
         "known_hosts": None,
         "trace_polls": None,
         "config": None,
+        "outbox": None,
     }
     base.update(kw)
     return argparse.Namespace(**base)

@@ -813,6 +813,10 @@ class AlarmEngine:
             self._retry = changes[-10_000:]
             return
         self._retry = []
+        self._absorb(result, changes)
+
+    def _absorb(self, result: dict[str, OpenAlarm | None], changes: list[AlarmChange]) -> None:
+        """Take what the database now holds for the keys written (open or cleared)."""
         for key, alarm in result.items():
             if alarm is None:
                 if self.open.pop(key, None) is not None:
@@ -857,15 +861,14 @@ class AlarmEngine:
         return self.meta.devices.get(device_id)
 
 
-def make_hook(url: str, rules_path: str | None = None, **engine_kwargs: Any) -> AlarmEngine:
-    """An engine on its own connection pool, for CollectorOptions.hooks.
+def collector_rules(rules_path: str | None = None) -> Rules:
+    """The rules a collector runs with.
 
     A broken rules file is reported and the shipped defaults are used, so a typo in an
     operator's edit never leaves the site unwatched.
     """
     from pathlib import Path
 
-    from models.db import make_engine
     from models.rules import RulesError
 
     try:
@@ -874,4 +877,11 @@ def make_hook(url: str, rules_path: str | None = None, **engine_kwargs: Any) -> 
         log.error("alarm rules not usable, running with the shipped defaults: %s", exc)
         rules = load_rules(use_user_file=False)
     log.info("alarm rules from %s", " + ".join(rules.sources))
-    return AlarmEngine(make_engine(url, **engine_kwargs), rules)
+    return rules
+
+
+def make_hook(url: str, rules_path: str | None = None, **engine_kwargs: Any) -> AlarmEngine:
+    """An engine on its own connection pool, for CollectorOptions.hooks."""
+    from models.db import make_engine
+
+    return AlarmEngine(make_engine(url, **engine_kwargs), collector_rules(rules_path))

@@ -67,9 +67,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("unit", name=op.f("pk_lease")),
     )
     op.create_index("ix_lease_site_owner", "lease", ["site_id", "owner"])
+    op.create_table(
+        "alarm_outbox_receipt",
+        sa.Column("uid", sa.String(length=64), nullable=False),
+        sa.Column("received_ts", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("uid", name=op.f("pk_alarm_outbox_receipt")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("alarm_outbox_receipt")
     op.drop_index("ix_lease_site_owner", table_name="lease")
     op.drop_table("lease")
     op.drop_index(op.f("ix_site_collector_site_id"), table_name="site_collector")
