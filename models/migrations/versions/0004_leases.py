@@ -17,6 +17,15 @@ down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+_NOTIFY = (
+    ("alarm", "alarms"),
+    ("counter", "data"),
+    ("device_state", "state"),
+    ("site", "inventory"),
+    ("rack", "inventory"),
+    ("device", "inventory"),
+)
+
 
 def upgrade() -> None:
     op.create_table(
@@ -73,9 +82,25 @@ def upgrade() -> None:
         sa.Column("received_ts", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("uid", name=op.f("pk_alarm_outbox_receipt")),
     )
+    if op.get_bind().dialect.name == "postgresql":
+        # Desks LISTEN on 'rackwatch' (models/notify.py): one NOTIFY per statement that
+        # changes alarms, the change counter (samples, latest), device states or inventory.
+        op.execute(
+            "CREATE OR REPLACE FUNCTION rackwatch_notify() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN PERFORM pg_notify('rackwatch', TG_ARGV[0]); RETURN NULL; END $$"
+        )
+        for table, topic in _NOTIFY:
+            op.execute(
+                f"CREATE TRIGGER rackwatch_notify_{table} AFTER INSERT OR UPDATE OR DELETE "
+                f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION rackwatch_notify('{topic}')"
+            )
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        for table, _topic in _NOTIFY:
+            op.execute(f"DROP TRIGGER IF EXISTS rackwatch_notify_{table} ON {table}")
+        op.execute("DROP FUNCTION IF EXISTS rackwatch_notify()")
     op.drop_table("alarm_outbox_receipt")
     op.drop_index("ix_lease_site_owner", table_name="lease")
     op.drop_table("lease")
