@@ -10,7 +10,7 @@ from sqlalchemy import Engine, text
 
 from models.alarms.lifecycle import AlarmChange, apply_changes
 from models.db import make_engine, upgrade
-from models.notify import Changes, ChangeListener
+from models.notify import ChangeListener, Changes
 from models.store.samples import SampleWriter
 from monitors.lab.daemons.pg import PgCluster, missing_reason
 from tests.daemons import require
