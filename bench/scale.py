@@ -11,13 +11,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
+import numpy.typing as npt
 import yaml
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
@@ -25,7 +26,7 @@ from sqlalchemy.orm import Session
 from models.db import make_engine, upgrade
 from models.leases import device_owners
 from models.schema import Device, Rack, Series, Site
-from models.store.samples import Row, SampleWriter, rows_history
+from models.store.samples import SampleWriter, rows_history
 from models.store.victoria import VictoriaHistory, VictoriaWriter
 from monitors.lab import start_lab
 from monitors.lab.daemons.common import REPO
@@ -96,18 +97,33 @@ def make_series(engine: Engine, n: int, site: str = "BZ1", per_rack: int = 42) -
     return ids
 
 
-def pilot_rows(ids: list[int], start: int, end: int, seed: int = 1) -> list[list[Row]]:
-    """Ticks of rows: random walks at the resolution devices report (0.1 °C, 1 W, 0.1 A)."""
+def pilot_rows(
+    ids: list[int], start: int, end: int, seed: int = 1
+) -> list[npt.NDArray[np.float64]]:
+    """Ticks as (n, 3) arrays: random walks at the resolution devices report (0.1 °C, 1 W)."""
     rng = np.random.default_rng(seed)
     n = len(ids)
-    base = np.where(np.arange(n) % 4 == 1, 300.0, np.where(np.arange(n) % 4 == 2, 8.0, 24.0))
+    kind = np.arange(n) % 4
+    base = np.where(kind == 1, 300.0, np.where(kind == 2, 8.0, 24.0))
     cur = base + rng.normal(0, 1, n)
-    ticks: list[list[Row]] = []
+    sid = np.asarray(ids, dtype=np.float64)
+    ticks = []
     for ts in range(start, end, STEP):
         cur += rng.normal(0, 0.05, n) * (base / 24.0)
-        vals = np.where(np.arange(n) % 4 == 1, np.round(cur), np.round(cur, 1))
-        ticks.append(list(zip(ids, [ts] * n, vals.tolist(), strict=True)))
+        vals = np.where(kind == 1, np.round(cur), np.round(cur, 1))
+        ticks.append(np.column_stack((sid, np.full(n, float(ts)), vals)))
     return ticks
+
+
+def as_rows(a: npt.NDArray[np.float64]) -> list[tuple[int, int, float]]:
+    """The row tuples SampleWriter takes (what a collector hands it)."""
+    ids = a[:, 0].astype(np.int64).tolist()
+    return list(zip(ids, a[:, 1].astype(np.int64).tolist(), a[:, 2].tolist(), strict=True))
+
+
+def batches(ticks: list[npt.NDArray[np.float64]], per: int) -> Iterator[npt.NDArray[np.float64]]:
+    for i in range(0, len(ticks), per):
+        yield np.concatenate(ticks[i : i + per])
 
 
 def dir_bytes(path: Path) -> int:
@@ -155,8 +171,8 @@ def bench_storage(pg: PgCluster, work: Path, series: int, hours: float) -> dict[
         w.engine = None  # samples only: latest is the same work for every back end
         w.labels.update(_labels(pg_eng, ids))
         t = time.perf_counter()
-        for i in range(0, len(ticks), 10):
-            w.write([r for tick in ticks[i : i + 10] for r in tick])
+        for b in batches(ticks, 10):
+            w.write(b)
         push_s = time.perf_counter() - t
         w.close()
         wait_for(lambda: agent.pending_bytes() == 0, 120)
@@ -176,8 +192,8 @@ def bench_storage(pg: PgCluster, work: Path, series: int, hours: float) -> dict[
         # PostgreSQL rows: the writer's COPY path with rollups.
         sw = SampleWriter(pg_eng)
         t = time.perf_counter()
-        for i in range(0, len(ticks), 10):
-            sw.write([r for tick in ticks[i : i + 10] for r in tick])
+        for b in batches(ticks, 10):
+            sw.write(as_rows(b))
         sw.flush()
         pg_s = time.perf_counter() - t
         with pg_eng.connect() as conn:
@@ -196,8 +212,8 @@ def bench_storage(pg: PgCluster, work: Path, series: int, hours: float) -> dict[
         # SQLite rows, the single-file default.
         lw = SampleWriter(lite)
         t = time.perf_counter()
-        for i in range(0, len(ticks), 10):
-            lw.write([r for tick in ticks[i : i + 10] for r in tick])
+        for b in batches(ticks, 10):
+            lw.write(as_rows(b))
         lw.flush()
         lite_s = time.perf_counter() - t
         lite.dispose()
@@ -214,18 +230,17 @@ def bench_storage(pg: PgCluster, work: Path, series: int, hours: float) -> dict[
         q_end = end
         q_start = q_end - 7 * DAY
         week = pilot_rows(rack_ids, q_start, q_end, seed=2)
+        assert lite_rack == rack_ids  # same order of creation in both databases
         vw = VictoriaWriter(None, agent.url, labels=_labels(pg_eng, rack_ids))
-        for i in range(0, len(week), 120):
-            batch = [r for tick in week[i : i + 120] for r in tick]
-            vw.write(batch)
+        for b in batches(week, 120):
+            vw.write(b)
         vw.close()
         pw = SampleWriter(pg_eng)
         lw = SampleWriter(lite)
-        lite_map = dict(zip(rack_ids, lite_rack, strict=True))
-        for i in range(0, len(week), 120):
-            batch = [r for tick in week[i : i + 120] for r in tick]
-            pw.write(batch)
-            lw.write([(lite_map[s], ts, v) for s, ts, v in batch])
+        for b in batches(week, 120):
+            rows = as_rows(b)
+            pw.write(rows)
+            lw.write(rows)
         pw.flush()
         lw.flush()
         wait_for(lambda: agent.pending_bytes() == 0, 120)
