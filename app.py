@@ -222,7 +222,7 @@ def _build_drivers(known_hosts: str | None) -> dict[str, Any]:
     hosts = (
         known_hosts or os.environ.get("RACKWATCH_KNOWN_HOSTS") or str(config_dir() / "known_hosts")
     )
-    return build_drivers(creds.snmp, creds.ssh, hosts)
+    return build_drivers(creds.snmp, creds.ssh, hosts, redfish_credentials=creds.redfish)
 
 
 def _collector_hooks(url: str) -> list[Any]:
@@ -282,6 +282,7 @@ def cmd_credentials(args: argparse.Namespace) -> int:
     import json
 
     from monitors.credentials import (
+        REDFISH_FIELDS,
         SNMP_FIELDS,
         SSH_FIELDS,
         CredentialError,
@@ -320,16 +321,18 @@ def cmd_credentials(args: argparse.Namespace) -> int:
             names = import_file(Path(args.file), store)
             print(f"imported {len(names)} credentials into {store.location}: {', '.join(names)}")
             return 0
-        fields = SNMP_FIELDS if args.kind == "snmp" else SSH_FIELDS
+        fields = {"snmp": SNMP_FIELDS, "ssh": SSH_FIELDS, "redfish": REDFISH_FIELDS}[args.kind]
         record: dict[str, str] = {"kind": args.kind}
         for field in fields:
             value = getattr(args, field, None)
             if field in _SECRET_OPTIONS:
                 value = _secret_value(field, value)
             if value:
-                record[field] = value
+                record[field] = "true" if value is True else value
         given = {
-            f for f in (*SNMP_FIELDS, *SSH_FIELDS) if getattr(args, f, None) and f not in fields
+            f
+            for f in (*SNMP_FIELDS, *SSH_FIELDS, *REDFISH_FIELDS)
+            if getattr(args, f, None) and f not in fields
         }
         if given:
             opts = ", ".join("--" + f.replace("_", "-") for f in sorted(given))
@@ -353,18 +356,23 @@ def _credentials_parser(p: argparse.ArgumentParser) -> None:
     csub = p.add_subparsers(dest="cred_command", metavar="ACTION", required=True)
     q = csub.add_parser("set", help="add or replace a named credential")
     q.add_argument("name", metavar="NAME")
-    q.add_argument("--kind", choices=("snmp", "ssh"), required=True)
+    q.add_argument("--kind", choices=("snmp", "ssh", "redfish"), required=True)
     q.add_argument("--version", choices=("1", "2c", "3"), help="SNMP version (default 2c)")
     q.add_argument("--community", help="SNMP v1/v2c community ('-' to prompt)")
-    q.add_argument("--user", help="SNMPv3 or SSH user name")
+    q.add_argument("--user", help="SNMPv3, SSH or Redfish user name")
     q.add_argument("--auth-proto", dest="auth_proto", help="SNMPv3: md5, sha, sha224..sha512")
     q.add_argument("--auth-key", dest="auth_key", help="SNMPv3 auth passphrase ('-' to prompt)")
     q.add_argument("--priv-proto", dest="priv_proto", help="SNMPv3: des, aes, aes192, aes256")
     q.add_argument("--priv-key", dest="priv_key", help="SNMPv3 privacy passphrase ('-' to prompt)")
     q.add_argument("--context", help="SNMPv3 context name")
-    q.add_argument("--password", help="SSH password ('-' to prompt)")
+    q.add_argument("--password", help="SSH or Redfish password ('-' to prompt)")
     q.add_argument("--key-file", dest="key_file", help="SSH private key file")
     q.add_argument("--key-passphrase", dest="key_passphrase", help="key passphrase ('-' to prompt)")
+    q.add_argument("--ca-file", dest="ca_file", help="Redfish: CA bundle of the BMC certificates")
+    q.add_argument("--fingerprint", help="Redfish: pinned SHA-256 of the BMC certificate")
+    q.add_argument(
+        "--allow-http", dest="allow_http", action="store_true", help="Redfish: permit http://"
+    )
     q = csub.add_parser("list", help="list names and non-secret fields")
     q.add_argument("--json", action="store_true", help="one JSON object")
     q = csub.add_parser("delete", help="remove a named credential")
@@ -381,9 +389,21 @@ def cmd_probe(args: argparse.Namespace) -> int:
     import asyncio
     import json
 
+    if args.redfish:
+        from monitors.redfish.probe import cli_probe
+
+        return cli_probe(args)
+    if args.address is None or not (args.community or args.v3_user):
+        print(
+            "rackwatch probe: give HOST[:PORT] with --community or --v3-user, or --redfish URL",
+            file=sys.stderr,
+        )
+        return 2
+
+    from models.vocabulary import EXIT_CODES
     from monitors.collection.targets import SnmpCredential, SnmpTarget
     from monitors.profiles.engine import ProfileError, ProfileSet
-    from monitors.snmp.probe import ProbeError, probe_device
+    from monitors.snmp.probe import ProbeError, failure_json, probe_device
 
     host, _, port_text = (
         args.address.rpartition(":") if ":" in args.address else (args.address, "", "161")
@@ -408,14 +428,56 @@ def cmd_probe(args: argparse.Namespace) -> int:
     try:
         profiles = ProfileSet.load(args.profiles_dir)
         result = asyncio.run(probe_device(target, args.profile, profiles))
-    except (ProbeError, ProfileError) as exc:
+    except ProfileError as exc:
         print(f"rackwatch probe: {exc}", file=sys.stderr)
         return 1
+    except ProbeError as exc:
+        # The exit code names the reason (docs/profiles.md: 5 auth, 6 timeout, 1 other).
+        if args.json:
+            print(json.dumps(failure_json(target, exc), indent=2))
+        print(f"rackwatch probe: {exc.status}: {exc}", file=sys.stderr)
+        return EXIT_CODES.get(exc.status, 1)
     if args.json:
         print(json.dumps(result.as_json(), indent=2))
     else:
         print(result.as_table())
-    return 0
+    if result.status != "ok":
+        print(f"rackwatch probe: no data ({result.status}): {result.reason}", file=sys.stderr)
+    return result.exit_code
+
+
+def cmd_profile(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from monitors.profiles.engine import ProfileSet
+    from monitors.profiles.schema import check_profile, load_profile
+
+    path = Path(args.file)
+    errors = check_profile(path)
+    for line in errors:
+        print(line, file=sys.stderr)
+    if args.action == "check":
+        if not errors:
+            print(f"{path}: ok")
+        return 1 if errors else 0
+    if errors:
+        return 1
+    from monitors.lab.walk import WalkError, test_profile_on_walk
+
+    try:
+        installed = list(ProfileSet.load(args.profiles_dir))
+        result, note = asyncio.run(
+            test_profile_on_walk(load_profile(path), Path(args.walk), installed)
+        )
+    except WalkError as exc:
+        print(f"rackwatch profile test: {exc}", file=sys.stderr)
+        return 1
+    print(result.as_table())
+    if note:
+        print(f"match: {note}")
+    if result.status != "ok":
+        return result.exit_code
+    return 3 if note else 0
 
 
 # -- gui --------------------------------------------------------------------------------------
@@ -630,9 +692,19 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--no-alarms", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_collect)
 
-    p = sub.add_parser("probe", help="identify one SNMP device and print what it reads")
-    p.add_argument("address", metavar="HOST[:PORT]", help="agent address (default port 161)")
-    g = p.add_mutually_exclusive_group(required=True)
+    p = sub.add_parser("probe", help="identify one SNMP or Redfish device and print what it reads")
+    p.add_argument(
+        "address", metavar="HOST[:PORT]", nargs="?", help="SNMP agent address (default port 161)"
+    )
+    r = p.add_argument_group("Redfish (docs/redfish.md)")
+    r.add_argument("--redfish", metavar="URL", help="probe a Redfish service (https://BMC)")
+    r.add_argument("--user", help="Redfish user (with --password)")
+    r.add_argument("--password", help="Redfish password ('-' to prompt)")
+    r.add_argument("--credential", metavar="NAME", help="Redfish credential from the store")
+    r.add_argument("--allow-http", action="store_true", help="permit plain http:// (labs, tests)")
+    r.add_argument("--ca", metavar="FILE", help="CA bundle the BMC certificate must chain to")
+    r.add_argument("--fingerprint", metavar="SHA256", help="pinned certificate SHA-256")
+    g = p.add_mutually_exclusive_group()
     g.add_argument("--community", help="SNMP v2c community")
     g.add_argument("--v3-user", metavar="USER", help="SNMPv3 user name")
     p.add_argument("--snmp-version", choices=("1", "2c"), default="2c", help="with --community")
@@ -652,6 +724,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=3.0, metavar="S", help="per request")
     p.add_argument("--retries", type=int, default=1)
     p.set_defaults(func=cmd_probe)
+
+    p = sub.add_parser("profile", help="check a device profile, or test it against a walk")
+    psub = p.add_subparsers(dest="action", required=True)
+    q = psub.add_parser("check", help="schema and OID errors as file:line: message")
+    q.add_argument("file", metavar="FILE", help="profile YAML")
+    q = psub.add_parser("test", help="serve a walk on loopback and print what the profile reads")
+    q.add_argument("file", metavar="FILE", help="profile YAML")
+    q.add_argument("--walk", required=True, metavar="WALK.snmprec", help="snmpsim-format walk")
+    q.add_argument("--profiles-dir", metavar="DIR", help="installed profiles (default: built in)")
+    p.set_defaults(func=cmd_profile)
 
     p = sub.add_parser("import", help="validate and import an inventory (YAML or CSV)")
     _add_db(p)

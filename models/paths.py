@@ -29,6 +29,13 @@ def log_dir() -> Path:
     return path
 
 
+def cache_dir() -> Path:
+    """Rebuildable caches (compiled MIBs); safe to delete."""
+    path = Path(os.environ.get("RACKWATCH_CACHE_DIR") or platformdirs.user_cache_dir(APP))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def default_db_url() -> str:
     return f"sqlite:///{data_dir() / 'rackwatch.db'}"
 

@@ -21,5 +21,16 @@ METRIC_UNITS: dict[str, str] = {
 CHANNEL_CLASSES = ("total", "phase", "branch", "outlet", "part")
 TEMPERATURE_ROLES = ("inlet", "outlet", "ambient", "cpu", "memory", "disk", "psu", "board", "other")
 DEVICE_KINDS = ("pdu", "server", "sensor", "switch")
-PROTOCOLS = ("snmp", "ssh", "none")
+PROTOCOLS = ("snmp", "ssh", "redfish", "none")
 FEEDS = ("A", "B")
+
+
+# Why a device gives data or not: the status word of `app.py probe` (and its exit code) and of
+# the collector's device state, for every protocol.
+OK = "ok"
+NO_PROFILE = "no_profile"  # no profile matches the device
+EMPTY = "empty"  # a profile matched but discovery or the poll yielded no readings
+AUTH = "auth"  # authentication failure (SNMPv3, Redfish, SSH)
+TIMEOUT = "timeout"  # no answer (down, unreachable, or a wrong v1/v2c community)
+ERROR = "error"  # anything else: protocol error, bad profile, bad target
+EXIT_CODES = {OK: 0, ERROR: 1, NO_PROFILE: 3, EMPTY: 4, AUTH: 5, TIMEOUT: 6}

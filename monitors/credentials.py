@@ -1,4 +1,4 @@
-"""Named SNMP and SSH credentials in the system keyring or a 0600 file; never in the database."""
+"""Named SNMP, SSH and Redfish credentials in the system keyring or a 0600 file; never in the DB."""
 
 from __future__ import annotations
 
@@ -19,13 +19,13 @@ from typing import Any, Protocol
 import yaml
 
 from models.paths import config_dir
-from monitors.collection.targets import SnmpCredential, SshCredential
+from monitors.collection.targets import RedfishCredential, SnmpCredential, SshCredential
 
 log = logging.getLogger(__name__)
 
-Credential = SnmpCredential | SshCredential
+Credential = SnmpCredential | SshCredential | RedfishCredential
 
-KINDS = ("snmp", "ssh")
+KINDS = ("snmp", "ssh", "redfish")
 SERVICE = "rackwatch"  # keyring service name
 INDEX_KEY = "__rackwatch_index__"  # keyring entry listing the names (keyrings cannot list)
 FILE_NAME = "credentials.json"
@@ -35,6 +35,8 @@ FILE_FORMAT = 1
 
 SNMP_FIELDS = tuple(f.name for f in dataclasses.fields(SnmpCredential))
 SSH_FIELDS = tuple(f.name for f in dataclasses.fields(SshCredential))
+REDFISH_FIELDS = tuple(f.name for f in dataclasses.fields(RedfishCredential))
+_FIELDS = {"snmp": SNMP_FIELDS, "ssh": SSH_FIELDS, "redfish": REDFISH_FIELDS}
 SECRET_FIELDS = frozenset({"community", "auth_key", "priv_key", "password", "key_passphrase"})
 AUTH_PROTOS = ("none", "md5", "sha", "sha224", "sha256", "sha384", "sha512")
 PRIV_PROTOS = ("none", "des", "aes", "aes128", "aes192", "aes256")
@@ -48,7 +50,13 @@ class CredentialError(LookupError):
 # -- records: the one serialised form for keyring, file and import ----------------------------
 
 
+_KIND_NAMES = {"snmp": "SNMP", "ssh": "SSH", "redfish": "Redfish"}
+_KIND_TEXT = {"snmp": "an SNMP", "ssh": "an SSH", "redfish": "a Redfish"}
+
+
 def kind_of(cred: Credential) -> str:
+    if isinstance(cred, RedfishCredential):
+        return "redfish"
     return "snmp" if isinstance(cred, SnmpCredential) else "ssh"
 
 
@@ -60,8 +68,10 @@ def to_record(cred: Credential) -> dict[str, str]:
         v3 = ("user", "auth_proto", "auth_key", "priv_proto", "priv_key", "context")
         skip = {"community"} if cred.version == "3" else set(v3)
     for key, value in dataclasses.asdict(cred).items():
+        if value is False:
+            continue
         if key not in skip and value not in ("", "none", None):
-            record[key] = str(value)
+            record[key] = "true" if value is True else str(value)
     return record
 
 
@@ -88,17 +98,57 @@ def from_record(record: Mapping[str, Any], where: str, base_dir: Path | None = N
     kind = str(record.get("kind", "")).strip().lower()
     if kind not in KINDS:
         raise CredentialError(f"{where}: kind must be one of {', '.join(KINDS)}, got {kind!r}")
-    allowed = SNMP_FIELDS if kind == "snmp" else SSH_FIELDS
+    allowed = _FIELDS[kind]
     unknown = sorted(str(k) for k in record if k != "kind" and k not in allowed)
     if unknown:
         raise CredentialError(
             f"{where}: unknown field(s) {', '.join(unknown)} for kind {kind} "
             f"(expected {', '.join(allowed)})"
         )
-    values = {str(k): _scalar(v, where, str(k)) for k, v in record.items() if k != "kind"}
+    values = {
+        str(k): _flag(v) if k == "allow_http" else _scalar(v, where, str(k))
+        for k, v in record.items()
+        if k != "kind"
+    }
     if kind == "snmp":
         return _snmp(values, where)
+    if kind == "redfish":
+        return _redfish(values, where, base_dir)
     return _ssh(values, where, base_dir)
+
+
+def _flag(value: object) -> str:
+    return str(value).strip().lower() if isinstance(value, bool | str | int) else repr(value)
+
+
+def _redfish(values: dict[str, str], where: str, base_dir: Path | None) -> RedfishCredential:
+    from monitors.redfish.client import normalize_fingerprint
+
+    user = values.get("user", "")
+    if not user:
+        raise CredentialError(f"{where}: Redfish credential needs a user")
+    flag = values.get("allow_http", "false")
+    if flag not in ("true", "false", "yes", "no", "1", "0"):
+        raise CredentialError(f"{where}: allow_http must be true or false, got {flag!r}")
+    fingerprint = values.get("fingerprint", "")
+    if fingerprint:
+        try:
+            fingerprint = normalize_fingerprint(fingerprint)
+        except ValueError as exc:
+            raise CredentialError(f"{where}: {exc}") from None
+    ca_file = values.get("ca_file", "")
+    if ca_file:
+        path = Path(ca_file).expanduser()
+        if not path.is_absolute() and base_dir is not None:
+            path = base_dir / path
+        ca_file = str(path)
+    return RedfishCredential(
+        user=user,
+        password=values.get("password", ""),
+        ca_file=ca_file,
+        fingerprint=fingerprint,
+        allow_http=flag in ("true", "yes", "1"),
+    )
 
 
 def _snmp(values: dict[str, str], where: str) -> SnmpCredential:
@@ -366,7 +416,19 @@ def resolve_snmp(name: str, store: CredentialStore | None = None) -> SnmpCredent
     """The SNMP credential called name; CredentialError if missing or of another kind."""
     cred = resolve(name, store)
     if not isinstance(cred, SnmpCredential):
-        raise CredentialError(f"credential {name!r} is an SSH credential, not SNMP")
+        raise CredentialError(
+            f"credential {name!r} is {_KIND_TEXT[kind_of(cred)]} credential, not SNMP"
+        )
+    return cred
+
+
+def resolve_redfish(name: str, store: CredentialStore | None = None) -> RedfishCredential:
+    """The Redfish credential called name; CredentialError if missing or of another kind."""
+    cred = resolve(name, store)
+    if not isinstance(cred, RedfishCredential):
+        raise CredentialError(
+            f"credential {name!r} is {_KIND_TEXT[kind_of(cred)]} credential, not Redfish"
+        )
     return cred
 
 
@@ -374,7 +436,9 @@ def resolve_ssh(name: str, store: CredentialStore | None = None) -> SshCredentia
     """The SSH credential called name; CredentialError if missing or of another kind."""
     cred = resolve(name, store)
     if not isinstance(cred, SshCredential):
-        raise CredentialError(f"credential {name!r} is an SNMP credential, not SSH")
+        raise CredentialError(
+            f"credential {name!r} is {_KIND_TEXT[kind_of(cred)]} credential, not SSH"
+        )
     return cred
 
 
@@ -425,13 +489,25 @@ class Resolver:
     def snmp(self, name: str | None) -> SnmpCredential:
         cred = self.get(name)
         if not isinstance(cred, SnmpCredential):
-            raise CredentialError(f"credential {name or DEFAULT_NAME!r} is SSH, not SNMP")
+            raise CredentialError(
+                f"credential {name or DEFAULT_NAME!r} is {_KIND_NAMES[kind_of(cred)]}, not SNMP"
+            )
         return cred
 
     def ssh(self, name: str | None) -> SshCredential:
         cred = self.get(name)
         if not isinstance(cred, SshCredential):
-            raise CredentialError(f"credential {name or DEFAULT_NAME!r} is SNMP, not SSH")
+            raise CredentialError(
+                f"credential {name or DEFAULT_NAME!r} is {_KIND_NAMES[kind_of(cred)]}, not SSH"
+            )
+        return cred
+
+    def redfish(self, name: str | None) -> RedfishCredential:
+        cred = self.get(name)
+        if not isinstance(cred, RedfishCredential):
+            raise CredentialError(
+                f"credential {name or DEFAULT_NAME!r} is {_KIND_NAMES[kind_of(cred)]}, not Redfish"
+            )
         return cred
 
     def clear(self) -> None:

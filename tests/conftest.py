@@ -13,7 +13,7 @@ from monitors.lab.daemons.pg import PgCluster, missing_reason
 from tests import daemons
 from tests.daemons import require
 
-BACKENDS = ["sqlite", "postgresql"]
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.daemon)]
 
 
 @pytest.hookimpl(wrapper=True)

@@ -26,6 +26,8 @@ from tests.daemons import REPO, require
 INTERVAL = 2  # seconds between polls of every device
 SPEED = 5.0  # lab physics runs this many times faster than the wall clock
 
+pytestmark = pytest.mark.daemon  # every test here runs real agents or tools
+
 
 class FastClock:
     """The lab's clock, running SPEED times faster than wall time from start() on."""

@@ -43,6 +43,8 @@ from tests.ssh_daemons import sshd, sshd_factory
 
 __all__ = ["snmpd_agent", "snmpsim_captures", "sshd", "sshd_factory"]
 
+pytestmark = pytest.mark.daemon  # every test here runs real agents or tools
+
 
 def _site(session: Session) -> tuple[Site, Rack]:
     site = Site(code="T1", name="Test hall", tz="Europe/Berlin")
@@ -344,8 +346,12 @@ def test_sigkill_mid_batch_keeps_database_intact_and_collection_resumes(
     finally:
         if proc.poll() is None:
             proc.kill()
+            proc.wait()
+        err = proc.stderr.read().decode()[-2000:] if proc.stderr else ""
+        if proc.stderr:
+            proc.stderr.close()
     before = _sample_keys(sqlite_url)
-    assert len(before) >= 500, proc.stderr.read().decode()[-2000:] if proc.stderr else ""
+    assert len(before) >= 500, err
     check = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"))
     try:
         assert check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -86,6 +86,8 @@ def test_demo_runs_lab_and_collector_and_stops_them_all(tmp_path: Path) -> None:
             proc.kill()
             proc.wait()
     out = proc.stdout.read().decode() if proc.stdout else ""
+    if proc.stdout:
+        proc.stdout.close()
     assert samples > 20, out
     assert len(children) >= 2, out  # lab and collector (and the backfill)
     time.sleep(0.5)

@@ -237,7 +237,7 @@ def test_empty_file(loaded: Engine, tmp_path: Path) -> None:
         ),
         (
             "{name: s1, kind: server, address: 10.0.0.1, protocol: telnet}",
-            "protocol: 'telnet' is not one of snmp, ssh, none",
+            "protocol: 'telnet' is not one of snmp, ssh, redfish, none",
         ),
         (
             "{name: s1, kind: server, address: 10.0.0.1, enabled: maybe}",

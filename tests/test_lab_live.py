@@ -25,6 +25,8 @@ SNMPWALK = find_binary("snmpwalk")
 SNMPBULKWALK = find_binary("snmpbulkwalk")
 SSH = find_binary("ssh")
 
+pytestmark = pytest.mark.daemon  # every test here runs real agents or tools
+
 
 class Clock:
     """Wall clock the test can move forward, so minutes of physics pass in no time."""

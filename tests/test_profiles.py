@@ -224,6 +224,8 @@ def oddbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SnmpsimServer]:
     require(responder_binary() is not None, "snmpsim-command-responder not installed")
     data = tmp_path_factory.mktemp("oddbox")
     (data / "oddbox.snmprec").write_text(SYNTHETIC)
+    # an agent that answers but has nothing any profile reads
+    (data / "bare.snmprec").write_text(SYNTHETIC.split("1.3.6.1.2.1.47")[0])
     server = start_snmpsim(data)
     try:
         yield server
@@ -300,5 +302,32 @@ def test_probe_cli_reports_unreachable_agent_clearly() -> None:
          "--timeout", "0.2", "--retries", "0"],
         capture_output=True, text=True, cwd=REPO, check=False,
     )  # fmt: skip
-    assert proc.returncode == 1
+    assert proc.returncode == 6  # timeout
     assert "127.0.0.1:9" in proc.stderr and "no response" in proc.stderr
+
+
+@pytest.mark.daemon
+@pytest.mark.parametrize(
+    ("extra", "status", "code"),
+    [([], "no_profile", 3), (["--profile", "sentry3"], "empty", 4)],
+)
+def test_probe_names_why_a_device_gives_no_data(
+    oddbox: SnmpsimServer, extra: list[str], status: str, code: int
+) -> None:
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "app.py"), "probe", f"127.0.0.1:{oddbox.port}",
+         "--community", "bare", "--json", *extra],
+        capture_output=True, text=True, cwd=REPO, check=False,
+    )  # fmt: skip
+    assert proc.returncode == code, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["status"] == status and out["metrics"] == []
+    assert f"127.0.0.1:{oddbox.port}" in out["reason"]
+    assert status in proc.stderr
+    table = subprocess.run(
+        [sys.executable, str(REPO / "app.py"), "probe", f"127.0.0.1:{oddbox.port}",
+         "--community", "bare", *extra],
+        capture_output=True, text=True, cwd=REPO, check=False,
+    )  # fmt: skip
+    assert table.returncode == code
+    assert f"NO DATA ({status})" in table.stdout

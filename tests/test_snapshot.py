@@ -79,6 +79,7 @@ def _rewrite(src: Path, dst: Path, member: str, offset: int) -> None:
             zout.writestr(info, data)
 
 
+@pytest.mark.daemon  # pdftotext reads the PDF
 def test_export_report_names_rack_and_alarm_and_verifies(incident: Rig, tmp_path: Path) -> None:
     require(shutil.which("pdftotext") is not None, "poppler-utils (pdftotext) not installed")
     alarms = {a.rule: a for a in incident.alarms_rows()}

@@ -12,6 +12,7 @@ from models.inventory.format import (
     DEVICE_KEY_ORDER,
     DEVICE_KEYS,
     MAX_RACK_HEIGHT_U,
+    MIN_REDFISH_INTERVAL_S,
     POLL_INTERVAL_RANGE,
     SITE_CODE_RE,
     Checker,
@@ -116,7 +117,7 @@ def _row(
         if cells.get("protocol")
         else "snmp"
     )
-    address = ck.address(cells.get("address"), line, "address")
+    address = ck.address(cells.get("address"), line, "address", protocol)
     if cells.get("address") is None and protocol in DEFAULT_PORTS:
         ck.fail(line, "address", f"required for protocol {protocol}")
     port = ck.integer(cells.get("port"), line, "port", 1, 65_535)
@@ -138,6 +139,13 @@ def _row(
     interval = ck.integer(
         cells.get("poll_interval_s"), line, "poll_interval_s", *POLL_INTERVAL_RANGE
     )
+    if protocol == "redfish" and interval is not None and interval < MIN_REDFISH_INTERVAL_S:
+        ck.fail(
+            line,
+            "poll_interval_s",
+            f"{interval} s is too often for protocol redfish (at least "
+            f"{MIN_REDFISH_INTERVAL_S} s: BMCs are slow and have few sessions)",
+        )
     enabled = ck.boolean(cells.get("enabled"), line, "enabled")
     model = ck.text(cells.get("model"), line, "model")
     serial = ck.text(cells.get("serial"), line, "serial", max_len=100)

@@ -44,10 +44,16 @@ DEVICE_KEY_ORDER: Final = (
 DEVICE_KEYS: Final = frozenset(DEVICE_KEY_ORDER)
 DEFAULT_KEYS: Final = frozenset(("protocol", "credential", "profile", "poll_interval_s", "enabled"))
 
-DEFAULT_PORTS: Final = {"snmp": 161, "ssh": 22}
+# Protocols that need an address, and their port; Redfish takes the port of its URL scheme
+# (443 for https, 80 for http://) unless the inventory gives one.
+DEFAULT_PORTS: Final[dict[str, int | None]] = {"snmp": 161, "ssh": 22, "redfish": None}
+URL_SCHEMES: Final = ("https://", "http://")  # allowed in the address of Redfish devices
 DEFAULT_TZ: Final = "UTC"
 DEFAULT_RACK_HEIGHT_U: Final = 42
 DEFAULT_POLL_INTERVAL_S: Final = 60
+# BMCs answer slowly and have few session slots: Redfish devices are polled once a minute or
+# less often (a shorter inherited default is raised to this; a shorter own value is refused).
+MIN_REDFISH_INTERVAL_S: Final = 60
 MAX_RACK_HEIGHT_U: Final = 60
 POLL_INTERVAL_RANGE: Final = (5, 86_400)
 BREAKER_RANGE: Final = (1.0, 1_000.0)
@@ -273,12 +279,17 @@ class Checker:
             return None
         return value
 
-    def address(self, raw: Any, line: int, key: str) -> str | None:
+    def address(self, raw: Any, line: int, key: str, protocol: str | None = None) -> str | None:
         value = self.text(raw, line, key, max_len=255)
         if value is None:
             return None
+        scheme = next((s for s in URL_SCHEMES if value.lower().startswith(s)), "")
+        if scheme and protocol != "redfish":
+            self.fail(line, key, f"{value!r}: a URL address is only for protocol redfish")
+            return None
         if value not in self._hosts:
-            self._hosts[value] = address_error(value)
+            host = value[len(scheme) :].rstrip("/")
+            self._hosts[value] = address_error(host[1:-1] if host.startswith("[") else host)
         error = self._hosts[value]
         if error is not None:
             self.fail(line, key, error)

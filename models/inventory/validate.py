@@ -17,6 +17,7 @@ from models.inventory.format import (
     FORMAT_VERSION,
     MAX_RACK_HEIGHT_U,
     MAX_RATED_POWER_W,
+    MIN_REDFISH_INTERVAL_S,
     PHASES,
     POLL_INTERVAL_RANGE,
     RACK_KEYS,
@@ -266,10 +267,23 @@ def _device(
     profile = ck.profile(raw, fline, "profile")
     raw, iline = pick("poll_interval_s")
     interval = ck.integer(raw, iline, "poll_interval_s", *POLL_INTERVAL_RANGE)
+    if protocol == "redfish" and interval is not None and interval < MIN_REDFISH_INTERVAL_S:
+        if "poll_interval_s" in m:
+            ck.fail(
+                iline,
+                "poll_interval_s",
+                f"{interval} s is too often for protocol redfish (at least "
+                f"{MIN_REDFISH_INTERVAL_S} s: BMCs are slow and have few sessions)",
+            )
+        interval = MIN_REDFISH_INTERVAL_S
     raw, eline = pick("enabled")
     enabled = ck.boolean(raw, eline, "enabled")
 
-    address = ck.address(m["address"], line_of("address"), "address") if "address" in m else None
+    address = (
+        ck.address(m["address"], line_of("address"), "address", protocol)
+        if "address" in m
+        else None
+    )
     if address is None and "address" not in m and protocol in DEFAULT_PORTS:
         ck.fail(m.line, "address", f"device {name or ''}: required for protocol {protocol}")
     port = ck.integer(m["port"], line_of("port"), "port", 1, 65_535) if "port" in m else None

@@ -1,4 +1,5 @@
-"""Protocol drivers the scheduler calls: SNMP through profiles, SSH through the fixed command."""
+"""Protocol drivers the scheduler calls: SNMP through profiles, SSH through the fixed command,
+Redfish through monitors.redfish."""
 
 from __future__ import annotations
 
@@ -10,7 +11,13 @@ from dataclasses import dataclass
 from models.inventory.device_specs import DeviceSpec
 from monitors.collection.readings import PollResult
 from monitors.collection.scheduler import Driver
-from monitors.collection.targets import SnmpCredential, SnmpTarget, SshCredential, SshTarget
+from monitors.collection.targets import (
+    RedfishCredential,
+    SnmpCredential,
+    SnmpTarget,
+    SshCredential,
+    SshTarget,
+)
 from monitors.credentials import CredentialError
 from monitors.profiles.engine import ProfileSet, discover, poll
 from monitors.profiles.plan import PollPlan
@@ -198,8 +205,15 @@ def build_drivers(
     ssh_credentials: SshCredentials,
     known_hosts: str,
     profiles: ProfileSet | None = None,
+    redfish_credentials: Callable[[str | None], RedfishCredential] | None = None,
 ) -> dict[str, Driver]:
-    return {
+    """One driver per inventory protocol; Redfish only when its credentials are given."""
+    drivers: dict[str, Driver] = {
         "snmp": SnmpDriver(snmp_credentials, profiles or ProfileSet.load()),
         "ssh": SshDriver(ssh_credentials, known_hosts),
     }
+    if redfish_credentials is not None:
+        from monitors.redfish.driver import RedfishDriver
+
+        drivers["redfish"] = RedfishDriver(redfish_credentials)
+    return drivers

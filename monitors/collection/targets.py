@@ -52,3 +52,24 @@ class SshTarget:
     credential: SshCredential | None = None
     known_hosts: str = ""  # path of the known_hosts file checked with RejectPolicy
     timeout_s: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class RedfishCredential:
+    """A BMC account plus how to trust its certificate (trust travels with the secret)."""
+
+    user: str
+    password: str = ""
+    ca_file: str = ""  # PEM bundle the BMC certificate must chain to
+    fingerprint: str = ""  # pinned SHA-256 of the BMC certificate (hex, colons optional)
+    allow_http: bool = False  # plain http:// only for labs and tests
+
+    def __repr__(self) -> str:
+        return f"RedfishCredential(user={self.user!r}, fingerprint={self.fingerprint!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class RedfishTarget:
+    url: str  # https://host[:port] (the service root /redfish/v1 is appended)
+    credential: RedfishCredential
+    timeout_s: float = 10.0  # BMCs are slow; one request, not the whole poll

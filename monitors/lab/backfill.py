@@ -21,8 +21,11 @@ from monitors.collection.readings import Reading
 from monitors.lab.devices import build_devices
 from monitors.lab.physics import Physics
 from monitors.lab.readings import SnmpReader, discover, read_ssh
+from monitors.lab.redfish_server import lab_server_provider
 from monitors.lab.topology import LabServer, from_inventory
 from monitors.profiles.engine import ProfileSet
+from monitors.redfish.client import RedfishNotFound
+from monitors.redfish.read import read_service
 
 log = logging.getLogger(__name__)
 
@@ -125,8 +128,17 @@ def backfill(
     t_end -= t_end % step_s
     t_start = t_end - days * 86_400
     profile_set = ProfileSet.load()
+    redfish = {
+        str(dev["name"])
+        for site in doc["sites"]
+        for rack in site["racks"]
+        for dev in rack["devices"]
+        if dev.get("protocol") == "redfish"
+    }
     readers: list[tuple[int, Callable[[float], list[Reading]]]] = []
     for dev in build_devices(topo, physics, t_end):
+        if dev.name in redfish:
+            continue  # read below through Redfish, as the collector reads it
         reader = discover(dev, profile_set, t_end)
         dev_id = ids.get((dev.obj.rack.site.code, dev.name))
         if reader is None or dev_id is None:
@@ -135,7 +147,11 @@ def backfill(
         readers.append((dev_id, _snmp_read(reader)))
     for srv in topo.servers():
         dev_id = ids.get((srv.rack.site.code, srv.name))
-        if srv.management == "ssh" and dev_id is not None:
+        if dev_id is None:
+            continue
+        if srv.name in redfish:
+            readers.append((dev_id, _redfish_read(srv, physics)))
+        elif srv.management == "ssh":
             readers.append((dev_id, _ssh_read(srv, physics)))
     stats.devices = len(readers)
     registry = SeriesRegistry(engine)
@@ -169,6 +185,24 @@ def backfill(
         writer.flush()
     stats.seconds = time.perf_counter() - started
     return stats
+
+
+def _redfish_read(srv: LabServer, physics: Physics) -> Callable[[float], list[Reading]]:
+    """The lab BMC's Redfish resources at time t, mapped by the collector's own reader."""
+    now = [0.0]
+    provider = lab_server_provider(srv, physics, lambda: now[0])
+
+    def get(uri: str) -> dict[str, Any]:
+        doc = provider(uri.split("?", 1)[0])
+        if doc is None:
+            raise RedfishNotFound("protocol", f"{uri} not found", 404)
+        return doc
+
+    def read(t: float) -> list[Reading]:
+        now[0] = t
+        return read_service(get, expand=False).readings
+
+    return read
 
 
 def _spec(dev_id: int, r: Reading) -> SeriesSpec:

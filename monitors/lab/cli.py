@@ -121,7 +121,8 @@ def _run_lab(args: argparse.Namespace) -> int:
     print(
         f"lab: {len(topo.sites)} sites, {len(topo.racks())} racks, {len(topo.pdus())} PDUs, "
         f"{len(topo.probes())} probes, {len(topo.servers())} servers "
-        f"({sum(s.management == 'ssh' for s in topo.servers())} over SSH); "
+        f"({sum(s.management == 'ssh' for s in topo.servers())} over SSH, "
+        f"{len(handle.redfish_servers)} over Redfish); "
         f"files in {args.out.resolve()}",
         flush=True,
     )

@@ -21,6 +21,7 @@ from monitors.lab import presets as lab_presets
 from monitors.lab.agent import SnmpAgent
 from monitors.lab.devices import SimDevice, build_devices
 from monitors.lab.physics import Physics
+from monitors.lab.redfish_server import RedfishServer, lab_server_provider
 from monitors.lab.scenarios import Event, ScenarioError, Scenarios, Step, apply_step
 from monitors.lab.ssh_server import SshLab
 from monitors.lab.topology import LabServer, Topology, from_inventory
@@ -29,6 +30,9 @@ log = logging.getLogger(__name__)
 
 SNMP_CREDENTIAL = "lab-snmp"
 SSH_CREDENTIAL = "lab-ssh"
+REDFISH_CREDENTIAL = "lab-redfish"
+REDFISH_USER = "rackwatch"
+REDFISH_PER_SITE = 2  # servers per site whose BMC speaks Redfish (http on loopback)
 SSH_USER = "rackwatch"
 STATE_FILE = "lab.json"
 CONTROL_DIR = "control"
@@ -74,7 +78,22 @@ def inventory_document(cfg: LabConfig) -> dict[str, Any]:
                     addr = dev.get("address")
                     if isinstance(addr, str) and addr.startswith("127.1."):
                         dev["address"] = f"127.{cfg.net}." + addr[len("127.1.") :]
+    if cfg.mix:
+        _redfish_servers(doc)
     return doc
+
+
+def _redfish_servers(doc: dict[str, Any]) -> None:
+    """The first BMC servers of each site speak Redfish instead of SNMP (plain http: a lab)."""
+    for site in doc["sites"]:
+        left = REDFISH_PER_SITE
+        for rack in site["racks"]:
+            for dev in rack["devices"]:
+                if left and dev.get("kind") == "server" and dev.get("protocol") != "ssh":
+                    dev["protocol"] = "redfish"
+                    dev["credential"] = REDFISH_CREDENTIAL
+                    dev["address"] = f"http://{dev.get('address') or '127.0.0.1'}"
+                    left -= 1
 
 
 # Same-height replacements, so a rack's U layout stays valid: (1U model, 2U model) per flavour.
@@ -103,6 +122,16 @@ def _mix_families(doc: dict[str, Any]) -> None:
                     else:
                         dev.pop("protocol", None)
                         dev.pop("credential", None)
+
+
+def _redfish_names(doc: dict[str, Any]) -> set[str]:
+    return {
+        str(dev["name"])
+        for site in doc["sites"]
+        for rack in site["racks"]
+        for dev in rack["devices"]
+        if dev.get("protocol") == "redfish"
+    }
 
 
 def _patch_ports(doc: dict[str, Any], topo: Topology) -> None:
@@ -143,6 +172,10 @@ class LabHandle:
         self.ssh = SshLab(
             ssh_servers, self.physics, SSH_USER, self.password, self.client_key, clock=self.clock
         )
+        self.redfish_password = secrets.token_urlsafe(12)
+        names = _redfish_names(self.doc)
+        self.redfish_servers = [s for s in self.topology.servers() if s.name in names]
+        self.redfish: list[RedfishServer] = []
         self.scenarios.listeners.append(self._on_event)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -180,6 +213,15 @@ class LabHandle:
         await self.agent.start()
         self.ssh.bind()
         self.ssh.start()
+        for srv in self.redfish_servers:
+            bmc = RedfishServer(
+                lab_server_provider(srv, self.physics, self.clock),
+                host=srv.address,
+                port=srv.port,
+                users={REDFISH_USER: self.redfish_password},
+            )
+            self.redfish.append(bmc.start())
+            srv.port = bmc.port  # the port bound (differs only for port 0)
         self._write_files()
 
     def _write_files(self) -> None:
@@ -213,6 +255,11 @@ class LabHandle:
             f"    user: {SSH_USER}\n"
             f"    key_file: {key_path.resolve()}\n"
             f"    password: {self.password}\n"
+            f"  {REDFISH_CREDENTIAL}:\n"
+            "    kind: redfish\n"
+            f"    user: {REDFISH_USER}\n"
+            f"    password: {self.redfish_password}\n"
+            "    allow_http: true\n"
         )
         _write_private(out / "credentials.yaml", creds)
         self._write_state()
@@ -225,6 +272,7 @@ class LabHandle:
             "seed": self.cfg.seed,
             "snmp_devices": len(self.devices),
             "ssh_servers": len(self.ssh.servers),
+            "redfish_servers": len(self.redfish),
             "events": [e.to_dict() for e in self.scenarios.events()],
             "snmp_requests": self.agent.stats.requests,
             "ssh_execs": self.ssh.execs,
@@ -267,6 +315,8 @@ class LabHandle:
         finally:
             self.agent.close()
             self.ssh.close()
+            for bmc in self.redfish:
+                bmc.close()
             if self._ready.is_set() and self._error is None:
                 with contextlib.suppress(OSError):
                     self._write_state(stopped=True)

@@ -202,6 +202,12 @@ def from_inventory(doc: dict[str, Any], seed: int = 1) -> Topology:
     return Topology(seed=seed, sites=sites)
 
 
+def _host(address: Any) -> str:
+    """The loopback address a lab device binds; Redfish BMCs are written as http:// URLs."""
+    text = str(address or "127.0.0.1")
+    return text.split("://", 1)[-1]
+
+
 def _iter(value: Any) -> Iterable[dict[str, Any]]:
     return value if value is not None else []
 
@@ -213,7 +219,7 @@ def _add_devices(
     for d in devices:
         kind = d.get("kind")
         model = str(d.get("model", ""))
-        address = str(d.get("address") or "127.0.0.1")
+        address = _host(d.get("address"))
         port = int(d.get("port") or 0)
         if kind == "pdu":
             fam = pdu_family(model)
@@ -274,7 +280,7 @@ def _add_devices(
                 outlet=k % outlets + 1,
                 phase=k % phases + 1,
                 share_a=0.5 + rng.uniform(-0.03, 0.03),
-                address=str(d.get("address") or "127.0.0.1"),
+                address=_host(d.get("address")),
                 port=int(d.get("port") or 0),
             )
         )

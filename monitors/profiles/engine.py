@@ -12,7 +12,15 @@ from typing import Any
 import resources
 from monitors.collection.readings import DeviceIdentity
 from monitors.collection.targets import SnmpTarget
-from monitors.profiles.plan import Decoded, PlanItem, PollPlan, parse_number
+from monitors.profiles.mibs import MibNames, default_mib_dirs
+from monitors.profiles.plan import (
+    Decoded,
+    PlanItem,
+    PollPlan,
+    is_sentinel,
+    parse_number,
+    unwrap,
+)
 from monitors.profiles.schema import MatchRule, MetricSpec, Profile, ProfileError, load_profile
 from monitors.snmp.client import SnmpClient
 from monitors.snmp.values import SnmpValue, octet_bytes, oid_str
@@ -54,7 +62,9 @@ class ProfileSet:
         root = Path(directory) if directory is not None else default_profiles_dir()
         if not root.is_dir():
             raise ProfileError(f"{root}: profile directory not found")
-        return cls(load_profile(p) for p in sorted(root.glob("*.yaml")))
+        # One MIB name table for the whole directory: MIB files are compiled at most once.
+        mibs = MibNames([root / "mibs", *default_mib_dirs()])
+        return cls(load_profile(p, mibs) for p in sorted(root.glob("*.yaml")))
 
     @property
     def names(self) -> list[str]:
@@ -167,15 +177,31 @@ def _rows_for(spec: MetricSpec, walked: dict[str, list[tuple[str, SnmpValue]]]) 
     return rows
 
 
+def _choice_ok(choices: tuple[float | str, ...], text: str, num: float | None) -> bool:
+    return any(c == text if isinstance(c, str) else num == c for c in choices)
+
+
 def _cond_ok(spec: MetricSpec, got: dict[str, SnmpValue], value: SnmpValue) -> bool:
     for c in spec.when:
         raw = value if c.lookup == "value" else got.get(c.lookup)
-        if c.present is not None and (raw is not None) != c.present:
+        if raw is None:
+            # The looked-up object is absent (column not implemented, row without it).
+            if c.missing is not None:
+                if c.missing == "drop":
+                    return False
+                continue
+            if c.present is True or c.in_ or c.matches is not None:
+                return False
+            continue
+        if c.present is False:
             return False
+        text = str(raw).strip()
         num = parse_number(raw)
-        if c.in_ and (num is None or num not in c.in_):
+        if c.in_ and not _choice_ok(c.in_, text, num):
             return False
-        if c.not_in and num is not None and num in c.not_in:
+        if c.not_in and _choice_ok(c.not_in, text, num):
+            return False
+        if c.matches is not None and not c.matches.search(text):
             return False
     return True
 
@@ -202,6 +228,12 @@ def _scale(spec: MetricSpec, got: dict[str, SnmpValue]) -> tuple[float, str | No
         if not d:
             return scale, f"divisor {spec.divisor_from} missing or zero"
         scale /= d
+    if spec.scale_from is not None:
+        # Rittal CMC III style: -10 means "divide by 10", +1000 "multiply by 1000".
+        f = parse_number(got.get(spec.scale_from))
+        if not f:
+            return scale, f"scale {spec.scale_from} missing or zero"
+        scale = scale / -f if f < 0 else scale * f
     if spec.digits_from is not None:
         d = parse_number(got.get(spec.digits_from))
         if d is None or not 0 <= d <= 12:
@@ -281,7 +313,8 @@ def build_plan(
         if number is None:
             problems.append(f"{spec.metric} {row.value_oid}: not a number: {value!r:.40}")
             continue
-        if spec.skip_values and number in spec.skip_values:
+        number = unwrap(number, spec.signed_bits)
+        if is_sentinel(number, spec.skip_values, spec.skip_below, spec.skip_above):
             continue  # "no probe" sentinel: re-discovery picks the sensor up when it appears
         scale, problem = _scale(spec, got)
         if problem is not None:
@@ -303,6 +336,14 @@ def build_plan(
                 continue
             lim = parse_number(got.get(src)) if isinstance(src, str) else float(src)
             if lim is not None:
+                lim = unwrap(lim, spec.signed_bits)
+                # A sentinel limit ("-1: not available", 0 on devices without limits) must
+                # never become an alarm limit.
+                if is_sentinel(
+                    lim, spec.threshold_skip + spec.skip_values, spec.threshold_skip_below, None
+                ):
+                    limits[key] = None
+                    continue
                 if spec.thresholds_scaled:
                     lim *= scale
                 if fahrenheit:
@@ -318,6 +359,9 @@ def build_plan(
                 fahrenheit=fahrenheit,
                 skip=spec.skip_values,
                 role=_role(spec, label),
+                signed_bits=spec.signed_bits,
+                skip_below=spec.skip_below,
+                skip_above=spec.skip_above,
                 channel_class=spec.channel_class,
                 **limits,
             )

@@ -13,7 +13,7 @@ from monitors.collection.readings import Reading
 from monitors.snmp.values import SnmpValue
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
-PLAN_FORMAT = 2
+PLAN_FORMAT = 2  # 2: signed_bits, skip_below/above, channel_class
 
 
 def parse_number(raw: SnmpValue) -> float | None:
@@ -35,6 +35,26 @@ def parse_number(raw: SnmpValue) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def unwrap(number: float, bits: int) -> float:
+    """Undo an agent's two's-complement wrap: with bits=32, 4294944255 becomes -23041."""
+    if bits and number.is_integer():
+        span = float(1 << bits)
+        if span / 2 <= number < span:
+            return number - span
+    return number
+
+
+def is_sentinel(
+    number: float, values: tuple[float, ...], below: float | None, above: float | None
+) -> bool:
+    """Whether a raw number means "not available": one of values, or outside [below, above]."""
+    return (
+        number in values
+        or (below is not None and number < below)
+        or (above is not None and number > above)
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class PlanItem:
     """One reading of a poll plan: where it comes from and how raw becomes SI."""
@@ -51,6 +71,9 @@ class PlanItem:
     warn_high: float | None = None
     crit_low: float | None = None
     crit_high: float | None = None
+    signed_bits: int = 0  # see unwrap()
+    skip_below: float | None = None
+    skip_above: float | None = None
     channel_class: str | None = None
 
 
@@ -80,6 +103,18 @@ class PollPlan:
         self.oids = tuple(order)
         self._pos = tuple(order[item.oid] for item in self.items)
 
+    @property
+    def empty(self) -> bool:
+        """Discovery found nothing to read: the profile matched but the device gives no data."""
+        return not self.items
+
+    def empty_reason(self) -> str:
+        """Operator-facing reason for an empty plan ('' when the plan has items)."""
+        if self.items:
+            return ""
+        why = f"; first problem: {self.problems[0]}" if self.problems else ""
+        return f"profile {self.profile} matched but found nothing to read{why}"
+
     def decode(self, values: Sequence[SnmpValue]) -> Decoded:
         """Turn values aligned with self.oids into Readings (pure, no I/O, never raises)."""
         readings: list[Reading] = []
@@ -101,7 +136,13 @@ class PollPlan:
                     )
                     continue
             assert number is not None
+            if item.signed_bits:
+                number = unwrap(number, item.signed_bits)
             if item.skip and number in item.skip:
+                continue
+            if (item.skip_below is not None and number < item.skip_below) or (
+                item.skip_above is not None and number > item.skip_above
+            ):
                 continue
             value = number * item.scale
             if item.fahrenheit:

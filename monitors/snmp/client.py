@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 from collections.abc import Iterable, Sequence
@@ -129,12 +130,18 @@ class SnmpClient:
         if self._fast is not None:
             self._fast.close()
             self._fast = None
+        # pysnmp's close leaves its UDP transport to the garbage collector; close it ourselves.
+        transports = [_transport_of(o) for o in (self._dispatcher, self._engine) if o is not None]
         if self._dispatcher is not None:
             self._dispatcher.close()
             self._dispatcher = None
         if self._engine is not None:
             self._engine.close_dispatcher()
             self._engine = None
+        for transport in transports:
+            if transport is not None:
+                with contextlib.suppress(OSError, RuntimeError):
+                    transport.close()
         self._v1_targets.clear()
         self._v3_targets.clear()
         self._rcvbuf_done.clear()
@@ -569,6 +576,12 @@ class _BadVarbind(SnmpProtocolError):
 
 
 def _socket_of(owner: Any) -> Any:
+    aio = _transport_of(owner)
+    return None if aio is None else aio.get_extra_info("socket")
+
+
+def _transport_of(owner: Any) -> Any:
+    """The asyncio datagram transport under a pysnmp dispatcher or engine, if it has one."""
     from pysnmp.carrier.asyncio.dgram import udp
 
     dispatcher = getattr(owner, "transport_dispatcher", None)
@@ -578,10 +591,7 @@ def _socket_of(owner: Any) -> Any:
         transport = dispatcher.get_transport(udp.DOMAIN_NAME)
     except Exception:
         return None
-    aio = getattr(transport, "transport", None)
-    if aio is None:
-        return None
-    return aio.get_extra_info("socket")
+    return getattr(transport, "transport", None)
 
 
 _shared: dict[int, SnmpClient] = {}

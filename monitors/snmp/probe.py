@@ -5,24 +5,35 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from models.vocabulary import AUTH, EMPTY, ERROR, EXIT_CODES, NO_PROFILE, OK, TIMEOUT
 from monitors.collection.readings import DeviceIdentity, Reading
 from monitors.collection.targets import SnmpTarget
-from monitors.profiles.engine import ProfileSet, discover, poll
+from monitors.profiles.engine import Profile, ProfileSet, discover, poll
 from monitors.snmp.client import SnmpClient
-from monitors.snmp.errors import SnmpError
+from monitors.snmp.errors import SnmpAuthError, SnmpError, SnmpTimeout
 
 
 class ProbeError(Exception):
-    """The probe could not finish; str() is the operator-facing reason."""
+    """The probe could not finish; str() is the operator-facing reason, .status its class."""
+
+    def __init__(self, message: str, status: str = ERROR) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass
 class ProbeResult:
     target: SnmpTarget
     identity: DeviceIdentity
-    profile: str
+    profile: str | None
     readings: list[Reading] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    status: str = OK  # one of OK, NO_PROFILE, EMPTY (the failures before identify raise)
+    reason: str = ""  # operator-facing sentence when status is not OK
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES.get(self.status, 1)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -34,6 +45,8 @@ class ProbeResult:
                 "sys_name": self.identity.sys_name,
             },
             "profile": self.profile,
+            "status": self.status,
+            "reason": self.reason,
             "metrics": [
                 {
                     "metric": r.metric,
@@ -60,7 +73,8 @@ class ProbeResult:
             f"sysName  {ident.sys_name or '-'}",
             f"sysObjectID {ident.sys_object_id or '-'}",
             f"sysDescr {ident.sys_descr.splitlines()[0] if ident.sys_descr else '-'}",
-            f"profile  {self.profile}",
+            f"profile  {self.profile or '-'}",
+            f"status   {self.status}{': ' + self.reason if self.reason else ''}",
             "",
         ]
         rows = [("metric", "channel", "value", "unit", "oid", "raw")]
@@ -72,8 +86,22 @@ class ProbeResult:
         lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
         lines.insert(1, "  ".join("-" * w for w in widths))
         tail = [f"{len(self.readings)} metrics"]
+        if self.status != OK:
+            tail.append(f"NO DATA ({self.status}): {self.reason}")
         tail += [f"problem: {p}" for p in self.problems]
         return "\n".join([*head, *lines, "", *tail])
+
+
+def failure_json(target: SnmpTarget, error: ProbeError) -> dict[str, Any]:
+    """The JSON probe prints when it could not identify or read the device at all."""
+    return {
+        "device": {"host": target.host, "port": target.port},
+        "profile": None,
+        "status": error.status,
+        "reason": str(error),
+        "metrics": [],
+        "problems": [],
+    }
 
 
 async def probe_device(
@@ -81,41 +109,54 @@ async def probe_device(
     profile_name: str | None = None,
     profiles: ProfileSet | None = None,
     client: SnmpClient | None = None,
+    profile: Profile | None = None,
 ) -> ProbeResult:
-    """Identify target, choose (or force) its profile, discover and poll once.
+    """Identify target, choose (or force, by name or object) its profile, discover and poll once.
 
-    Raises ProbeError naming host:port and the cause (timeout, auth, no profile, bad profile).
+    A device that answers but gives no data is a result with status NO_PROFILE or EMPTY;
+    ProbeError (with .status TIMEOUT, AUTH or ERROR) when it cannot be read at all.
     """
     profiles = profiles if profiles is not None else ProfileSet.load()
     own = client is None
     client = client or SnmpClient()
+    where = f"{target.host}:{target.port}"
     try:
         identity = await client.identify(target)
-        if profile_name:
+        if profile is None and profile_name:
             try:
                 profile = profiles.get(profile_name)
             except KeyError as exc:
                 raise ProbeError(str(exc.args[0])) from None
-        else:
-            chosen = await profiles.select(client, target, identity)
-            if chosen is None:
-                raise ProbeError(
-                    f"{target.host}:{target.port}: no profile matches sysObjectID "
+        elif profile is None:
+            profile = await profiles.select(client, target, identity)
+            if profile is None:
+                return ProbeResult(
+                    target,
+                    identity,
+                    None,
+                    status=NO_PROFILE,
+                    reason=f"{where}: no profile matches sysObjectID "
                     f"{identity.sys_object_id or '(none)'}; force one with --profile "
-                    f"({', '.join(profiles.names)})"
+                    f"({', '.join(profiles.names)})",
                 )
-            profile = chosen
         plan = await discover(client, target, profile)
         decoded = await poll(client, target, plan)
+    except SnmpTimeout as exc:
+        raise ProbeError(str(exc), TIMEOUT) from None
+    except SnmpAuthError as exc:
+        raise ProbeError(str(exc), AUTH) from None
     except SnmpError as exc:
         raise ProbeError(str(exc)) from None
     finally:
         if own:
             client.close()
-    return ProbeResult(
-        target,
-        identity,
-        profile.name,
-        decoded.readings,
-        [*plan.problems, *decoded.problems],
+    result = ProbeResult(
+        target, identity, profile.name, decoded.readings, [*plan.problems, *decoded.problems]
     )
+    if plan.empty:
+        result.status, result.reason = EMPTY, f"{where}: {plan.empty_reason()}"
+    elif not decoded.readings:
+        result.status = EMPTY
+        result.reason = f"{where}: profile {profile.name} found {len(plan.items)} readings "
+        result.reason += "at discovery but the poll returned none"
+    return result

@@ -121,24 +121,25 @@ def start_snmpd(extra_config: str = "") -> SnmpdAgent:
         "MIBS": "",  # numeric OIDs only; spares the log the MIB parser's complaints
         "MIBDIRS": str(work),
     }
-    log = (work / "snmpd.log").open("wb")
     # No agentAddress in the config: an endpoint on the command line plus one there fails.
-    proc = subprocess.Popen(
-        [
-            binary,
-            "-f",
-            "-Lo",
-            "-C",
-            "-c",
-            str(conf),
-            "-p",
-            str(work / "pid"),
-            f"udp:127.0.0.1:{port}",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
+    # The child keeps its own copy of the log descriptor; ours closes at once.
+    with (work / "snmpd.log").open("wb") as log:
+        proc = subprocess.Popen(
+            [
+                binary,
+                "-f",
+                "-Lo",
+                "-C",
+                "-c",
+                str(conf),
+                "-p",
+                str(work / "pid"),
+                f"udp:127.0.0.1:{port}",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
     agent = SnmpdAgent("127.0.0.1", port, V2C_COMMUNITY, dict(V3_USERS), work, proc)
     if not udp_port_answers(port, V2C_COMMUNITY):
         agent.stop()
@@ -234,8 +235,9 @@ def start_snmpsim(source: Path, names: list[str] | None = None) -> SnmpsimServer
             # The interpreter lives where nobody cannot read it (e.g. /root, mode 0700), so the
             # responder would fail after dropping privileges; it only serves loopback files.
             env["SNMPSIM_ALLOW_ROOT"] = "true"
-    log = (work / "snmpsim.log").open("wb")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+    # The child keeps its own copy of the descriptor; ours is closed at once.
+    with (work / "snmpsim.log").open("wb") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
     server = SnmpsimServer("127.0.0.1", port, stems, work, proc)
     if not stems or not udp_port_answers(port, stems[0], timeout=60):
         server.stop()

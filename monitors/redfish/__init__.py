@@ -1,0 +1,1 @@
+"""Redfish (DMTF) collection for server BMCs and rack PDUs: client, reader, driver, probe."""
