@@ -29,8 +29,10 @@ from monitors.lab.netns import SiteNamespace
 from monitors.lab.netns import missing_reason as netns_missing
 from monitors.lab.sites import (
     CollectorProcess,
+    alarm_events_lost,
     app,
     app_env,
+    queued_transitions,
     read_trace,
     samples_lost,
     series_of_devices,
@@ -286,6 +288,9 @@ def test_cut_site_keeps_polling_and_loses_nothing(sites: TwoSites) -> None:
         # Alarm transitions made during the cut reached the centre afterwards, with their
         # own times, in order: the overload raised and cleared.
         ev = _events(s.engine, SITE_B, int(t_cut), int(t_back))
+        queued = queued_transitions(col_b.log, int(t_cut), int(t_back))
+        assert queued
+        assert alarm_events_lost(queued, ev) == 0, (queued, ev)
         raised = [e for e in ev if e[1] == "active"]
         cleared = [e for e in ev if e[1] == "cleared"]
         assert raised, ev

@@ -101,7 +101,14 @@ class OutboxAlarmEngine(AlarmEngine):
 
     def _write(self, changes: list[AlarmChange], t: int) -> None:
         if changes:
-            self.outbox.append(changes, t)
+            uid = self.outbox.append(changes, t)
+            # One line per queued batch: what the site decided, whatever the centre hears.
+            log.info(
+                "outbox queued batch=%s t=%d %s",
+                uid,
+                t,
+                " ".join(f"{c.key}={c.severity or 'cleared'}" for c in changes),
+            )
         self.deliver()
 
     def process(self, results: Any, rows: Any, now: int | None = None) -> list[AlarmChange]:

@@ -218,3 +218,39 @@ def samples_lost(
     expected = sum(want.values())
     lost = sum(max(0, n - have.get(k, 0)) for k, n in want.items())
     return expected, lost
+
+
+def queued_transitions(log_path: Path, since: int, until: int) -> list[tuple[str, str, int]]:
+    """(key, severity or 'cleared', t) a collector put in its alarm outbox, from its log."""
+    out: list[tuple[str, str, int]] = []
+    if not log_path.exists():
+        return out
+    for line in log_path.read_text(errors="replace").splitlines():
+        at = line.find("outbox queued batch=")
+        if at < 0:
+            continue
+        fields = line[at:].split()
+        t = int(fields[3].removeprefix("t="))
+        if not since <= t <= until:
+            continue
+        for item in fields[4:]:
+            key, _, state = item.rpartition("=")
+            out.append((key, state, t))
+    return out
+
+
+def alarm_events_lost(
+    queued: list[tuple[str, str, int]], central: list[tuple[str, str, int]]
+) -> int:
+    """Transitions the site queued that the centre does not hold (same key, state, time)."""
+    have: dict[tuple[str, str, int], int] = defaultdict(int)
+    for key, state, t in central:
+        have[(key, "cleared" if state == "cleared" else "open", t)] += 1
+    lost = 0
+    for key, sev, t in queued:
+        k = (key, "cleared" if sev == "cleared" else "open", t)
+        if have[k] > 0:
+            have[k] -= 1
+        else:
+            lost += 1
+    return lost
