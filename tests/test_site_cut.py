@@ -286,18 +286,20 @@ def test_cut_site_keeps_polling_and_loses_nothing(sites: TwoSites) -> None:
         assert (lost, lost_in_cut) == (0, 0), (expected, lost, in_cut, lost_in_cut)
 
         # Alarm transitions made during the cut reached the centre afterwards, with their
-        # own times, in order: the overload raised and cleared.
+        # own times: every one the site queued in its outbox while cut off is there.
         ev = _events(s.engine, SITE_B, int(t_cut), int(t_back))
         queued = queued_transitions(col_b.log, int(t_cut), int(t_back))
         assert queued
         assert alarm_events_lost(queued, ev) == 0, (queued, ev)
-        raised = [e for e in ev if e[1] == "active"]
-        cleared = [e for e in ev if e[1] == "cleared"]
+        raised = {k for k, st, _t in ev if st == "active"}
         assert raised, ev
-        assert {k for k, _s, _t in raised} <= {k for k, _s, _t in cleared}, ev
-        for key in {k for k, _s, _t in raised}:
-            states = [st for k, st, _t in ev if k == key]
-            assert states.index("active") < len(states) - 1 - states[::-1].index("cleared")
+        # In order: the overload raised during the cut, and cleared after it ended (during
+        # the cut or just after, depending on how fast the phase current fell).
+        later = _events(s.engine, SITE_B, int(t_cut), int(time.time()))
+        for key in raised:
+            states = [st for k, st, _t in later if k == key]
+            assert "cleared" in states, later
+            assert states.index("active") < states.index("cleared")
     finally:
         col_a.stop()
         col_b.stop()
