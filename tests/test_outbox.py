@@ -84,8 +84,11 @@ def test_transitions_made_while_the_centre_is_away_arrive_after_a_restart(
     box = AlarmOutbox(tmp_path / "outbox.db")
     cut_off = OutboxAlarmEngine(away, None, box)
     cut_off._write([_raise("p")], 200)  # what process() hands over after a rule fires
+    # Queued, not yet delivered, yet open as far as the rules go: their clear will be sent.
+    assert "p" in cut_off.open
     cut_off._write([_raise("q")], 230)
     cut_off._write([_clear("p")], 260)
+    assert "p" not in cut_off.open and "q" in cut_off.open
     assert len(box) == 3 and cut_off.delivered == 0
     away.dispose()
     box.close()

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from models.alarms.lifecycle import AlarmChange, apply_changes
+from models.alarms.lifecycle import AlarmChange, OpenAlarm, apply_changes
 from models.rules import Rules
 from monitors.alarms.engine import AlarmEngine
 
@@ -99,9 +99,37 @@ class OutboxAlarmEngine(AlarmEngine):
         self.outbox = outbox
         self.delivered = 0
 
+    def _overlay(self) -> None:
+        """Count what waits in the outbox as written: a raise queued during a cut is open.
+
+        The engine only clears what it believes open; without this, the clear of an alarm
+        raised while the centre was away (or before a restart) would never be sent.
+        """
+        for _row, _uid, _t, changes in self.outbox.pending(MAX_BATCHES):
+            for c in changes:
+                if c.severity is None:
+                    self.open.pop(c.key, None)
+                elif c.key not in self.open:
+                    self.open[c.key] = OpenAlarm(-1, c.key, c.severity, "active")
+
+    def start(self, now: int | None = None) -> None:
+        super().start(now)
+        self._overlay()
+
+    def _housekeeping(self, t: int) -> list[AlarmChange]:
+        released = super()._housekeeping(t)
+        if len(self.outbox):
+            self._overlay()  # housekeeping re-read the open alarms from the centre
+        return released
+
     def _write(self, changes: list[AlarmChange], t: int) -> None:
         if changes:
             uid = self.outbox.append(changes, t)
+            for c in changes:
+                if c.severity is None:
+                    self.open.pop(c.key, None)
+                elif c.key not in self.open:
+                    self.open[c.key] = OpenAlarm(-1, c.key, c.severity, "active")
             # One line per queued batch: what the site decided, whatever the centre hears.
             log.info(
                 "outbox queued batch=%s t=%d %s",
