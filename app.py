@@ -56,8 +56,15 @@ def cmd_collect(args: argparse.Namespace) -> int:
     import asyncio
 
     from models.db import has_schema, make_engine
+    from models.paths import DB_ENV
     from models.store.samples import Retention
-    from monitors.collection.collector import Collector, CollectorOptions, supervise
+    from monitors.collection.collector import (
+        EXIT_CANNOT_WRITE,
+        CannotWrite,
+        Collector,
+        CollectorOptions,
+        supervise,
+    )
 
     if args.site or args.config:
         return _collect_site(args)
@@ -74,7 +81,9 @@ def cmd_collect(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     if args.workers > 1 and args.shard is None:
-        base = [sys.executable, str(Path(__file__).resolve()), "collect", "--db", url]
+        # The URL may hold a password: children get it through their environment, never on
+        # the command line (`ps` shows every process's arguments to every user).
+        base = [sys.executable, str(Path(__file__).resolve()), "collect"]
         if args.once:
             base.append("--once")
         if args.duration is not None:
@@ -86,8 +95,14 @@ def cmd_collect(args: argparse.Namespace) -> int:
             "--keep-raw-days", str(args.keep_raw_days),
             "--keep-5m-days", str(args.keep_5m_days),
             "--keep-1h-days", str(args.keep_1h_days),
+            "--spool-mb", str(args.spool_mb),
         ]  # fmt: skip
-        return supervise([[*base, "--shard", f"{i}/{args.workers}"] for i in range(args.workers)])
+        if args.spool:
+            base += ["--spool", args.spool + ".{shard}"]
+        env = {**os.environ, DB_ENV: url}
+        return supervise(
+            [[*base, "--shard", f"{i}/{args.workers}"] for i in range(args.workers)], env=env
+        )
     shard, shards = _parse_shard(args.shard)
     drivers = _build_drivers(args.known_hosts)
     options = CollectorOptions(
@@ -98,17 +113,28 @@ def cmd_collect(args: argparse.Namespace) -> int:
         duration_s=args.duration,
         max_in_flight=args.max_in_flight,
         hooks=_collector_hooks(url),
+        spool_path=args.spool.replace("{shard}", str(shard)) if args.spool else None,
+        spool_max_bytes=int(args.spool_mb * 1024 * 1024),
         retention=Retention(
             raw_s=int(args.keep_raw_days * 86_400),
             rollup_5m_s=int(args.keep_5m_days * 86_400),
             rollup_1h_s=int(args.keep_1h_days * 86_400),
         ),
     )
-    report = asyncio.run(Collector(options, drivers).run())
+    try:
+        report = asyncio.run(Collector(options, drivers).run())
+    except CannotWrite as exc:
+        print(f"rackwatch collect: CANNOT WRITE, stopping: {exc}", file=sys.stderr)
+        return EXIT_CANNOT_WRITE
     print(
         f"collected: {report.devices} devices, {report.polls_ok} polls ok, "
         f"{report.polls_failed} failed, {report.samples} samples"
     )
+    if args.once and report.devices and not report.polls_ok:
+        # A cron job or supervisor must see that nothing could be polled.
+        top = ", ".join(f"{n}: {c}" for n, c in report.errors_by_device.most_common(3))
+        print(f"rackwatch collect: no device could be polled ({top})", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -235,12 +261,34 @@ def _collector_hooks(url: str) -> list[Any]:
 # -- import -----------------------------------------------------------------------------------
 
 
+def _check_profiles(directory: str | None = None) -> int:
+    """Print every profile that cannot be loaded (file:line); its devices would not be polled."""
+    import resources
+    from monitors.profiles.schema import ProfileError, load_profile
+
+    # The schema alone (not the SNMP engine): `import` stays quick to start.
+    root = Path(directory) if directory else resources.PROFILES_DIR
+    broken: dict[str, str] = {}
+    for path in sorted(root.glob("*.yaml")):
+        try:
+            load_profile(path)
+        except ProfileError as exc:
+            broken[path.stem] = str(exc)
+    for name, problem in sorted(broken.items()):
+        print(
+            f"profile problem: {problem} (devices using profile {name!r} will not be polled)",
+            file=sys.stderr,
+        )
+    return len(broken)
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     from sqlalchemy import Engine
 
     from models.db import has_schema, make_engine, upgrade
     from models.inventory.importer import InventoryError, import_inventory
 
+    _check_profiles(args.profiles_dir)
     url = resolve_db_url(args.db)
     engine = make_engine(url)
     try:
@@ -250,11 +298,17 @@ def cmd_import(args: argparse.Namespace) -> int:
                 target = None
             else:
                 upgrade(url)
-        report = import_inventory(target, args.file, prune=args.prune, dry_run=args.dry_run)
+        report = import_inventory(
+            target,
+            args.file,
+            prune=args.prune,
+            dry_run=args.dry_run,
+            profile_dirs=[Path(args.profiles_dir)] if args.profiles_dir else None,
+        )
     except InventoryError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        print(f"{args.file}: {len(exc.problems)} problem(s); nothing written", file=sys.stderr)
+        # The first problems say what is wrong; a broken file must not print a gigabyte.
+        print(str(exc), file=sys.stderr)
+        print(f"{args.file}: {exc.total} problem(s); nothing written", file=sys.stderr)
         return 1
     finally:
         engine.dispose()
@@ -393,9 +447,10 @@ def cmd_probe(args: argparse.Namespace) -> int:
         from monitors.redfish.probe import cli_probe
 
         return cli_probe(args)
-    if args.address is None or not (args.community or args.v3_user):
+    if args.address is None or not (args.community or args.v3_user or args.credential):
         print(
-            "rackwatch probe: give HOST[:PORT] with --community or --v3-user, or --redfish URL",
+            "rackwatch probe: give HOST[:PORT] with --credential, --community or --v3-user, "
+            "or --redfish URL",
             file=sys.stderr,
         )
         return 2
@@ -413,17 +468,27 @@ def cmd_probe(args: argparse.Namespace) -> int:
     except ValueError:
         print(f"rackwatch probe: bad port in {args.address!r}", file=sys.stderr)
         return 2
-    if args.v3_user:
+    if args.credential:
+        from monitors.credentials import CredentialError, resolver
+
+        try:
+            cred = resolver().snmp(args.credential)
+        except CredentialError as exc:
+            print(f"rackwatch probe: {exc}", file=sys.stderr)
+            return 2
+    elif args.v3_user:
         cred = SnmpCredential(
             "3",
             user=args.v3_user,
             auth_proto=args.auth_proto,
-            auth_key=args.auth_key,
+            auth_key=_secret_value("auth_key", args.auth_key) or "",
             priv_proto=args.priv_proto,
-            priv_key=args.priv_key,
+            priv_key=_secret_value("priv_key", args.priv_key) or "",
         )
     else:
-        cred = SnmpCredential(args.snmp_version, community=args.community)
+        cred = SnmpCredential(
+            args.snmp_version, community=_secret_value("community", args.community) or ""
+        )
     target = SnmpTarget(host, port, cred, timeout_s=args.timeout, retries=args.retries)
     try:
         profiles = ProfileSet.load(args.profiles_dir)
@@ -538,6 +603,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             args.output,
             user=args.user,
             database=_safe_url(url),
+            note=args.note or "",
             progress=progress,
         )
     except SnapshotError as exc:
@@ -553,7 +619,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from models.snapshot.data import verify_snapshot
+    from models.snapshot.bundle import verify_snapshot
 
     res = verify_snapshot(args.file)
     if res.ok:
@@ -563,6 +629,48 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print(f"{args.file}: {line}", file=sys.stderr)
     print(f"{args.file}: FAILED verification", file=sys.stderr)
     return 1
+
+
+# -- alarms -----------------------------------------------------------------------------------
+
+
+def cmd_alarms(args: argparse.Namespace) -> int:
+    import getpass
+    import json
+
+    from models.alarms.incidents import acknowledge_any, listing
+    from models.db import has_schema, make_engine
+
+    url = resolve_db_url(args.db)
+    engine = make_engine(url)
+    try:
+        if not has_schema(engine):
+            print(f"rackwatch alarms: {_safe_url(url)} has no RackWatch schema", file=sys.stderr)
+            return 2
+        if args.alarms_command == "list":
+            items = listing(engine, incidents_only=args.incidents, state=args.state)
+            if args.json:
+                print(json.dumps(items, indent=2, ensure_ascii=False))
+                return 0
+            for it in items:
+                ident = f"I{it['id']}" if it["kind"] == "incident" else str(it["id"])
+                extra = f" [{it['alarms']} alarms]" if it["kind"] == "incident" else ""
+                inside = f" (in I{it['incident']})" if it.get("incident") else ""
+                print(
+                    f"{ident:>7} {it['severity']:<8} {it['state']:<12} {it['site']:<6} "
+                    f"{it['rack'] or '-':<10} {it['message']}{extra}{inside}"
+                )
+            return 0
+        user = args.user or getpass.getuser()
+        try:
+            kind, num, count = acknowledge_any(engine, args.id, user, args.note)
+        except (LookupError, ValueError) as exc:
+            print(f"rackwatch alarms ack: {exc}", file=sys.stderr)
+            return 1
+        print(f"{kind} {num} acknowledged by {user} ({count} alarm{'s' if count != 1 else ''})")
+        return 0
+    finally:
+        engine.dispose()
 
 
 # -- demo -------------------------------------------------------------------------------------
@@ -614,10 +722,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 signal.signal(sig, _raise_interrupt)
             while time.monotonic() < stop:
                 time.sleep(0.5)
+                said = stack.check()
+                if said:
+                    print(said, flush=True)
             return 0
         from ui.main import run
 
-        return run(url, quit_after_s=args.duration)
+        return run(url, quit_after_s=args.duration, watch=stack.check)
     except DemoError as exc:
         print(f"rackwatch demo: {exc}", file=sys.stderr)
         return 1
@@ -679,6 +790,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-raw-days", type=float, default=14, help="raw samples kept (14)")
     p.add_argument("--keep-5m-days", type=float, default=365, help="5-min rollups kept (365)")
     p.add_argument("--keep-1h-days", type=float, default=1825, help="1-h rollups kept (1825)")
+    p.add_argument(
+        "--spool",
+        metavar="FILE",
+        help="where results wait while the database is away (default: data dir/spool/)",
+    )
+    p.add_argument(
+        "--spool-mb", type=float, default=256, help="spool size limit in MiB (256; docs/storage.md)"
+    )
     g = p.add_argument_group("site collector (docs/deployment.md)")
     g.add_argument("--site", metavar="CODE", help="collect one site by leases from the centre")
     g.add_argument("--config", metavar="FILE", help="site collector config (TOML)")
@@ -700,12 +819,14 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--redfish", metavar="URL", help="probe a Redfish service (https://BMC)")
     r.add_argument("--user", help="Redfish user (with --password)")
     r.add_argument("--password", help="Redfish password ('-' to prompt)")
-    r.add_argument("--credential", metavar="NAME", help="Redfish credential from the store")
+    r.add_argument(
+        "--credential", metavar="NAME", help="SNMP or Redfish credential from the store; preferred"
+    )
     r.add_argument("--allow-http", action="store_true", help="permit plain http:// (labs, tests)")
     r.add_argument("--ca", metavar="FILE", help="CA bundle the BMC certificate must chain to")
     r.add_argument("--fingerprint", metavar="SHA256", help="pinned certificate SHA-256")
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--community", help="SNMP v2c community")
+    g.add_argument("--community", help="SNMP v2c community; '-' reads it from stdin")
     g.add_argument("--v3-user", metavar="USER", help="SNMPv3 user name")
     p.add_argument("--snmp-version", choices=("1", "2c"), default="2c", help="with --community")
     p.add_argument(
@@ -713,11 +834,13 @@ def build_parser() -> argparse.ArgumentParser:
         default="none",
         choices=("none", "md5", "sha", "sha224", "sha256", "sha384", "sha512"),
     )
-    p.add_argument("--auth-key", default="", help="SNMPv3 authentication pass phrase")
+    p.add_argument(
+        "--auth-key", default="", help="SNMPv3 authentication pass phrase; '-' reads stdin"
+    )
     p.add_argument(
         "--priv-proto", default="none", choices=("none", "des", "aes", "aes128", "aes192", "aes256")
     )
-    p.add_argument("--priv-key", default="", help="SNMPv3 privacy pass phrase")
+    p.add_argument("--priv-key", default="", help="SNMPv3 privacy pass phrase; '-' reads stdin")
     p.add_argument("--profile", metavar="NAME", help="force a profile (file stem)")
     p.add_argument("--profiles-dir", metavar="DIR", help="profile directory (default: built in)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -748,6 +871,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="remove racks/devices of the file's sites it no longer lists",
     )
+    p.add_argument("--profiles-dir", metavar="DIR", help="profile directory (default: built in)")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("credentials", help="manage named credentials (keyring or 0600 file)")
@@ -756,13 +880,32 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="export an incident snapshot (zip)")
     _add_db(p)
     p.add_argument(
-        "--scope", required=True, metavar="SCOPE", help="site:CODE, rack:NAME or device:NAME"
+        "--scope",
+        required=True,
+        metavar="SCOPE",
+        help="site:CODE, row:SITE/ROW, rack:NAME or device:NAME",
     )
     p.add_argument("--start", required=True, metavar="ISO", help="window start (UTC if no zone)")
     p.add_argument("--end", required=True, metavar="ISO", help="window end (UTC if no zone)")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="zip file to write")
     p.add_argument("--user", help="name recorded as the exporter (default: login@host)")
+    p.add_argument("--note", metavar="TEXT", help="root cause / notes, shown on page 1")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("alarms", help="list or acknowledge alarms and incidents")
+    asub = p.add_subparsers(dest="alarms_command", metavar="ACTION", required=True)
+    q = asub.add_parser("list", help="open incidents and alarms, most important first")
+    _add_db(q)
+    q.add_argument("--incidents", action="store_true", help="incidents only, not their alarms")
+    q.add_argument("--state", choices=("active", "acknowledged", "all"), default="all")
+    q.add_argument("--json", action="store_true", help="a JSON list of objects")
+    q.set_defaults(func=cmd_alarms)
+    q = asub.add_parser("ack", help="acknowledge an alarm or a whole incident (I12)")
+    _add_db(q)
+    q.add_argument("id", metavar="ID", help="alarm id, or incident id as I12 / incident:12")
+    q.add_argument("--note", required=True, help="what was done, or why")
+    q.add_argument("--user", help="who acknowledges (default: the login name)")
+    q.set_defaults(func=cmd_alarms)
 
     p = sub.add_parser("verify", help="check an incident snapshot against its manifest")
     p.add_argument("file", metavar="FILE", help="snapshot zip written by `export`")

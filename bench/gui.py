@@ -181,6 +181,8 @@ def generate(path: Path, preset: str, seed: int = 1) -> dict[str, Any]:
                             "channel": ch,
                             "role": None,
                             "unit": unit,
+                            # What a collector would decide (models.series_meaning).
+                            "channel_class": "total" if metric == "power_w" else "phase",
                         }
                     )
                     latest.append(
@@ -235,6 +237,7 @@ def generate(path: Path, preset: str, seed: int = 1) -> dict[str, Any]:
                             "channel": ch,
                             "role": role,
                             "unit": unit,
+                            "channel_class": "total" if metric == "power_w" else "part",
                         }
                     )
                     latest.append(

@@ -11,14 +11,20 @@ from sqlalchemy.engine import make_url
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite files get WAL, synchronous=NORMAL and a busy timeout."""
+def make_engine(url: str, *, busy_timeout_s: float = 30.0, **kwargs: Any) -> Engine:
+    """Create an engine; SQLite files get WAL, synchronous=NORMAL and a busy timeout.
+
+    busy_timeout_s bounds how long one statement waits for another process's SQLite lock
+    (and, on PostgreSQL, for a connection): the collector keeps it short so an outage is
+    noticed and spooled instead of stalling polling and shutdown.
+    """
     parsed = make_url(url)
+    busy_ms = int(busy_timeout_s * 1000)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        engine = create_engine(url, connect_args={"timeout": busy_timeout_s}, **kwargs)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -26,13 +32,17 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={busy_ms}")
             cur.execute("PRAGMA cache_size=-262144")
             cur.close()
 
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    if parsed.get_backend_name() == "postgresql":
+        kwargs.setdefault("connect_args", {}).setdefault(
+            "connect_timeout", max(1, int(busy_timeout_s))
+        )
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 

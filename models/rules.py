@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 import resources
 from models.paths import config_dir
+from models.yaml_limits import YamlLimitError, load_limited
 
 DEFAULT_RULES = resources.ALARM_RULES
 USER_RULES_NAME = "alarms.yaml"
@@ -91,7 +90,11 @@ class Rules:
     total_channel: tuple[re.Pattern[str], ...]
     phase_channel: tuple[re.Pattern[str], ...]
     not_phase_channel: tuple[re.Pattern[str], ...]
+    outlet_channel: tuple[re.Pattern[str], ...] = field(default=())
     sources: tuple[str, ...] = field(default=())
+    # Dotted key paths the operator's file sets ("temperature.roles.inlet.warning"): those
+    # levels win over a device's own (models.series_meaning.effective_levels).
+    overridden: frozenset[str] = field(default=frozenset())
 
     def temperature_role(self, role: str | None, channel: str) -> str | None:
         """The role the rules use: the device's, unless it is missing or 'ambient' and the
@@ -103,23 +106,79 @@ class Rules:
                 return mapped
         return role or None
 
-    def is_total_channel(self, channel: str) -> bool:
-        c = channel.strip()
-        return any(p.search(c) for p in self.total_channel)
+    def phase_of(self, channel: str, *, ignore_exclusions: bool = False) -> int | None:
+        """Phase number (1..3, or A..C) of a channel label, or None when it names no phase.
 
-    def phase_of(self, channel: str) -> int | None:
-        """Phase number (1..3) of a channel label, or None when it is not a phase channel."""
+        ignore_exclusions: the profile already says it is a phase, so an outlet or bank word
+        in the label does not matter."""
         c = channel.strip()
-        if any(p.search(c) for p in self.not_phase_channel):
+        if not ignore_exclusions and any(
+            p.search(c) for p in self.not_phase_channel + self.outlet_channel
+        ):
             return None
         for p in self.phase_channel:
             m = p.search(c)
             if m:
                 try:
-                    return int(m.group("n"))
-                except (IndexError, ValueError):
+                    n = m.group("n").lower()
+                except IndexError:
                     return None
+                return "abc".index(n) + 1 if n in "abc" else int(n)
         return None
+
+    def overridden_levels(self, prefix: str) -> frozenset[str]:
+        """Which levels below prefix ("humidity", "temperature.roles.inlet") the operator set."""
+        lead = prefix + "."
+        return frozenset(
+            p[len(lead) :]
+            for p in self.overridden
+            if p.startswith(lead) and "." not in p[len(lead) :]
+        ) | (frozenset({"warning", "critical"}) if prefix in self.overridden else frozenset())
+
+    def phase_current_levels(self, breaker_a: float) -> Levels | None:
+        """Per-phase current levels on a feed with this breaker (continuous-load rule)."""
+        rule = self.phase_current
+        if not rule.enabled or breaker_a <= 0:
+            return None
+        return _pct_levels(rule, breaker_a)
+
+    def inlet_levels(self) -> Levels:
+        """The inlet temperature rule: colour ramps and default plot lines follow it."""
+        return self.temperature.get("inlet", Levels())
+
+    def inlet_scale(self) -> tuple[float, float]:
+        """(warning, critical) inlet temperatures that anchor colour ramps; the shipped
+        defaults when the operator's file leaves the inlet rule without levels."""
+        lv = self.inlet_levels()
+        warn = lv.warning if lv.warning is not None else lv.critical
+        crit = lv.critical if lv.critical is not None else warn
+        if warn is None or crit is None:
+            if self.sources[:1] == ("shipped",):
+                return (0.0, 1.0)
+            return _shipped().inlet_scale()
+        return warn, max(crit, warn + 1.0)
+
+    def rack_power_scale(self) -> tuple[float, float]:
+        """(warning, critical) percent of rated rack power that anchor the kW colour ramp."""
+        rule = self.rack_power
+        return rule.warning_pct, max(rule.critical_pct, rule.warning_pct + 1.0)
+
+    def rack_power_levels(self, rated_w: float | None) -> Levels | None:
+        """Rack power levels in W against the rack's rated power."""
+        rule = self.rack_power
+        if not rule.enabled or not rated_w or rated_w <= 0:
+            return None
+        return _pct_levels(rule, rated_w)
+
+
+def _pct_levels(rule: PctRule, capacity: float) -> Levels:
+    return Levels(
+        capacity * rule.warning_pct / 100.0,
+        capacity * rule.critical_pct / 100.0,
+        None,
+        None,
+        capacity * rule.hysteresis_pct / 100.0,
+    )
 
 
 def user_rules_path() -> Path:
@@ -139,13 +198,11 @@ def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise RulesError(f"{path}: larger than {MAX_FILE_BYTES} bytes")
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_limited(path, max_bytes=MAX_FILE_BYTES)
     except OSError as exc:
         raise RulesError(f"{path}: cannot read ({exc.strerror or exc})") from exc
-    except yaml.YAMLError as exc:
-        raise RulesError(f"{path}: not valid YAML: {exc}") from exc
+    except YamlLimitError as exc:
+        raise RulesError(str(exc)) from exc
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -153,16 +210,64 @@ def _read(path: Path) -> dict[str, Any]:
     return data
 
 
+def _paths(data: Mapping[str, Any], prefix: str = "") -> set[str]:
+    out: set[str] = set()
+    for k, v in data.items():
+        p = f"{prefix}{k}"
+        out.add(p)
+        if isinstance(v, Mapping):
+            out |= _paths(v, p + ".")
+    return out
+
+
 def load_rules(user_path: Path | None = None, *, use_user_file: bool = True) -> Rules:
     """Shipped defaults, then the user file (config dir or user_path) merged over them."""
     data = _read(DEFAULT_RULES)
     sources = [str(DEFAULT_RULES)]
+    overridden: set[str] = set()
     if use_user_file:
         path = user_path or user_rules_path()
         if path.exists():
-            data = merge(data, _read(path))
+            user = _read(path)
+            data = merge(data, user)
             sources.append(str(path))
-    return parse_rules(data, where=" + ".join(sources), sources=tuple(sources))
+            overridden = _paths(user)
+    rules = parse_rules(data, where=" + ".join(sources), sources=tuple(sources))
+    return replace(rules, overridden=frozenset(overridden))
+
+
+_current: dict[str, tuple[tuple[int, int] | None, Rules]] = {}
+
+
+def _shipped() -> Rules:
+    rules = load_rules(use_user_file=False)
+    return replace(rules, sources=("shipped",))
+
+
+def current_rules(user_path: Path | None = None) -> Rules:
+    """The rules every process applies now: re-read when the operator's file changes.
+
+    Cheap enough to call on every read (one stat). A broken operator file keeps the last
+    good rules (or the shipped defaults) so a typo never leaves a desk without limits.
+    """
+    path = user_path or user_rules_path()
+    try:
+        st = path.stat()
+        stamp: tuple[int, int] | None = (st.st_mtime_ns, st.st_size)
+    except OSError:
+        stamp = None
+    key = str(path)
+    cached = _current.get(key)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    try:
+        rules = load_rules(path) if stamp is not None else load_rules(use_user_file=False)
+    except RulesError:
+        if cached is not None:
+            return cached[1]
+        rules = load_rules(use_user_file=False)
+    _current[key] = (stamp, rules)
+    return rules
 
 
 def rules_from_mapping(over: Mapping[str, Any]) -> Rules:
@@ -353,5 +458,6 @@ def parse_rules(data: Mapping[str, Any], *, where: str, sources: tuple[str, ...]
         total_channel=r.patterns(ch, "total"),
         phase_channel=r.patterns(ch, "phase"),
         not_phase_channel=r.patterns(ch, "not_phase"),
+        outlet_channel=r.patterns(ch, "outlet"),
         sources=sources,
     )

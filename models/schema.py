@@ -222,6 +222,58 @@ class Alarm(Base):
     ack_note: Mapped[str | None] = mapped_column(Text)
     shelved_until: Mapped[int | None] = mapped_column(BigInteger)
     seq: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+    # The incident this alarm is folded into (models/alarms/incidents.py), None before 0003.
+    incident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("incident.id", ondelete="SET NULL"), index=True
+    )
+
+
+class Incident(Base):
+    """Alarms with one cause and place, seen and acknowledged as one (docs/alarms.md)."""
+
+    __tablename__ = "incident"
+    __table_args__ = (Index("ix_incident_state_key", "state", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))  # family:site:row, what joins alarms
+    family: Mapped[str] = mapped_column(String(32))  # thermal, power, reachability, collector
+    severity: Mapped[str] = mapped_column(String(16))  # worst open member
+    state: Mapped[str] = mapped_column(String(16))  # active, acknowledged, shelved, cleared
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id", ondelete="SET NULL"))
+    row: Mapped[str] = mapped_column(String(32), default="")
+    rack_id: Mapped[int | None] = mapped_column(ForeignKey("rack.id", ondelete="SET NULL"))
+    title: Mapped[str] = mapped_column(Text, default="")
+    alarms_open: Mapped[int] = mapped_column(Integer, default=0)
+    alarms_total: Mapped[int] = mapped_column(Integer, default=0)
+    racks: Mapped[int] = mapped_column(Integer, default=0)
+    peak_value: Mapped[float | None] = mapped_column(Float)
+    first_ts: Mapped[int] = mapped_column(BigInteger)
+    last_ts: Mapped[int] = mapped_column(BigInteger)
+    cleared_ts: Mapped[int | None] = mapped_column(BigInteger)
+    ack_by: Mapped[str | None] = mapped_column(String(100))
+    ack_ts: Mapped[int | None] = mapped_column(BigInteger)
+    ack_note: Mapped[str | None] = mapped_column(Text)
+    # The severity it was acknowledged at: a joining alarm re-alerts only above it.
+    ack_severity: Mapped[str | None] = mapped_column(String(16))
+    shelved_until: Mapped[int | None] = mapped_column(BigInteger)
+    seq: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+
+
+class IncidentEvent(Base):
+    """Audit trail of incidents, like alarm_event."""
+
+    __tablename__ = "incident_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incident.id", ondelete="CASCADE"), index=True
+    )
+    ts: Mapped[int] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    user: Mapped[str] = mapped_column(String(100), default="system")
+    note: Mapped[str | None] = mapped_column(Text)
 
 
 class AlarmEvent(Base):
@@ -263,6 +315,11 @@ class CollectorHeartbeat(Base):
     devices: Mapped[int] = mapped_column(Integer, default=0)
     polls_ok: Mapped[int] = mapped_column(BigInteger, default=0)
     polls_failed: Mapped[int] = mapped_column(BigInteger, default=0)
+    # ok | spooling (database writes failing, results kept on disk) | overloaded (polls run
+    # late) | failed (cannot write and cannot keep); detail says why (issue 15).
+    health: Mapped[str] = mapped_column(String(16), default="ok", server_default="ok")
+    health_detail: Mapped[str | None] = mapped_column(Text)
+    spool_batches: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class PollRequest(Base):

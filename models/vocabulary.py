@@ -16,6 +16,41 @@ METRIC_UNITS: dict[str, str] = {
     "state": "",
 }
 
+# Physical limits per metric, in SI units: a value outside is a sensor or parse fault (an
+# unplugged probe reading 850 °C or -273.1 °C, 127.5 %RH), never data. Every protocol's
+# readings are screened against this one table; a profile metric may narrow or widen it
+# (`plausible: [low, high]`, docs/profiles.md).
+PLAUSIBLE_RANGE: dict[str, tuple[float, float]] = {
+    "temperature_c": (-80.0, 300.0),
+    "humidity_pct": (0.0, 100.0),
+    "fan_rpm": (0.0, 100_000.0),
+    "voltage_v": (-1000.0, 1000.0),
+    "current_a": (-1000.0, 1000.0),
+    "power_w": (-1.0, 1_000_000.0),
+    "apparent_power_va": (0.0, 1_000_000.0),
+    "energy_kwh": (0.0, 1e12),
+    "frequency_hz": (0.0, 1000.0),
+    "power_factor": (-1.0, 1.0),
+}
+
+
+def implausible(
+    metric: str, value: float, override: tuple[float, float] | list[float] | None = None
+) -> str | None:
+    """Why value cannot be a real reading of metric (None when it can)."""
+    if value != value or value in (float("inf"), float("-inf")):
+        return "not a finite number"
+    bounds = override if override is not None else PLAUSIBLE_RANGE.get(metric)
+    if bounds is None:
+        return None
+    low, high = bounds
+    if low <= value <= high:
+        return None
+    return f"{value:g} {METRIC_UNITS.get(metric, '')} is outside {low:g}..{high:g}".replace(
+        "  ", " "
+    )
+
+
 # What a reading is within its device (profile key `channel:`): the PDU or inlet total, one
 # phase or line, a branch circuit or bank, one outlet, or a part (a sensor, PSU or fan of a server).
 CHANNEL_CLASSES = ("total", "phase", "branch", "outlet", "part")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from tests import daemons
 from tests.daemons import require
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.daemon)]
+# No alarm sound or desktop notification from any window a test opens (also in child GUIs).
+os.environ.setdefault("RACKWATCH_NO_ALERTS", "1")
 
 
 @pytest.hookimpl(wrapper=True)

@@ -16,6 +16,7 @@ from models.alarms.lifecycle import (
 )
 from models.read.status import cursors
 from models.rules import RulesError, load_rules, rules_from_mapping
+from models.series_meaning import channel_class
 from monitors.alarms.engine import AlarmEngine
 from monitors.collection.readings import Reading
 from tests.test_alarm_rig import STEP, T0, Rig
@@ -124,17 +125,27 @@ def test_low_humidity_and_device_limits(rig: Rig) -> None:
 # -- forecast ----------------------------------------------------------------------------------
 
 
+WINDOW_STEPS = 900 // STEP  # the shipped forecast window, in samples
+
+
+def _quiet(i: int) -> float:
+    return 24.0 + (0.05 if i % 2 else -0.05)
+
+
 def test_forecast_warns_before_the_crossing_then_gives_way(rig: Rig) -> None:
-    # 0.4 °C per minute from 24 °C: 32 °C is 20 min away at the start.
+    # A quiet first window (no forecast before the collector has seen one), then 0.4 °C per
+    # minute from 24 °C: 32 °C is 20 min away when the rise starts.
+    t = _run(rig, [_quiet(i) for i in range(WINDOW_STEPS)])
+    assert _by_rule(rig, "forecast") == []
     values = [24.0 + 0.2 * i + (0.05 if i % 2 else -0.05) for i in range(45)]
-    t = T0
     first_forecast_at = None
     for v in values:
         _inlet(rig, t, v)
         if first_forecast_at is None and _by_rule(rig, "forecast"):
             first_forecast_at = v
         t += STEP
-    assert first_forecast_at is not None and first_forecast_at < 27.0
+    # The line still holds the flat start, so it warns a little later, yet 10 min ahead.
+    assert first_forecast_at is not None and first_forecast_at < 28.0
     fc = _by_rule(rig, "forecast")
     assert len(fc) == 1
     assert "will reach 32 °C in ~" in rig.events(fc[0].id)[0].note
@@ -146,6 +157,38 @@ def test_forecast_warns_before_the_crossing_then_gives_way(rig: Rig) -> None:
 
 def test_forecast_ignores_a_flat_noisy_sensor(rig: Rig) -> None:
     _run(rig, [24.0 + (0.6 if i % 3 == 0 else -0.3) for i in range(60)])
+    assert _by_rule(rig, "forecast") == []
+
+
+def test_no_forecast_in_the_first_window_after_start(rig: Rig) -> None:
+    # The same rise from the very first sample: the trend is real but the collector has not
+    # seen a whole window yet, so it stays quiet until one has passed.
+    t = T0
+    raised_at = None
+    for i in range(WINDOW_STEPS + 10):
+        _inlet(rig, t, 24.0 + 0.2 * i)
+        if raised_at is None and _by_rule(rig, "forecast"):
+            raised_at = t
+        t += STEP
+    assert raised_at is not None and raised_at - T0 >= 900
+
+
+def test_whole_degree_steps_are_not_a_trend(rig: Rig) -> None:
+    # A whole-degree sensor stepping 30 -> 31 once: a line through the step would reach 32 °C
+    # within the horizon, but one step of the sensor's resolution is not a trend.
+    t = _run(rig, [30.0] * WINDOW_STEPS)
+    _run(rig, [31.0] * 12, t)
+    assert _by_rule(rig, "forecast") == []
+
+
+def test_forecast_needs_the_window_covered(rig: Rig) -> None:
+    # After a quiet window, a steep rise sampled only every fifth poll: too few samples back
+    # the line (under 80 % of the window), so no forecast.
+    t = _run(rig, [_quiet(i) for i in range(WINDOW_STEPS)])
+    t += 20 * STEP  # a gap: the window now holds few samples
+    for i in range(10):
+        _inlet(rig, t, 25.0 + 0.5 * i)
+        t += 4 * STEP
     assert _by_rule(rig, "forecast") == []
 
 
@@ -317,7 +360,7 @@ def test_user_rules_file_overrides_defaults(tmp_path: Path) -> None:
     assert rules.temperature["inlet"].critical == 32.0  # kept from the shipped file
     assert rules.phase_of("load 1 (phase 2, bank 0)") == 2
     assert rules.phase_of("outlet 3 phase 1") is None
-    assert rules.is_total_channel("device 1")
+    assert channel_class("power_w", "device 1", None, rules) == "total"
 
 
 def test_bad_rules_file_names_file_and_key(tmp_path: Path) -> None:

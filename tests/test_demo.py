@@ -29,6 +29,17 @@ def _children_of(pid: int) -> list[int]:
     return out
 
 
+def _collector_of(pid: int) -> int | None:
+    for child in _children_of(pid):
+        try:
+            args = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"collect" in args:
+            return child
+    return None
+
+
 def test_demo_runs_lab_and_collector_and_stops_them_all(tmp_path: Path) -> None:
     env = {**os.environ, "RACKWATCH_DATA_DIR": str(tmp_path)}
     env.pop("DISPLAY", None)
@@ -78,6 +89,17 @@ def test_demo_runs_lab_and_collector_and_stops_them_all(tmp_path: Path) -> None:
                 break
             assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
             time.sleep(0.5)
+        # The collector dies hard: the demo notices, says so and starts a new one.
+        dead = _collector_of(proc.pid)
+        assert dead is not None
+        os.kill(dead, signal.SIGKILL)
+        deadline = time.monotonic() + 20
+        restarted = None
+        while time.monotonic() < deadline and restarted in (None, dead):
+            time.sleep(0.5)
+            restarted = _collector_of(proc.pid)
+        assert restarted not in (None, dead), "the demo did not restart its collector"
+        children.update(_children_of(proc.pid))
         # Ctrl+C, as an operator would.
         proc.send_signal(signal.SIGINT)
         proc.wait(60)
@@ -99,3 +121,4 @@ def test_demo_runs_lab_and_collector_and_stops_them_all(tmp_path: Path) -> None:
     ]
     assert not alive, f"orphans left behind: {alive}\n{out}"
     assert "inject an incident" in out
+    assert "the collector died (killed by signal 9); restarted it" in out

@@ -28,6 +28,8 @@ EXPECTED_TABLES = {
     "counter",
     "alarm",
     "alarm_event",
+    "incident",
+    "incident_event",
     "maintenance_window",
     "collector_heartbeat",
     "poll_request",

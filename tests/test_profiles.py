@@ -77,7 +77,7 @@ def _write(tmp: Path, text: str) -> Path:
             "metrics: [{metric: power_w, oid: 1.3.6.0, colour: red}]\n",
             "unknown keys",
         ),
-        ("match: [{sys_object_id: 1.3.6}\n", "cannot read YAML"),
+        ("match: [{sys_object_id: 1.3.6}\n", "not valid YAML"),
     ],
 )
 def test_bad_profile_names_file_and_key(tmp_path: Path, text: str, fragment: str) -> None:

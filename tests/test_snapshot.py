@@ -18,13 +18,14 @@ import pytest
 
 from models.alarms.lifecycle import acknowledge_alarm
 from models.db import upgrade
+from models.snapshot.bundle import verify_snapshot
+from models.snapshot.csvfmt import iso_time
 from models.snapshot.data import (
     ExportCancelled,
     SnapshotError,
     alarm_window,
     iso_utc,
     parse_scope,
-    verify_snapshot,
 )
 from tests.daemons import REPO, require
 from tests.test_alarm_rig import STEP, T0, Rig
@@ -54,6 +55,12 @@ def incident(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
     rig.writer.writer.flush()
     yield rig
     rig.close()
+
+
+def _year(ts: int) -> int:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(ts, UTC).year
 
 
 def _app(*args: str) -> subprocess.CompletedProcess[str]:
@@ -101,6 +108,8 @@ def test_export_report_names_rack_and_alarm_and_verifies(incident: Rig, tmp_path
         str(out),
         "--user",
         "zhang.shift-lead",
+        "--note",
+        "CRAC-3 compressor tripped; vendor on site 10:40",
     )
     assert res.returncode == 0, res.stderr
     assert out.exists() and not out.with_name(out.name + ".part").exists()
@@ -112,12 +121,13 @@ def test_export_report_names_rack_and_alarm_and_verifies(incident: Rig, tmp_path
             "alarms.csv",
             "inventory.json",
             "manifest.json",
-            "plots/R02-temperature.png",
-            "plots/R02-power.png",
+            "plots/row-A-inlet.png",
+            "plots/row-A-power.png",
             "plots/R02-elevation.png",
         } <= names
         manifest = json.loads(zf.read("manifest.json"))
-        samples = list(csv.reader(io.StringIO(zf.read("data/samples.csv").decode())))
+        raw_samples = zf.read("data/samples.csv")
+        samples = list(csv.reader(io.StringIO(raw_samples.decode("utf-8-sig"))))
         inventory = zf.read("inventory.json").decode()
         alarms_csv = zf.read("alarms.csv").decode()
         (tmp_path / "report.pdf").write_bytes(zf.read("report.pdf"))
@@ -143,7 +153,9 @@ def test_export_report_names_rack_and_alarm_and_verifies(incident: Rig, tmp_path
     ]
     inlet = [r for r in samples[1:] if r[3] == "R02-ENV" and r[4] == "temperature_c"]
     assert len(inlet) == 240
-    assert inlet[0][:3] == [iso_utc(T0), "S1", "R02"] and inlet[0][7] == "°C"
+    assert raw_samples.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel reads it as UTF-8
+    assert inlet[0][:3] == [iso_time(T0), "S1", "R02"] and inlet[0][7] == "°C"
+    assert inlet[0][0].endswith("+00:00")
     assert float(inlet[-1][6]) == pytest.approx(35.1)
     assert {r[2] for r in samples[1:]} == {"R02"}
     assert "secret-community-name" not in inventory and "credential" not in inventory
@@ -161,6 +173,16 @@ def test_export_report_names_rack_and_alarm_and_verifies(incident: Rig, tmp_path
     text = " ".join(raw.split())  # table cells wrap; compare on collapsed whitespace
     assert "Rack R02" in text
     assert "above critical 32 °C" in text
+    page1 = " ".join(
+        subprocess.run(
+            ["pdftotext", "-f", "1", "-l", "1", str(tmp_path / "report.pdf"), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+    )
+    assert "CRAC-3 compressor tripped; vendor on site 10:40" in page1
+    assert "Affected racks" in page1 and str(_year(T0)) in page1
     assert "will reach 32 °C in ~" in text
     assert "li.wei" in text and "CRAC-3 compressor tripped" in text
     assert "Asia/Shanghai" in text and "UTC" in text and "zhang.shift-lead" in text
@@ -194,7 +216,8 @@ def test_site_export_plots_the_alarmed_rack_first(incident: Rig, tmp_path: Path)
     assert res.racks_plotted == 3
     assert res.sample_rows == 3 * 240 * 10  # 3 racks, 10 series each, every sample raw
     with zipfile.ZipFile(res.path) as zf:
-        assert "plots/R02-temperature.png" in zf.namelist()
+        assert "plots/R02-elevation.png" in zf.namelist()
+        assert "plots/row-A-inlet.png" in zf.namelist()
     v = verify_snapshot(res.path)
     assert v.ok and v.checked == len(res.files)
 
@@ -278,9 +301,9 @@ def test_export_on_each_backend(db_url: str, tmp_path: Path) -> None:
         res = export_snapshot(rig.engine, parse_scope("rack:R01"), T0, t, tmp_path / "s.zip")
         assert res.alarms == 1 and res.sample_rows == 20 * 10
         with zipfile.ZipFile(res.path) as zf:
-            rows = list(csv.reader(io.StringIO(zf.read("data/samples.csv").decode())))
+            rows = list(csv.reader(io.StringIO(zf.read("data/samples.csv").decode("utf-8-sig"))))
         inlet = [r for r in rows if r[4] == "temperature_c"]
-        assert inlet[0][0] == iso_utc(T0) and float(inlet[-1][6]) == 33.0
+        assert inlet[0][0] == iso_time(T0) and float(inlet[-1][6]) == 33.0
         assert verify_snapshot(res.path).ok
     finally:
         rig.close()
@@ -311,16 +334,6 @@ def test_peaks_from_rollups_equal_raw_samples(incident: Rig) -> None:
         assert got[sid][1] == peak
 
 
-def test_overlapping_alarm_spans_shade_once_per_severity() -> None:
-    from ui.snapshot_export import merged_spans
-
-    spans = merged_spans(
-        [(10, 50, "warning"), (20, 60, "warning"), (100, 120, "warning"), (30, 40, "critical")]
-    )
-    assert [(s.start, s.end) for s in spans] == [(10, 60), (100, 120), (30, 40)]
-    assert spans[-1].colour == "#c62828"
-
-
 def test_rollup_means_and_peaks_on_each_backend(
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -340,7 +353,7 @@ def test_rollup_means_and_peaks_on_each_backend(
         rig.writer.writer.flush()
         res = export_snapshot(rig.engine, parse_scope("site:S1"), T0, t, tmp_path / "s.zip")
         with zipfile.ZipFile(res.path) as zf:
-            rows = list(csv.reader(io.StringIO(zf.read("data/samples.csv").decode())))
+            rows = list(csv.reader(io.StringIO(zf.read("data/samples.csv").decode("utf-8-sig"))))
         r01 = [r for r in rows[1:] if r[2] == "R01"]
         r02 = [r for r in rows[1:] if r[2] == "R02"]
         assert {r[8] for r in r01} == {"0"} and len(r01) == 160 * 10
@@ -349,7 +362,7 @@ def test_rollup_means_and_peaks_on_each_backend(
         # The first bucket holds the window's first 4 samples, the next a whole cycle.
         assert float(inlet[0][6]) == pytest.approx(22.15, abs=0.001)
         assert float(inlet[1][6]) == pytest.approx(22.45, abs=0.001)
-        assert inlet[0][0] == iso_utc(T0 - T0 % 300)
+        assert inlet[0][0] == iso_time(T0 - T0 % 300)
         assert verify_snapshot(res.path).ok
     finally:
         rig.close()

@@ -6,6 +6,8 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import json
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +15,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from models.db import upgrade
-from models.snapshot.data import verify_snapshot
+from models.snapshot.bundle import verify_snapshot
 from tests.test_alarm_rig import STEP, T0, Rig
 from ui.snapshot_dialog import SnapshotDialog
 
@@ -40,6 +42,7 @@ def test_dialog_exports_in_a_worker_thread(small: Rig, qtbot: QtBot, tmp_path: P
     assert dlg.start_edit.dateTime().toSecsSinceEpoch() == crit.raised_ts - 3600
     out = tmp_path / "from-dialog.zip"
     dlg.file_edit.setText(str(out))
+    dlg.note_edit.setPlainText("CRAC-1 filter clogged")
     seen: list[int] = []
     dlg.bar.valueChanged.connect(seen.append)
     with qtbot.waitSignal(dlg.finished_export, timeout=120_000):
@@ -49,6 +52,8 @@ def test_dialog_exports_in_a_worker_thread(small: Rig, qtbot: QtBot, tmp_path: P
     assert seen and max(seen) == 100
     assert verify_snapshot(out).ok
     assert "Written" in dlg.status.text() and not dlg.busy()
+    with zipfile.ZipFile(out) as zf:
+        assert json.loads(zf.read("manifest.json"))["note"] == "CRAC-1 filter clogged"
 
 
 def test_dialog_cancel_leaves_no_file(small: Rig, qtbot: QtBot, tmp_path: Path) -> None:

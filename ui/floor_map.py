@@ -8,6 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
+    QBrush,
     QColor,
     QFont,
     QFontMetrics,
@@ -39,6 +40,9 @@ from ui.context import Context
 MEASURES = ("inlet", "power", "state")
 # Below this tile size (px) racks are drawn as plain cells: a 14,000-rack site paints in time.
 SMALL_TILE = 16.0
+# A tile whose value is old: grey, hatched.
+STALE_FILL = "#b4b9c0"
+STALE_HATCH = "#6b717a"
 
 
 def tile_color(tile: RackTile, measure: str) -> QColor:
@@ -93,6 +97,8 @@ class FloorMapWidget(QWidget):
         self._color_key: tuple[Any, ...] | None = None
         self._row_labels: list[tuple[QRectF, str]] = []
         self._color_list: list[QColor] = []
+        # Every value on the map is old (no collector reports): each tile greys out.
+        self.feed_stale = False
         self.setMouseTracking(True)
         self.setMinimumSize(320, 200)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -107,6 +113,16 @@ class FloorMapWidget(QWidget):
         if not same_site:
             self._layout_key = None
         self.update()
+
+    def set_feed_stale(self, stale: bool) -> None:
+        if stale != self.feed_stale:
+            self.feed_stale = stale
+            self.update()
+
+    def tile_stale(self, tile: RackTile) -> bool:
+        """Whether the tile's value is old: stale wins over the alarm colour for the value."""
+        s = tile.summary
+        return self.feed_stale or (s is not None and s.values_stale)
 
     def set_measure(self, measure: str) -> None:
         if measure not in MEASURES:
@@ -249,9 +265,18 @@ class FloorMapWidget(QWidget):
                 border, width = theme.state_color(state), max(2.0, size * 0.05)
             elif state == "stale":
                 border, width, style = theme.state_color(state), 2.0, Qt.PenStyle.DashLine
+            stale = self.tile_stale(t)
+            if stale:
+                # Grey and hatched whatever the value: an old red reading is not a live one.
+                fill = QColor(STALE_FILL)
+                style = Qt.PenStyle.DashLine
             p.setPen(QPen(border, width, style))
             p.setBrush(fill)
             p.drawRoundedRect(rect, size * 0.06, size * 0.06)
+            if stale:
+                p.setBrush(QBrush(QColor(STALE_HATCH), Qt.BrushStyle.BDiagPattern))
+                p.setPen(Qt.PenStyle.NoPen)
+                p.drawRoundedRect(rect, size * 0.06, size * 0.06)
             fg = theme.text_color_for(fill)
             p.setPen(fg)
             name = t.rack.name
@@ -301,6 +326,8 @@ class FloorMapWidget(QWidget):
         for (rect, t), fill in zip(rects, colors, strict=True):
             s = t.summary
             frame = frames.get(s.state) if s is not None else None
+            if self.tile_stale(t):
+                fill = QColor(STALE_FILL)
             if frame is not None:
                 p.fillRect(rect.adjusted(-1, -1, 1, 1), frame)
                 p.fillRect(rect.adjusted(1, 1, -1, -1), fill)
@@ -325,10 +352,11 @@ class FloorMapWidget(QWidget):
             "power": self.tr("Power % of rated"),
             "state": self.tr("Worst state"),
         }[self.measure]
-        p.drawText(
-            QRectF(r.left(), r.top(), r.width(), 20 * self.scale), Qt.AlignmentFlag.AlignLeft, title
-        )
-        top = r.top() + 24 * self.scale
+        # The title wraps inside the legend's column instead of being cut ("Power % of ratec").
+        flags = Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap
+        box = p.boundingRect(QRectF(r.left(), r.top(), r.width(), 200), flags, title)
+        p.drawText(QRectF(r.left(), r.top(), r.width(), box.height() + 2), flags, title)
+        top = r.top() + box.height() + 8 * self.scale
         if self.measure == "state":
             names = {
                 "ok": self.tr("OK"),
@@ -351,7 +379,8 @@ class FloorMapWidget(QWidget):
                 )
             return
         stops = theme.temperature_stops() if self.measure == "inlet" else theme.percent_stops()
-        h = min(r.height() - 60, 260 * self.scale)
+        # Room below the bar for "no data" and "device down", so neither is cut off.
+        h = max(40.0, min(r.bottom() - top - 62 * self.scale, 260 * self.scale))
         bar = QRectF(r.left(), top, 18 * self.scale, h)
         lo, hi = stops[0][0], stops[-1][0]
         grad = QLinearGradient(bar.bottomLeft(), bar.topLeft())

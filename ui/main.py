@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QLocale, QSettings, Qt, QTimer, QTranslator
@@ -98,7 +99,10 @@ def run(
     size: tuple[int, int] = (1600, 1000),
     timeout_s: float = 120.0,
     quit_after_s: float | None = None,
+    watch: Callable[[], str | None] | None = None,
 ) -> int:
+    """watch: called every few seconds (the demo restarts a dead collector); its message is
+    shown in the window's status bar."""
     err = check_view(view)
     if err:
         print(f"rackwatch gui: {err}", file=sys.stderr)
@@ -143,6 +147,11 @@ def run(
         err = apply_view(win, view)
         if err:
             print(f"rackwatch gui: {err}", file=sys.stderr)
+            # Let the first reads finish before Qt is torn down, or a worker thread may
+            # still be inside a query when its objects go (a crash at exit).
+            win.close()
+            ctx.loader.pool.waitForDone(5000)
+            engine.dispose()
             return 2
     if not screenshot:
         if quit_after_s:
@@ -154,6 +163,16 @@ def run(
         wake = QTimer()
         wake.timeout.connect(lambda: None)
         wake.start(250)
+        if watch is not None:
+            watcher = QTimer()
+
+            def look() -> None:
+                said = watch()
+                if said:
+                    win.statusBar().showMessage(said, 30_000)
+
+            watcher.timeout.connect(look)
+            watcher.start(2000)
         rc = app.exec()
         engine.dispose()
         return int(rc)

@@ -23,18 +23,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from models.alarms import desk as alarm_desk
+from models import staleness
+from models.alarms.lifecycle import sync_collector_alarms
 from models.read import status as read_status
 from models.read.inventory import Inventory
-from models.read.status import Health
+from models.read.status import Health, Liveness
 from ui import theme
-from ui.alarm_dock import AlarmPanel
+from ui.alarm_dock import AlarmPanel, Announcement
+from ui.alerts import Alerter
 from ui.context import Context
 from ui.floor_map import FloorPanel
 from ui.rack_view import RackView
 from ui.site_tree import SiteTree
 from ui.spans import PRESETS
-from ui.status import StatusPanel
+from ui.status import StaleBanner, StatusPanel
 from ui.wall import WallView
 
 log = logging.getLogger(__name__)
@@ -42,7 +44,9 @@ log = logging.getLogger(__name__)
 # the database. Views re-read at most every VIEWS_MIN_S however often data lands.
 PULSE_MS = 1000
 VIEWS_MIN_S = 2.0
-HEALTH_EVERY_S = 15.0
+HEALTH_EVERY_S = 5.0
+# While a collector is down the desk (re)writes its alarm this often; it is idempotent.
+COLLECTOR_SYNC_S = 5.0
 QUIET_REFRESH_S = 10.0
 TAB_FLOOR, TAB_RACK = 0, 1
 
@@ -87,7 +91,19 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.floor, self.tr("Floor map"))
         self.tabs.addTab(self.rack, self.tr("Rack"))
-        self.setCentralWidget(self.tabs)
+        self.stale_banner = StaleBanner(self)
+        central = QWidget(self)
+        box = QVBoxLayout(central)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(0)
+        box.addWidget(self.stale_banner)
+        box.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+        self.liveness: Liveness | None = None
+        self.feed = staleness.FeedState(False, None, None, None, "none")
+        self._live_paused = False  # the plot's Live follow was turned off by staleness
+        self._collector_sync_due = 0.0
+        self._collectors_were_dead = False
 
         self.status = StatusPanel(self.statusBar(), ctx.db_label)
 
@@ -100,6 +116,8 @@ class MainWindow(QMainWindow):
         self.alarms.rack_chosen.connect(lambda r, d: self.open_rack(r, d or None, reveal=True))
         self.alarms.message.connect(self.show_message)
         self.alarms.new_critical.connect(self._announce)
+        self.alerter = Alerter(self, self.settings)
+        self.alarms.unacked_changed.connect(self.alerter.set_unacked)
         self.rack.message.connect(self.show_message)
         ctx.loader.loaded.connect(self._loaded)
         ctx.loader.failed.connect(self._failed)
@@ -111,6 +129,9 @@ class MainWindow(QMainWindow):
         self.tick_timer = QTimer(self, interval=1000)
         self.tick_timer.timeout.connect(self._tick)
         self.resize(1500, 940)
+        # An explicit minimum: banners that come and go then never change the window's size
+        # hints (which some platforms cannot take, and which would make the window jump).
+        self.setMinimumSize(640, 400)
         if restore:
             self._restore()
 
@@ -184,17 +205,20 @@ class MainWindow(QMainWindow):
         self.tree.reveal_site(site_id)
         self.settings.setValue("view/site", site_id)
 
-    def _announce(self, alarms: tuple[alarm_desk.AlarmRow, ...]) -> None:
-        """New critical alarms: say so in the status bar, flash the taskbar, beep unless muted."""
-        first = alarms[0]
-        text = self.tr("New critical alarm: %1").replace("%1", f"{first.rack_name} {first.message}")
-        if len(alarms) > 1:
-            text += self.tr(" (+%1 more)").replace("%1", str(len(alarms) - 1))
+    def _announce(self, items: tuple[Announcement, ...]) -> None:
+        """New critical incidents: status bar, taskbar, sound until acknowledged, notification."""
+        first = items[0]
+        what = (
+            self.tr("New critical incident: %1")
+            if first.kind == "incident"
+            else self.tr("New critical alarm: %1")
+        )
+        text = what.replace("%1", f"{first.rack_name} {first.message}".strip())
+        if len(items) > 1:
+            text += self.tr(" (+%1 more)").replace("%1", str(len(items) - 1))
         self.statusBar().showMessage(text, 15000)
-        QApplication.alert(self, 0)
-        if not self.mute_action.isChecked():
-            QApplication.beep()
-        self.announced += len(alarms)
+        self.alerter.announce(items, text)
+        self.announced += len(items)
 
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 6000)
@@ -224,8 +248,11 @@ class MainWindow(QMainWindow):
             assert isinstance(result, Health)
             self.health = result
             self.status.update(result)
+            self._update_feed()
         elif key == "pulse":
             assert isinstance(result, read_status.Cursors)
+            if result.liveness is not None:
+                self._liveness(result.liveness)
             changed = result.change_seq != self._seen_change
             alarm_changed = result.alarm_seq != self._seen_alarm
             self._seen_change = result.change_seq
@@ -246,6 +273,8 @@ class MainWindow(QMainWindow):
         elif key in ("action.poll", "action.focus"):
             self._health_due = 0.0
             self.pulse()
+        elif key == "collectors.sync" and result:
+            self.alarms.refresh()
 
     def _failed(self, key: str, message: str) -> None:
         self.statusBar().showMessage(
@@ -266,6 +295,66 @@ class MainWindow(QMainWindow):
     def _tick(self) -> None:
         self.status.tick()
         self.alarms.tick()
+        self._update_feed()
+
+    # -- staleness ------------------------------------------------------------------------
+
+    def _liveness(self, live: Liveness) -> None:
+        self.liveness = live
+        self.status.set_liveness(live)
+        now = time.monotonic()
+        dead = bool(live.dead)
+        # With a single collector nobody else can say it died: the first desk that notices
+        # writes the collector-down alarm (off the GUI thread), and clears it on return.
+        if (dead and now >= self._collector_sync_due) or (self._collectors_were_dead and not dead):
+            self._collector_sync_due = now + COLLECTOR_SYNC_S
+            engine = self.ctx.engine
+            self.ctx.loader.submit("collectors.sync", lambda: sync_collector_alarms(engine))
+        self._collectors_were_dead = dead
+        self._update_feed()
+
+    def feed_state(self, now: float | None = None) -> staleness.FeedState:
+        """Live or stale, from the freshest heartbeat (every pulse) and sample (health) reads."""
+        t = time.time() if now is None else now
+        h, live = self.health, self.liveness
+        if h is None and live is None:
+            return staleness.FeedState(False, None, None, None, "none")
+        return staleness.feed_state(
+            t,
+            live.last_beat_ts if live is not None else (h.last_beat_ts if h else None),
+            live.alive if live is not None else (h.collectors_alive if h else 0),
+            live.total if live is not None else (h.collectors_total if h else 0),
+            h.newest_sample_ts if h is not None else None,
+            h.interval_s if h is not None else None,
+        )
+
+    def _update_feed(self) -> None:
+        now = time.time()
+        feed = self.feed_state(now)
+        was = self.feed.stale
+        self.feed = feed
+        self.stale_banner.set_feed(feed, now)
+        self.floor.map.set_feed_stale(feed.stale)
+        self.alarms.set_feed_stale(feed.stale)
+        if self.tree.model.feed_stale != feed.stale:
+            self.tree.model.feed_stale = feed.stale
+            self.tree.view.viewport().update()
+        if self.wall is not None:
+            self.wall.set_feed(feed, now)
+        if feed.stale != was and self.rack.has_plot:
+            live = self.rack.plot.live
+            if feed.stale and live.isChecked():
+                # Following "live" data that no longer arrives would pretend it is current.
+                live.setChecked(False)
+                self._live_paused = True
+            elif not feed.stale and self._live_paused:
+                live.setChecked(True)
+                self._live_paused = False
+            live.setToolTip(
+                self.tr("Data stale: nothing new to follow")
+                if feed.stale
+                else self.tr("Follow new samples as they arrive (L)")
+            )
 
     # -- wall mode ------------------------------------------------------------------------
 
@@ -280,6 +369,7 @@ class MainWindow(QMainWindow):
         self.wall.closed.connect(self._wall_closed)
         self.wall.rack_chosen.connect(self._wall_rack)
         self.wall.start(self.inventory.sites, self.floor.site_id)
+        self.wall.set_feed(self.feed, time.time())
         if fullscreen:
             self.wall.showFullScreen()
         return self.wall
@@ -398,13 +488,27 @@ class MainWindow(QMainWindow):
         m = mb.addMenu(self.tr("&Alarms"))
         self.mute_action = QAction(self.tr("&Mute alarm sound"), self, checkable=True)
         self.mute_action.setShortcut(QKeySequence("Ctrl+M"))
-        self.mute_action.setChecked(str(self.settings.value("alarms/muted", "false")) == "true")
-        self.mute_action.toggled.connect(
-            lambda on: self.settings.setValue("alarms/muted", "true" if on else "false")
-        )
+        self.mute_action.setChecked(self.alerter.muted)
+        self.mute_action.toggled.connect(self.alerter.set_muted)
         self.shortcut_list.append(("Ctrl+M", self.tr("Mute alarm sound")))
         m.addAction(self.mute_action)
         self.addAction(self.mute_action)
+        self._action(
+            m, self.tr("S&nooze alarm sound for 5 minutes"), lambda: self.alerter.snooze(300)
+        )
+        self.sound_action = QAction(
+            self.tr("Sound for new critical incidents (repeats until acknowledged)"),
+            self,
+            checkable=True,
+        )
+        self.sound_action.setChecked(self.alerter.sound)
+        self.sound_action.toggled.connect(self.alerter.set_sound)
+        m.addAction(self.sound_action)
+        self.notify_action = QAction(self.tr("Desktop notifications"), self, checkable=True)
+        self.notify_action.setChecked(self.alerter.notify)
+        self.notify_action.toggled.connect(self.alerter.set_notify)
+        m.addAction(self.notify_action)
+        m.addSeparator()
         self._action(
             m, self.tr("&Acknowledge selected…"), self.alarms.acknowledge_selected, "Ctrl+K"
         )

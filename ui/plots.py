@@ -10,7 +10,7 @@ from typing import Any, cast
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QIcon, QPixmap
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from models.read import common as read_common
 from models.read import racks as read_racks
 from models.read.racks import SeriesRow
 from models.store.samples import History, history
@@ -48,8 +47,8 @@ def threshold_levels(rows: tuple[SeriesRow, ...]) -> list[tuple[str, float]]:
     """One line per kind: the lowest upper and the highest lower limit among the series."""
     out: list[tuple[str, float]] = []
     for kind, values, pick in (
-        ("warning", [r.effective_warn_high for r in rows], min),
-        ("critical", [r.effective_crit_high for r in rows], min),
+        ("warning", [r.warn_high for r in rows], min),
+        ("critical", [r.crit_high for r in rows], min),
         ("warning", [r.warn_low for r in rows], max),
         ("critical", [r.crit_low for r in rows], max),
     ):
@@ -76,6 +75,30 @@ class TzAxis(pg.DateAxisItem):
         self.picture = None
         self.update()
 
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list[Any]:
+        """pyqtgraph's ticks without labels that would touch another ("Nov" and "03" side
+        by side at a month boundary of a 30- or 90-day plot); coarser ticks win."""
+        levels = super().tickValues(minVal, maxVal, size)
+        if size <= 0 or maxVal <= minVal:
+            return cast(list[Any], levels)
+        # About one label's width (a date such as "11-03" or "Nov") in axis units.
+        room = (maxVal - minVal) / size * self._label_px()
+        kept: list[float] = []
+        out: list[Any] = []
+        for spacing, values in levels:
+            mine: list[float] = []
+            # Also within one level: at a narrow width pyqtgraph's 5-day ticks overlap too.
+            for v in sorted(values):
+                if all(abs(v - k) >= room for k in kept):
+                    kept.append(v)
+                    mine.append(v)
+            out.append((spacing, mine))
+        return out
+
+    def _label_px(self) -> float:
+        font = self.style.get("tickFont") or self.font()
+        return float(QFontMetrics(font).horizontalAdvance("00:00") * 1.6)
+
 
 @dataclass(frozen=True)
 class PlotData:
@@ -93,7 +116,10 @@ class PlotPanel(QWidget):
 
     MODES = ("rack_inlet", "rack_power", "rack_current", "device_temp", "device_power", "series")
 
-    def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, ctx: Context | None, parent: QWidget | None = None, *, static: bool = False
+    ) -> None:
+        """static: no controls and no loading (the snapshot report draws given data with it)."""
         super().__init__(parent)
         self.ctx = ctx
         self.rack_id: int | None = None
@@ -194,7 +220,12 @@ class PlotPanel(QWidget):
         row.addWidget(self.legend)
         lay.addLayout(row, 1)
         lay.addWidget(self.status)
-        ctx.loader.loaded.connect(self._loaded)
+        if static:
+            for w in (self.mode, self.live, self.readout, *self.preset_group.buttons()):
+                w.hide()
+            self.legend.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        if ctx is not None:
+            ctx.loader.loaded.connect(self._loaded)
 
     # -- appearance -----------------------------------------------------------------------
 
@@ -280,6 +311,8 @@ class PlotPanel(QWidget):
         start, end = self._window()
         token = (mode, rack, dev, start, end, len(self.explicit))
         self._token = token
+        if self.ctx is None:
+            return
         engine = self.ctx.engine
         explicit = self.explicit
 
@@ -287,15 +320,13 @@ class PlotPanel(QWidget):
             if mode == "rack_inlet" and rack is not None:
                 rows = read_racks.rack_series(engine, rack, "temperature_c", role="inlet")
             elif mode == "rack_power" and rack is not None:
-                every = read_racks.rack_series(engine, rack, "power_w", kind="pdu")
-                rows = tuple(r for r in every if read_common.is_total_channel(r.channel)) or tuple(
-                    r for r in every if not read_common.is_outlet_channel(r.channel)
-                )
+                # The series the rack's kW is the sum of (the tree and alarms add the same).
+                rows = read_racks.power_series(read_racks.rack_series(engine, rack, "power_w"))
             elif mode == "rack_current" and rack is not None:
                 rows = tuple(
                     r
                     for r in read_racks.rack_series(engine, rack, "current_a", kind="pdu")
-                    if not read_common.is_outlet_channel(r.channel)
+                    if r.channel_class != "outlet"
                 )
             elif mode == "device_temp" and dev is not None:
                 rows = tuple(
@@ -329,7 +360,7 @@ class PlotPanel(QWidget):
             if time.time() - self.data.end > 300:
                 self.reload()
             return
-        if self._loading_tail or not self.data.rows:
+        if self._loading_tail or not self.data.rows or self.ctx is None:
             return
         ids = [r.id for r in self.data.rows]
         # From the oldest "last point" of the curves, not from the last read time: a sample
@@ -388,14 +419,15 @@ class PlotPanel(QWidget):
             if h is None:
                 continue
             resolution = max(resolution, h.resolution)
-            x = h.ts.astype(np.float64)
-            y = h.avg
-            points += len(x)
+            # NaN at each gap (judged against the series' own interval) breaks the line.
+            x, y = h.gapped()
+            points += len(h)
             if band and h.resolution > 0 and len(x):
                 fill = QColor(color)
                 fill.setAlpha(55)
-                lo = pg.PlotCurveItem(x, h.lo, pen=pg.mkPen(None), skipFiniteCheck=True)
-                hi = pg.PlotCurveItem(x, h.hi, pen=pg.mkPen(None), skipFiniteCheck=True)
+                bx = h.ts.astype(np.float64)
+                lo = pg.PlotCurveItem(bx, h.lo, pen=pg.mkPen(None), skipFiniteCheck=True)
+                hi = pg.PlotCurveItem(bx, h.hi, pen=pg.mkPen(None), skipFiniteCheck=True)
                 fb = pg.FillBetweenItem(lo, hi, brush=pg.mkBrush(fill))
                 for it in (lo, hi, fb):
                     item.addItem(it)
@@ -577,3 +609,15 @@ class PlotPanel(QWidget):
         f.setPointSizeF(size)
         for name in ("left", "bottom"):
             self.item.getAxis(name).setStyle(tickFont=f)
+
+    # -- drawing given data (the snapshot report) ------------------------------------------
+
+    def show_data(
+        self, mode: str, rows: tuple[SeriesRow, ...], hist: dict[int, History], start: int, end: int
+    ) -> None:
+        """Draw rows over [start, end] exactly as the window would (used by the report)."""
+        self.set_mode(mode)
+        token = ("static", mode, start, end, len(rows))
+        self._token = token
+        self.data = PlotData(token, rows, hist, start, end)
+        self._draw(self.data)

@@ -30,8 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from models import collector_requests
-from models.read import common as read_common
+from models import collector_requests, staleness
 from models.read import racks as read_racks
 from models.read.racks import DeviceSlot, PduLoad, RackContents, SeriesRow
 from ui import fmt, theme
@@ -156,9 +155,11 @@ class RackElevation(QWidget):
     ) -> None:
         s = dev.status
         state = s.state if s else "unknown"
-        if s is not None and s.inlet_c is not None and state not in ("unreachable", "stale"):
+        # Old values are grey even when an alarm is open on the device (stale wins the colour).
+        old = state in ("unreachable", "stale") or (s is not None and s.values_stale)
+        if s is not None and s.inlet_c is not None and not old:
             fill = theme.temperature_color(s.inlet_c)
-        elif state in ("unreachable", "stale"):
+        elif old:
             fill = QColor("#5d5a66")
         else:
             fill = QColor("#8c96a3") if dev.kind != "pdu" else QColor("#6f7a86")
@@ -168,7 +169,7 @@ class RackElevation(QWidget):
         if dev.id == self.selected:
             border, width = QColor("#2f8cff"), 3.0
         pen = QPen(border, width)
-        if state == "stale":
+        if state == "stale" or old:
             pen.setStyle(Qt.PenStyle.DashLine)
         p.setPen(pen)
         p.drawRoundedRect(rect, 2, 2)
@@ -238,7 +239,7 @@ class RackElevation(QWidget):
 
 
 class PduPanel(QWidget):
-    """Per-phase current against the breaker (80 % continuous-load line) and outlet power."""
+    """Per-phase current against the breaker (with its warning-level line) and outlet power."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -318,6 +319,7 @@ class PduPanel(QWidget):
                     ph.limit,
                     "A",
                     stale=self.stale.get(pdu.device_id, False),
+                    warning=ph.warning,
                 )
                 y += 22
             if pdu.outlets:
@@ -334,6 +336,7 @@ class PduPanel(QWidget):
         limit: float | None,
         unit: str,
         stale: bool = False,
+        warning: float | None = None,
     ) -> None:
         text = self.palette().text().color()
         if stale:
@@ -355,10 +358,11 @@ class PduPanel(QWidget):
             fill = QRectF(bar.left(), bar.top(), bar.width() * min(1.0, pct / 100.0), bar.height())
             p.setBrush(QColor("#9aa1ab") if stale else theme.percent_color(pct))
             p.drawRoundedRect(fill, 3, 3)
-            # The 80 % continuous-load limit.
-            x = bar.left() + bar.width() * 0.8
-            p.setPen(QPen(QColor("#d9372b"), 1.5, Qt.PenStyle.DashLine))
-            p.drawLine(QPointF(x, bar.top() - 2), QPointF(x, bar.bottom() + 2))
+            # The series' warning level (the continuous-load limit the alarm engine applies).
+            if warning is not None and 0 < warning <= limit:
+                x = bar.left() + bar.width() * warning / limit
+                p.setPen(QPen(QColor("#d9372b"), 1.5, Qt.PenStyle.DashLine))
+                p.drawLine(QPointF(x, bar.top() - 2), QPointF(x, bar.bottom() + 2))
             p.setPen(text)
             p.drawText(
                 QRectF(bar.right() + 6, r.top(), value_w - 6, r.height()),
@@ -430,11 +434,11 @@ class SensorModel(RowTableModel):
             return r.status
         if r.ts is None:
             return "unknown"
-        if self.now - r.ts > self.stale_after:
+        if self.now - r.ts > (r.stale_after_s or self.stale_after):
             return "stale"
         v = r.value
         if v is not None:
-            ch, wh = r.effective_crit_high, r.effective_warn_high
+            ch, wh = r.crit_high, r.warn_high
             if (ch is not None and v >= ch) or (r.crit_low is not None and v <= r.crit_low):
                 return "critical"
             if (wh is not None and v >= wh) or (r.warn_low is not None and v <= r.warn_low):
@@ -460,9 +464,9 @@ class SensorModel(RowTableModel):
             if c == 3:
                 return fmt.age(None if r.ts is None else self.now - r.ts)
             if c == 4:
-                return _limits(r.warn_low, r.effective_warn_high)
+                return _limits(r.warn_low, r.warn_high)
             if c == 5:
-                return _limits(r.crit_low, r.effective_crit_high)
+                return _limits(r.crit_low, r.crit_high)
             if c == 6:
                 return self.state(r)
         if role == Qt.ItemDataRole.ForegroundRole:
@@ -717,7 +721,8 @@ class RackView(QWidget):
                 for d in self.contents.devices:
                     if d.id == did:
                         interval, name = d.poll_interval_s, d.name
-            self.sensor_model.set_rows(rows, now, read_common.STALE_INTERVALS * interval)
+            # Rows carry their own stale horizon; this covers rows no collector decided yet.
+            self.sensor_model.set_rows(rows, now, staleness.STALE_INTERVALS * interval)
             self.sensors.resizeColumnsToContents()
             self.sensors.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
             name = name or (rows[0].device_name if rows else str(did))

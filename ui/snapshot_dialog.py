@@ -8,7 +8,16 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from PySide6.QtCore import QDateTime, QObject, Qt, QThread, QTimeZone, Signal, Slot
+from PySide6.QtCore import (
+    QCoreApplication,
+    QDateTime,
+    QObject,
+    Qt,
+    QThread,
+    QTimeZone,
+    Signal,
+    Slot,
+)
 from PySide6.QtWidgets import (
     QDateTimeEdit,
     QDialog,
@@ -18,6 +27,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
@@ -25,8 +35,9 @@ from PySide6.QtWidgets import (
 )
 
 from models.db import make_engine
+from models.snapshot.bundle import ExportResult
 from models.snapshot.data import ExportCancelled, SnapshotError, alarm_window, parse_scope
-from ui.snapshot_export import ExportResult, export_snapshot
+from ui.snapshot_export import export_snapshot
 
 
 class ExportWorker(QObject):
@@ -37,11 +48,19 @@ class ExportWorker(QObject):
     failed = Signal(str)
 
     def __init__(
-        self, url: str, scope: str, start: int, end: int, out: str, user: str, database: str
+        self,
+        url: str,
+        scope: str,
+        start: int,
+        end: int,
+        out: str,
+        user: str,
+        database: str,
+        note: str = "",
     ) -> None:
         super().__init__()
         self.url, self.scope, self.start, self.end = url, scope, start, end
-        self.out, self.user, self.database = out, user, database
+        self.out, self.user, self.database, self.note = out, user, database, note
         self.cancel = threading.Event()
 
     @Slot()
@@ -56,6 +75,7 @@ class ExportWorker(QObject):
                 self.out,
                 user=self.user,
                 database=self.database,
+                note=self.note,
                 progress=lambda p, m: self.progress.emit(p, m),
                 cancel=self.cancel,
             )
@@ -103,7 +123,12 @@ class SnapshotDialog(QDialog):
         start = start if start is not None else end - 3600
 
         self.scope_edit = QLineEdit(scope)
-        self.scope_edit.setPlaceholderText("site:CODE  rack:NAME  device:NAME")
+        self.scope_edit.setPlaceholderText("site:CODE  row:SITE/ROW  rack:NAME  device:NAME")
+        self.note_edit = QPlainTextEdit()
+        self.note_edit.setPlaceholderText(
+            self.tr("Root cause / notes for page 1 (e.g. CRAC-3 compressor tripped at 10:02)")
+        )
+        self.note_edit.setMaximumHeight(80)
         self.start_edit = QDateTimeEdit(_qdt(start))
         self.end_edit = QDateTimeEdit(_qdt(end))
         for w in (self.start_edit, self.end_edit):
@@ -124,6 +149,7 @@ class SnapshotDialog(QDialog):
         form.addRow(self.tr("From"), self.start_edit)
         form.addRow(self.tr("To"), self.end_edit)
         form.addRow(self.tr("File"), file_row)
+        form.addRow(self.tr("Root cause / notes"), self.note_edit)
 
         self.bar = QProgressBar()
         self.bar.setRange(0, 100)
@@ -192,6 +218,7 @@ class SnapshotDialog(QDialog):
             self.file_edit.text(),
             self.user,
             self.database,
+            self.note_edit.toPlainText(),
         )
         self._thread = QThread(self)
         self._worker.moveToThread(self._thread)
@@ -234,11 +261,18 @@ class SnapshotDialog(QDialog):
         self.bar.setValue(0)
         self.status.setText(message)
 
+    def _join(self) -> None:
+        # The worker hands the report's drawing to this (GUI) thread and waits for it, so
+        # waiting here must keep serving events or both would wait forever.
+        assert self._thread is not None
+        self._thread.quit()
+        while not self._thread.wait(20):
+            QCoreApplication.processEvents()
+        self._thread = None
+
     def _stop_thread(self) -> None:
         if self._thread is not None:
-            self._thread.quit()
-            self._thread.wait()
-            self._thread = None
+            self._join()
         self._worker = None
         self.export_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
@@ -248,7 +282,5 @@ class SnapshotDialog(QDialog):
         if self._worker is not None:
             self._worker.cancel.set()
         if self._thread is not None:
-            self._thread.quit()
-            self._thread.wait()
-            self._thread = None
+            self._join()
         super().reject()

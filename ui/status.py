@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QWidget
 
-from models.read.status import Health
+from models.read.status import Health, Liveness
+from models.staleness import FeedState
 from ui import fmt, theme
 
 
@@ -31,21 +33,9 @@ class StatusPanel:
     def update(self, h: Health) -> None:
         self.health = h
         tr = self.bar.tr
-        if h.collectors_total == 0:
-            self.collectors.setText(tr("No collector has reported"))
-            self._color(self.collectors, "warning")
-        else:
-            self.collectors.setText(
-                tr("Collectors alive: %1 of %2")
-                .replace("%1", str(h.collectors_alive))
-                .replace("%2", str(h.collectors_total))
-            )
-            self._color(
-                self.collectors,
-                "ok"
-                if h.collectors_alive == h.collectors_total
-                else ("critical" if h.collectors_alive == 0 else "warning"),
-            )
+        self.set_liveness(
+            Liveness(h.collectors_alive, h.collectors_total, h.last_beat_ts, h.dead_collectors)
+        )
         self.devices.setText(
             tr("Devices OK %1 · unreachable %2 · stale %3")
             .replace("%1", f"{h.devices_ok:,}")
@@ -54,6 +44,26 @@ class StatusPanel:
         )
         self._color(self.devices, "unreachable" if h.devices_unreachable else "ok")
         self.tick()
+
+    def set_liveness(self, live: Liveness) -> None:
+        """From the heartbeat table, read every pulse: true within two heartbeats."""
+        tr = self.bar.tr
+        if live.total == 0:
+            self.collectors.setText(tr("No collector has reported"))
+            self._color(self.collectors, "warning")
+            return
+        self.collectors.setText(
+            tr("Collectors alive: %1 of %2")
+            .replace("%1", str(live.alive))
+            .replace("%2", str(live.total))
+        )
+        self._color(
+            self.collectors,
+            "ok" if live.alive == live.total else ("critical" if live.alive == 0 else "warning"),
+        )
+        self.collectors.setToolTip(
+            tr("Not reporting: %1").replace("%1", ", ".join(live.dead)) if live.dead else ""
+        )
 
     def tick(self) -> None:
         h = self.health
@@ -66,7 +76,7 @@ class StatusPanel:
             return
         age = time.time() - h.newest_sample_ts
         self.newest.setText(tr("Newest sample %1 ago").replace("%1", fmt.age(age)))
-        self._color(self.newest, "ok" if age < 180 else "stale")
+        self._color(self.newest, "stale" if h.feed.stale else "ok")
 
     @staticmethod
     def _color(label: QLabel, state: str) -> None:
@@ -74,4 +84,66 @@ class StatusPanel:
             ""
             if state == "ok"
             else f"color: {theme.STATE_COLORS.get(state, '#888')}; font-weight: bold;"
+        )
+
+
+def duration(seconds: float) -> str:
+    """'1 min 12 s', '45 s', '2 h 5 min': how long data has been missing, to the second."""
+    s = max(0, int(seconds))
+    h, rest = divmod(s, 3600)
+    m, sec = divmod(rest, 60)
+    if h:
+        return fmt.tr("%1 h %2 min").replace("%1", str(h)).replace("%2", str(m))
+    if m:
+        return fmt.tr("%1 min %2 s").replace("%1", str(m)).replace("%2", str(sec))
+    return fmt.tr("%1 s").replace("%1", str(sec))
+
+
+class StaleBanner(QLabel):
+    """Full-width 'DATA STALE' strip on the desk and the wall; hidden while data is live."""
+
+    def __init__(self, parent: QWidget | None = None, point_size: float = 13.0) -> None:
+        super().__init__(parent)
+        self.setObjectName("staleBanner")
+        self.setWordWrap(True)
+        self.setMargin(8)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
+        f = self.font()
+        f.setPointSizeF(point_size)
+        f.setBold(True)
+        self.setFont(f)
+        self.setStyleSheet(
+            f"QLabel#staleBanner {{ background-color: {theme.STATE_COLORS['unreachable']}; "
+            "color: white; }"
+        )
+        self.feed: FeedState | None = None
+        self.hide()
+
+    def set_feed(self, feed: FeedState, now: float, tz: str = "UTC") -> None:
+        self.feed = feed
+        if not feed.stale:
+            self.hide()
+            return
+        self.setText(self.message(feed, now, tz))
+        self.show()
+
+    def message(self, feed: FeedState, now: float, tz: str = "UTC") -> str:
+        newest = (
+            fmt.local_time(feed.newest_sample_ts, tz, with_date=False)
+            if feed.newest_sample_ts is not None
+            else self.tr("none")
+        )
+        if feed.reason == "collectors":
+            since = feed.last_beat_ts if feed.last_beat_ts is not None else feed.since_ts
+            return (
+                self.tr("DATA STALE — no collector has reported for %1; newest sample %2")
+                .replace("%1", duration(now - since) if since is not None else "?")
+                .replace("%2", newest)
+            )
+        since = feed.newest_sample_ts
+        return (
+            self.tr("DATA STALE — no new sample for %1; newest sample %2")
+            .replace("%1", duration(now - since) if since is not None else "?")
+            .replace("%2", newest)
         )

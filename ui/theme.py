@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
+import time
+from typing import Any, cast
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
+
+from models.rules import current_rules
 
 STATE_COLORS: dict[str, str] = {
     "ok": "#2e9d57",
@@ -21,24 +26,45 @@ STATE_COLORS: dict[str, str] = {
 }
 SEVERITY_COLORS = {"warning": STATE_COLORS["warning"], "critical": STATE_COLORS["critical"]}
 
-# Inlet temperature scale: ASHRAE recommended 18-27 °C is the calm range, 32 °C is critical.
-_TEMP_STOPS = (
-    (15.0, "#2c7bb6"),
-    (20.0, "#4fb0c6"),
-    (24.0, "#58b368"),
-    (27.0, "#e7d44b"),
-    (30.0, "#f08a24"),
-    (32.0, "#d9372b"),
-    (40.0, "#8e1010"),
-)
-_PCT_STOPS = (
-    (0.0, "#2c7bb6"),
-    (40.0, "#58b368"),
-    (70.0, "#e7d44b"),
-    (80.0, "#f08a24"),
-    (90.0, "#d9372b"),
-    (110.0, "#8e1010"),
-)
+# Colour ramps are anchored on the rule levels every process applies (models.rules): the
+# inlet warning and critical levels, and the rack power warning/critical percentages. An
+# operator who moves a level moves the colours with it.
+_TEMP_COLORS = ("#2c7bb6", "#4fb0c6", "#58b368", "#e7d44b", "#f08a24", "#d9372b", "#8e1010")
+_PCT_COLORS = ("#2c7bb6", "#58b368", "#e7d44b", "#f08a24", "#d9372b", "#8e1010")
+
+
+def _temp_stops(warn: float, crit: float) -> tuple[tuple[float, str], ...]:
+    # With ASHRAE's 27/32 °C: 15, 20, 24 (calm), 27 (warning), 30, 32 (critical), 40.
+    at = (warn - 12, warn - 7, warn - 3, warn, warn + 0.6 * (crit - warn), crit, crit + 8)
+    return tuple(zip(at, _TEMP_COLORS, strict=True))
+
+
+def _pct_stops(warn: float, crit: float) -> tuple[tuple[float, str], ...]:
+    at = (0.0, warn / 2, warn - 10, warn, crit, crit + 20)
+    return tuple(zip(at, _PCT_COLORS, strict=True))
+
+
+# (checked at, inlet anchors, power anchors): a floor map asks for thousands of colours per
+# refresh, so the rules file is looked at (one stat) at most once a second from here.
+_anchors: list[Any] = [-math.inf, (0.0, 1.0), (0.0, 1.0)]
+ANCHOR_TTL_S = 1.0
+
+
+def _refresh_anchors() -> None:
+    now = time.monotonic()
+    if now - _anchors[0] >= ANCHOR_TTL_S:
+        rules = current_rules()
+        _anchors[:] = [now, rules.inlet_scale(), rules.rack_power_scale()]
+
+
+def _inlet_levels() -> tuple[float, float]:
+    _refresh_anchors()
+    return cast(tuple[float, float], _anchors[1])
+
+
+def _power_levels() -> tuple[float, float]:
+    _refresh_anchors()
+    return cast(tuple[float, float], _anchors[2])
 
 
 def state_color(state: str) -> QColor:
@@ -61,30 +87,35 @@ def _scale(stops: tuple[tuple[float, str], ...], value: float) -> QColor:
 
 
 def temperature_color(celsius: float) -> QColor:
-    return QColor(_temperature_rgb(round(celsius, 1)))
+    return QColor(_temperature_rgb(round(celsius, 1), *_inlet_levels()))
 
 
 def percent_color(pct: float) -> QColor:
-    return QColor(_percent_rgb(round(pct)))
+    return QColor(_percent_rgb(round(pct), *_power_levels()))
 
 
 # Memoised on rounded values: a 14,000-rack floor map asks for a colour per rack per refresh.
 @functools.lru_cache(maxsize=4096)
-def _temperature_rgb(celsius: float) -> int:
-    return _scale(_TEMP_STOPS, celsius).rgb()
+def _temperature_rgb(celsius: float, warn: float, crit: float) -> int:
+    return _scale(_temp_stops(warn, crit), celsius).rgb()
 
 
 @functools.lru_cache(maxsize=1024)
-def _percent_rgb(pct: float) -> int:
-    return _scale(_PCT_STOPS, pct).rgb()
+def _percent_rgb(pct: float, warn: float, crit: float) -> int:
+    return _scale(_pct_stops(warn, crit), pct).rgb()
 
 
 def temperature_stops() -> tuple[tuple[float, str], ...]:
-    return _TEMP_STOPS
+    return _temp_stops(*_inlet_levels())
 
 
 def percent_stops() -> tuple[tuple[float, str], ...]:
-    return _PCT_STOPS
+    return _pct_stops(*_power_levels())
+
+
+def inlet_warning_c() -> float:
+    """The inlet temperature from which values are highlighted (the rules' warning level)."""
+    return _inlet_levels()[0]
 
 
 def text_color_for(bg: QColor) -> QColor:

@@ -113,6 +113,8 @@ class SiteTreeModel(QAbstractItemModel):
             self._sites = np.unique(rs)
             self._srack = np.searchsorted(rs, np.append(self._sites, len(inv.sites)))
 
+    feed_stale = False  # no collector reports: every value shown is old
+
     def set_inventory(self, inv: Inventory) -> None:
         self.beginResetModel()
         self.inv = inv
@@ -338,7 +340,10 @@ class SiteTreeModel(QAbstractItemModel):
                 return QBrush(theme.state_color(s.state))
             if s.state in ("stale", "unreachable") and kind == DEVICE and col != COL_STATUS:
                 return QBrush(QColor("#8a8f98"))
-            if col == COL_INLET and s.inlet_c is not None and s.inlet_c >= 27.0:
+            if col in (COL_INLET, COL_POWER) and (self.feed_stale or s.values_stale):
+                # Old values: grey, whatever colour the value itself would have.
+                return QBrush(QColor("#8a8f98"))
+            if col == COL_INLET and s.inlet_c is not None and s.inlet_c >= theme.inlet_warning_c():
                 return QBrush(theme.temperature_color(s.inlet_c))
             return None
         if role == Qt.ItemDataRole.FontRole:

@@ -35,6 +35,7 @@ class AlarmRow:
     ack_note: str | None
     shelved_until: int | None
     seq: int
+    incident_id: int | None = None
 
 
 def open_alarms(
@@ -49,7 +50,8 @@ def open_alarms(
                 "COALESCE(a.site_id, d.site_id), COALESCE(s.code, ''), "
                 "COALESCE(a.rack_id, d.rack_id), COALESCE(r.name, ''), a.device_id, "
                 "COALESCE(d.name, ''), a.series_id, a.message, a.value, a.threshold, a.raised_ts, "
-                "a.ack_by, a.ack_ts, a.ack_note, a.shelved_until, a.seq FROM alarm a "
+                "a.ack_by, a.ack_ts, a.ack_note, a.shelved_until, a.seq, a.incident_id "
+                "FROM alarm a "
                 "LEFT JOIN device d ON d.id = a.device_id "
                 "LEFT JOIN site s ON s.id = COALESCE(a.site_id, d.site_id) "
                 "LEFT JOIN rack r ON r.id = COALESCE(a.rack_id, d.rack_id) "

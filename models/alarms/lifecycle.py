@@ -11,6 +11,8 @@ from sqlalchemy import Connection, Engine, bindparam, text
 
 # Re-exported so every writer of operator actions lives behind one import; the GUI's versions
 # in models.queries record the audit event and move the alarm's seq like ours do.
+from models import staleness
+from models.alarms import incidents
 from models.alarms.desk import acknowledge_alarm, shelve_alarm
 from models.store.samples import next_change_seq
 
@@ -28,6 +30,7 @@ __all__ = [
     "new_critical_since",
     "open_alarms_by_key",
     "shelve_alarm",
+    "sync_collector_alarms",
     "unshelve_expired",
 ]
 
@@ -199,6 +202,12 @@ def apply_changes(
             current[c.key] = out[c.key] = OpenAlarm(cur.id, c.key, c.severity, state)
         if events:
             conn.execute(_INSERT_EVENT, events)
+        # Fold what was raised into incidents and bring the incidents of everything that moved
+        # up to date, in the same transaction: no alarm is ever outside one.
+        raised = [e["a"] for e in events if e["act"] == "raise"]
+        touched = incidents.attach(conn, raised, t, seq)
+        touched |= incidents.incidents_of(conn, (e["a"] for e in events))
+        incidents.refresh(conn, touched, t, seq)
     return out
 
 
@@ -228,8 +237,12 @@ def unshelve_expired(engine: Engine, now: int | None = None) -> list[int]:
             {"t": t},
         ).all()
         if not rows:
+            seq = _bump(conn) if _shelved_incidents_due(conn, t) else 0
+            if seq:
+                incidents.unshelve_expired_incidents(conn, t, seq)
             return []
         seq = _bump(conn)
+        incidents.unshelve_expired_incidents(conn, t, seq)
         events = []
         for alarm_id, ack_by in rows:
             to = "acknowledged" if ack_by else "active"
@@ -240,6 +253,19 @@ def unshelve_expired(engine: Engine, now: int | None = None) -> list[int]:
             events.append(_event(alarm_id, t, "unshelve", "shelved", to, "shelve period ended"))
         conn.execute(_INSERT_EVENT, events)
     return [int(r[0]) for r in rows]
+
+
+def _shelved_incidents_due(conn: Connection, t: int) -> bool:
+    return (
+        conn.execute(
+            text(
+                "SELECT 1 FROM incident WHERE state = 'shelved' AND shelved_until IS NOT NULL "
+                "AND shelved_until <= :t LIMIT 1"
+            ),
+            {"t": t},
+        ).first()
+        is not None
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,3 +359,92 @@ def maintenance_windows(engine: Engine, now: int | None = None) -> list[Maintena
             {"t": t},
         ).all()
     return [MaintenanceEntry(*r) for r in rows]
+
+
+# -- collector down ------------------------------------------------------------------------------
+
+COLLECTOR_DOWN = "collector_down"
+
+
+def collector_down_message(beat: staleness.Beat, now: int, replaced_by: str = "") -> str:
+    """The collector-down alarm's text, raised and cleared (one function, to be templated)."""
+    if replaced_by:
+        return f"Collector {beat.collector_id} was replaced by {replaced_by}"
+    age = max(0, now - beat.last_beat_ts)
+    last = time.strftime("%H:%M:%S", time.gmtime(beat.last_beat_ts))
+    mins, secs = divmod(age, 60)
+    ago = f"{mins} min {secs} s" if mins else f"{secs} s"
+    return (
+        f"Collector {beat.collector_id} (shard {beat.shard}) has not reported for {ago} "
+        f"(last heartbeat {last} UTC): its devices are not being polled"
+    )
+
+
+def collector_beats(engine: Engine) -> list[staleness.Beat]:
+    with engine.connect() as conn:
+        return [
+            staleness.Beat(str(r[0]), str(r[1]), str(r[2]), int(r[3]), int(r[4]))
+            for r in conn.execute(
+                text(
+                    "SELECT collector_id, host, shard, started_ts, last_beat_ts "
+                    "FROM collector_heartbeat"
+                )
+            )
+        ]
+
+
+def sync_collector_alarms(engine: Engine, now: int | None = None) -> list[AlarmChange]:
+    """Raise a critical alarm for each collector whose heartbeat lapsed; clear it on return.
+
+    Run by every collector's alarm engine (a survivor reports a dead peer) and by desks (with
+    a single collector nobody else can); the alarm key makes it idempotent.
+    """
+    t = _now(now)
+    beats = collector_beats(engine)
+    current = {b.collector_id: b for b in staleness.current_collectors(beats)}
+    by_id = {b.collector_id: b for b in beats}
+    with engine.connect() as conn:
+        open_ids = {
+            str(r[0]).split(":", 2)[2]
+            for r in conn.execute(
+                text("SELECT key FROM alarm WHERE rule = :r AND state IN :st").bindparams(
+                    bindparam("st", expanding=True)
+                ),
+                {"r": COLLECTOR_DOWN, "st": list(OPEN_STATES)},
+            )
+        }
+    changes: list[AlarmChange] = []
+    for cid, beat in current.items():
+        if not staleness.is_alive(beat, t) and cid not in open_ids:
+            changes.append(
+                AlarmChange(
+                    f"{COLLECTOR_DOWN}:collector:{cid}",
+                    COLLECTOR_DOWN,
+                    "critical",
+                    collector_down_message(beat, t),
+                )
+            )
+    for cid in open_ids:
+        now_beat = current.get(cid)
+        if now_beat is not None and not staleness.is_alive(now_beat, t):
+            continue
+        old = by_id.get(cid)
+        successor = ""
+        if now_beat is None and old is not None:
+            successor = next(
+                (
+                    b.collector_id
+                    for b in current.values()
+                    if (b.host, b.shard) == (old.host, old.shard)
+                ),
+                "",
+            )
+        msg = (
+            collector_down_message(old, t, successor)
+            if old is not None and successor
+            else f"Collector {cid} reports again"
+        )
+        changes.append(AlarmChange(f"{COLLECTOR_DOWN}:collector:{cid}", COLLECTOR_DOWN, None, msg))
+    if changes:
+        apply_changes(engine, changes, t)
+    return changes

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import resources
-from models.inventory.problems import Problem
+from models.inventory.problems import Problem, ProblemList
 
 # resources/ is data beside the package; models may read it but not import it (layering).
 BUILTIN_PROFILE_DIR: Final = resources.PROFILES_DIR
@@ -163,7 +163,7 @@ class Checker:
 
     def __init__(self, display: str, profiles: ProfileNames) -> None:
         self.display = display
-        self.problems: list[Problem] = []
+        self.problems: list[Problem] = ProblemList()
         self.profiles = profiles
         self._zones: dict[str, bool] = {}
         self._hosts: dict[str, str | None] = {}

@@ -106,7 +106,7 @@ def import_inventory(
         Base.metadata.create_all(engine)
     with engine.begin() as conn:
         plan = import_plan(conn, inv, prune=prune, dry_run=dry_run)
-        problems = problems + plan.problems
+        problems.extend(plan.problems)  # keeps the count of problems beyond the cap
         if problems:
             raise InventoryError(problems)
         if not dry_run:

@@ -10,6 +10,10 @@ from typing import Any
 import yaml
 
 from models.inventory.problems import Problem
+from models.yaml_limits import AliasBudget, YamlLimitError, check_size
+
+# An inventory of 2,000,000 servers is a few hundred MB of YAML; beyond this it is a mistake.
+MAX_INVENTORY_BYTES = 1024 * 1024 * 1024
 
 # libyaml's parser is about ten times faster than the pure-Python one; both emit the same events.
 _Loader: Any = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
@@ -76,10 +80,17 @@ def read_yaml(
     path: Path, display: str, problems: list[Problem], sink: SiteSink | None = None
 ) -> Any:
     """Parse one YAML document into YMap/YList/str/None; problems are appended, not raised."""
+    try:
+        check_size(path, display, MAX_INVENTORY_BYTES)
+    except YamlLimitError as exc:
+        problems.append(Problem(display, exc.line, "yaml", exc.reason))
+        return None
     with path.open("rb") as stream:
         loader = _Loader(stream)
         try:
             return _build(loader, display, problems, sink)
+        except YamlLimitError as exc:
+            problems.append(Problem(display, exc.line, "yaml", exc.reason))
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark is not None else 1
@@ -108,6 +119,7 @@ def _build(loader: Any, display: str, problems: list[Problem], sink: SiteSink | 
     stack: list[_Frame] = []
     root: Any = None
     documents = 0
+    budget = AliasBudget(display)
 
     def add(value: Any, line: int) -> None:
         nonlocal root
@@ -149,6 +161,7 @@ def _build(loader: Any, display: str, problems: list[Problem], sink: SiteSink | 
 
     while True:
         ev = loader.get_event()
+        budget.feed(ev)
         cls = ev.__class__
         if cls is scalar_ev:
             text = ev.value

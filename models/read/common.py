@@ -12,32 +12,16 @@ import numpy.typing as npt
 STATES: tuple[str, ...] = ("ok", "unknown", "stale", "warning", "unreachable", "critical")
 STATE_RANK: dict[str, int] = {s: i for i, s in enumerate(STATES)}
 ALARM_OPEN_STATES = ("active", "acknowledged")
-# A device whose last good poll is older than this many poll intervals shows as stale.
-STALE_INTERVALS = 3
-# ASHRAE recommended / allowable A1 upper bounds, used when a series has no own thresholds.
-INLET_WARN_C = 27.0
-INLET_CRIT_C = 32.0
-TOTAL_CHANNELS = ("", "total", "input", "inlet")
-# Power channel names differ per profile: "total", "input", "inlet I1", "cord A" are a whole
-# device; "outlet 3 web01" is one outlet; anything else ("phase 1", "input L2") is a part
-# that sums to the whole when no total is reported.
-_TOTAL_PREFIXES = ("inlet", "cord")
-
-
-def is_total_channel(channel: str) -> bool:
-    c = channel.strip().lower()
-    return c in TOTAL_CHANNELS or c.startswith(_TOTAL_PREFIXES)
-
-
-def is_outlet_channel(channel: str) -> bool:
-    return channel.strip().lower().startswith("outlet")
-
-
-_TOTAL_SQL = (
-    "(lower(s.channel) IN ('', 'total', 'input', 'inlet') OR lower(s.channel) LIKE 'inlet%' "
-    "OR lower(s.channel) LIKE 'cord%')"
+# What a series means (channel class, role, limits, stale horizon) is in its series row,
+# decided by the collector (models.series_meaning); reads never re-derive it from labels.
+# Per device: its whole power is its total channels, else its phases; a server or probe
+# without either sums its parts. Outlets and branches are never added (series_meaning).
+_DEVICE_POWER_SQL = (
+    "COALESCE(sum(CASE WHEN s.metric = 'power_w' AND s.channel_class = 'total' THEN l.value END), "
+    "sum(CASE WHEN s.metric = 'power_w' AND s.channel_class = 'phase' THEN l.value END), "
+    "CASE WHEN d.kind <> 'pdu' THEN sum(CASE WHEN s.metric = 'power_w' "
+    "AND s.channel_class = 'part' THEN l.value END) END)"
 )
-_OUTLET_SQL = "lower(s.channel) LIKE 'outlet%'"
 _CHUNK = 900
 
 IntArray = npt.NDArray[np.int64]

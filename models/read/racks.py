@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, text
 
-from models.read.common import INLET_CRIT_C, INLET_WARN_C, is_outlet_channel, is_total_channel
 from models.read.inventory import RackInfo, SiteInfo, _natural
 from models.read.status import Summary, summaries
+from models.rules import current_rules
+from models.series_meaning import device_power, phase_number
 
 # -- rack view -----------------------------------------------------------------------------------
 
@@ -147,6 +149,11 @@ class SeriesRow:
     value: float | None
     ts: int | None
     status: str  # ok, stale, unreachable, none
+    # The collector's decision (models.series_meaning): the limits above are effective ones.
+    channel_class: str = "part"
+    limits_source: str | None = None
+    stale_after_s: int | None = None
+    device_kind: str = ""
 
     @property
     def label(self) -> str:
@@ -157,22 +164,11 @@ class SeriesRow:
             parts.append(self.channel)
         return " ".join(parts)
 
-    @property
-    def effective_warn_high(self) -> float | None:
-        if self.warn_high is None and self.metric == "temperature_c" and self.role == "inlet":
-            return INLET_WARN_C
-        return self.warn_high
-
-    @property
-    def effective_crit_high(self) -> float | None:
-        if self.crit_high is None and self.metric == "temperature_c" and self.role == "inlet":
-            return INLET_CRIT_C
-        return self.crit_high
-
 
 _SERIES_SQL = (
     "SELECT s.id, s.device_id, d.name, s.metric, s.channel, s.role, s.unit, s.warn_low, "
-    "s.warn_high, s.crit_low, s.crit_high, l.value, l.ts, l.status FROM series s "
+    "s.warn_high, s.crit_low, s.crit_high, l.value, l.ts, l.status, s.channel_class, "
+    "s.limits_source, s.stale_after_s, d.kind FROM series s "
     "JOIN device d ON d.id = s.device_id LEFT JOIN latest l ON l.series_id = s.id "
 )
 
@@ -193,6 +189,10 @@ def _series_row(r: Any) -> SeriesRow:
         r[11],
         r[12],
         r[13] or ("none" if r[12] is None else "ok"),
+        r[14] or "part",
+        r[15],
+        r[16],
+        r[17] or "",
     )
 
 
@@ -235,10 +235,13 @@ def rack_series(
 class Load:
     label: str
     value: float | None
-    limit: float | None
+    limit: float | None  # the bar's full scale (the feed's breaker for a phase)
     unit: str
     series_id: int
     ts: int | None
+    warning: float | None = None  # the series' effective warning level
+    critical: float | None = None
+    phase: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,7 +260,7 @@ def pdu_loads(engine: Engine, rack_id: int) -> tuple[PduLoad, ...]:
     with engine.connect() as conn:
         pdus = conn.execute(
             text(
-                "SELECT d.id, d.name, d.feed, f.breaker_a FROM device d "
+                "SELECT d.id, d.name, d.feed, f.breaker_a, f.phases FROM device d "
                 "LEFT JOIN rack_feed f ON f.rack_id = d.rack_id AND f.feed = d.feed "
                 "WHERE d.rack_id = :r AND d.kind = 'pdu' ORDER BY d.feed, d.name"
             ),
@@ -271,39 +274,68 @@ def pdu_loads(engine: Engine, rack_id: int) -> tuple[PduLoad, ...]:
             ).bindparams(bindparam("ids", expanding=True)),
             {"ids": [p[0] for p in pdus]},
         ).all()
+    rules = current_rules()
     series = [_series_row(r) for r in rows]
     out = []
-    for dev_id, name, feed, breaker in pdus:
+    for dev_id, name, feed, breaker, feed_phases in pdus:
         mine = [s for s in series if s.device_id == dev_id]
         power = [s for s in mine if s.metric == "power_w" and s.value is not None]
-        totals = [s.value for s in power if is_total_channel(s.channel) and s.value is not None]
-        parts = [s.value for s in power if not is_outlet_channel(s.channel) and s.value is not None]
-        total = sum(totals) if totals else (sum(parts) if parts else None)
-        phases = tuple(
-            sorted(
-                (
-                    Load(s.channel or "L1", s.value, s.crit_high or breaker, s.unit, s.id, s.ts)
-                    for s in mine
-                    if s.metric == "current_a" and not is_outlet_channel(s.channel)
-                ),
-                key=lambda x: _natural(x.label),
+        used = device_power("pdu", [(s, s.channel_class) for s in power])
+        total = sum(s.value for s in used if s.value is not None) if used else None
+        loads = []
+        for s in mine:
+            if s.metric != "current_a":
+                continue
+            n = phase_number(s.channel, s.channel_class, rules, feed_phases if feed else None)
+            if n is None:
+                continue
+            loads.append(
+                Load(
+                    s.channel or "L1",
+                    s.value,
+                    breaker or s.crit_high,
+                    s.unit,
+                    s.id,
+                    s.ts,
+                    s.warn_high,
+                    s.crit_high,
+                    n,
+                )
             )
-        )
+        phases = tuple(sorted(loads, key=lambda x: _natural(x.label)))
         # Outlet power where the PDU meters it, else outlet current.
         outlet_metric = (
             "power_w"
-            if any(s.metric == "power_w" and is_outlet_channel(s.channel) for s in mine)
+            if any(s.metric == "power_w" and s.channel_class == "outlet" for s in mine)
             else "current_a"
         )
         outlets = tuple(
             sorted(
                 (
-                    Load(s.channel, s.value, None, s.unit, s.id, s.ts)
+                    Load(s.channel, s.value, None, s.unit, s.id, s.ts, s.warn_high, s.crit_high)
                     for s in mine
-                    if s.metric == outlet_metric and is_outlet_channel(s.channel)
+                    if s.metric == outlet_metric and s.channel_class == "outlet"
                 ),
                 key=lambda x: _natural(x.label),
             )
         )
         out.append(PduLoad(dev_id, name, feed, breaker, total, phases, outlets))
+    return tuple(out)
+
+
+def power_series(rows: Sequence[SeriesRow]) -> tuple[SeriesRow, ...]:
+    """The power series whose sum is a rack's power, as the tree, floor map and alarm engine
+    add them: per device its totals, else its phases (a server: its parts); PDUs' only when
+    the rack has PDUs."""
+    by_dev: dict[int, list[SeriesRow]] = {}
+    for r in rows:
+        if r.metric == "power_w":
+            by_dev.setdefault(r.device_id, []).append(r)
+    has_pdu = any(ss[0].device_kind == "pdu" for ss in by_dev.values())
+    out: list[SeriesRow] = []
+    for ss in by_dev.values():
+        kind = ss[0].device_kind or "server"
+        if has_pdu and kind != "pdu":
+            continue
+        out.extend(device_power(kind, [(s, s.channel_class) for s in ss]))
     return tuple(out)

@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, text
 
-from models.read.common import _OUTLET_SQL, _TOTAL_SQL, STALE_INTERVALS, _chunks, _now, worst
+from models import staleness
+from models.read.common import _DEVICE_POWER_SQL, _chunks, _now, worst
 from models.read.inventory import RackInfo, SiteInfo, _natural
 
 # -- status summaries (tree rows, floor map tiles) ---------------------------------------------
@@ -36,14 +37,28 @@ class Summary:
             self.devices_ok + self.devices_unreachable + self.devices_stale + self.devices_unknown
         )
 
+    @property
+    def values_stale(self) -> bool:
+        """No device below answers with current data: the values shown are old (grey them)."""
+        return self.devices_ok == 0 and self.devices_stale > 0
 
+
+# A device is stale after the stale horizon (models.staleness: two poll intervals), the same
+# horizon the collector writes into its series rows and the alarm engine applies.
 _STATE_SQL = (
-    "CASE WHEN ds.status IS NULL OR ds.status IN ('unknown', 'pending', 'new') THEN 'unknown' "
+    "CASE WHEN ds.status IS NULL OR ds.status IN ('unknown', 'pending', 'new', 'empty') "
+    "THEN 'unknown' "
     "WHEN ds.status IN ('ok', 'up') AND (ds.last_ok_ts IS NULL "
-    f"OR ds.last_ok_ts < :now - {STALE_INTERVALS} * d.poll_interval_s) THEN 'stale' "
+    "OR ds.last_ok_ts < :now - :stale_intervals * d.poll_interval_s) THEN 'stale' "
     "WHEN ds.status IN ('ok', 'up') THEN 'ok' "
     "WHEN ds.status = 'stale' THEN 'stale' ELSE 'unreachable' END"
 )
+
+
+def _stale_intervals() -> int:
+    # What desks show as stale (two intervals); the `stale` alarm (rules) waits longer.
+    return staleness.STALE_INTERVALS
+
 
 _LEVEL_KEY = {"site": "d.site_id", "rack": "COALESCE(d.rack_id, 0)", "device": "d.id"}
 _FILTER_COL = {"site": "d.site_id", "rack": "d.rack_id", "device": "d.id"}
@@ -90,7 +105,7 @@ def _summaries_where(
 ) -> dict[int, Summary]:
     key = _LEVEL_KEY[level]
     conds = ["d.enabled"]
-    params: dict[str, Any] = {"now": now}
+    params: dict[str, Any] = {"now": now, "stale_intervals": _stale_intervals()}
     if ids is not None:
         # Filter on the bare column so the index on it is used (COALESCE would scan).
         col = _FILTER_COL[level]
@@ -120,13 +135,8 @@ def _summaries_where(
     ):
         counts.setdefault(int(k), {})[st] = int(n)
     measures: dict[int, tuple[Any, ...]] = {}
-    # Per device first: its whole power is the total channel, else the sum of its parts.
-    device_power = (
-        "COALESCE(sum(CASE WHEN s.metric = 'power_w' AND "
-        f"{_TOTAL_SQL} THEN l.value END), "
-        "sum(CASE WHEN s.metric = 'power_w' AND NOT "
-        f"{_OUTLET_SQL} THEN l.value END))"
-    )
+    # Per device first (its totals, else its phases), then summed per level.
+    device_power = _DEVICE_POWER_SQL
     for row in (
         ()
         if not with_measures
@@ -255,33 +265,78 @@ class Health:
     alarm_seq: int
     active_alarms: int
     loaded_ts: int
+    last_beat_ts: int | None = None
+    interval_s: int | None = None  # shortest poll interval of the polled devices
+    dead_collectors: tuple[str, ...] = ()
+
+    @property
+    def feed(self) -> staleness.FeedState:
+        return staleness.feed_state(
+            self.loaded_ts,
+            self.last_beat_ts,
+            self.collectors_alive,
+            self.collectors_total,
+            self.newest_sample_ts,
+            self.interval_s,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Liveness:
+    """Collector heartbeats: a tiny table, cheap enough to read on every pulse."""
+
+    alive: int
+    total: int
+    last_beat_ts: int | None
+    dead: tuple[str, ...]
+
+    @property
+    def all_dead(self) -> bool:
+        return self.total > 0 and self.alive == 0
 
 
 @dataclass(frozen=True, slots=True)
 class Cursors:
     change_seq: int
     alarm_seq: int
+    liveness: Liveness | None = None
 
 
-def cursors(engine: Engine) -> Cursors:
-    """The two change cursors (samples, alarms): two indexed reads, cheap enough every second."""
+def _liveness(conn: Connection, now: int) -> Liveness:
+    beats = staleness.current_collectors(
+        staleness.Beat(str(r[0]), str(r[1]), str(r[2]), int(r[3]), int(r[4]))
+        for r in conn.execute(
+            text(
+                "SELECT collector_id, host, shard, started_ts, last_beat_ts "
+                "FROM collector_heartbeat"
+            )
+        )
+    )
+    alive = [b for b in beats if staleness.is_alive(b, now)]
+    dead = tuple(b.collector_id for b in beats if not staleness.is_alive(b, now))
+    last = max((b.last_beat_ts for b in beats), default=None)
+    return Liveness(len(alive), len(beats), last, dead)
+
+
+def liveness(engine: Engine, now: int | None = None) -> Liveness:
+    with engine.connect() as conn:
+        return _liveness(conn, _now(now))
+
+
+def cursors(engine: Engine, now: int | None = None) -> Cursors:
+    """The two change cursors (samples, alarms) and collector liveness: cheap every second."""
     with engine.connect() as conn:
         seq = conn.execute(text("SELECT value FROM counter WHERE name = 'change'")).scalar()
         aseq = conn.execute(text("SELECT max(seq) FROM alarm")).scalar()
-    return Cursors(int(seq or 0), int(aseq or 0))
+        live = _liveness(conn, _now(now))
+    return Cursors(int(seq or 0), int(aseq or 0), live)
 
 
-def health(engine: Engine, now: int | None = None, dead_after_s: int = 60) -> Health:
+def health(engine: Engine, now: int | None = None) -> Health:
     """What the status bar shows: live collectors, device reachability, newest data."""
     t = _now(now)
     with engine.connect() as conn:
-        alive, total = conn.execute(
-            text(
-                "SELECT COALESCE(sum(CASE WHEN last_beat_ts >= :c THEN 1 ELSE 0 END), 0), "
-                "count(*) FROM collector_heartbeat"
-            ),
-            {"c": t - dead_after_s},
-        ).one()
+        live = _liveness(conn, t)
         counts: dict[str, int] = {}
         for st, n in conn.execute(
             text(
@@ -289,12 +344,15 @@ def health(engine: Engine, now: int | None = None, dead_after_s: int = 60) -> He
                 "LEFT JOIN device_state ds ON ds.device_id = d.id "
                 "WHERE d.enabled AND d.protocol <> 'none' GROUP BY st"
             ),
-            {"now": t},
+            {"now": t, "stale_intervals": _stale_intervals()},
         ):
             counts[st] = int(n)
         newest = conn.execute(text("SELECT max(last_ok_ts) FROM device_state")).scalar()
         if newest is None:
             newest = conn.execute(text("SELECT max(ts) FROM latest")).scalar()
+        interval = conn.execute(
+            text("SELECT min(poll_interval_s) FROM device WHERE enabled AND protocol <> 'none'")
+        ).scalar()
         seq = conn.execute(text("SELECT value FROM counter WHERE name = 'change'")).scalar()
         aseq, active = conn.execute(
             text(
@@ -303,8 +361,8 @@ def health(engine: Engine, now: int | None = None, dead_after_s: int = 60) -> He
             )
         ).one()
     return Health(
-        int(alive),
-        int(total),
+        live.alive,
+        live.total,
         counts.get("ok", 0),
         counts.get("unreachable", 0),
         counts.get("stale", 0),
@@ -314,4 +372,7 @@ def health(engine: Engine, now: int | None = None, dead_after_s: int = 60) -> He
         int(aseq),
         int(active),
         t,
+        live.last_beat_ts,
+        None if interval is None else int(interval),
+        live.dead,
     )

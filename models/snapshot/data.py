@@ -1,26 +1,22 @@
-"""Incident snapshot data: scope resolution, inventory, alarms, samples CSV, and verification."""
+"""Incident snapshot data: scope resolution, inventory, alarms, rack curves and the timeline."""
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
-import json
-import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import Engine, bindparam, text
 
+from models.rules import current_rules
+from models.series_meaning import device_power
 from models.store.samples import History, history
 
-SCOPE_KINDS = ("site", "rack", "device")
-MANIFEST = "manifest.json"
-FORMAT = "rackwatch-snapshot/1"
+SCOPE_KINDS = ("site", "row", "rack", "device")
 # Above this many raw rows, series outside the affected racks are exported as rollup means:
 # a site-day of raw samples is gigabytes nobody reads, while the incident racks stay raw.
 RAW_ROW_BUDGET = 2_000_000
@@ -58,12 +54,13 @@ class Scope:
 
 
 def parse_scope(value: str) -> Scope:
-    """'site:CODE', 'rack:NAME' (or SITE/NAME), 'device:NAME' (or SITE/NAME)."""
+    """'site:CODE', 'row:ROW', 'rack:NAME', 'device:NAME' (the last three may be SITE/NAME)."""
     kind, sep, name = value.partition(":")
     kind = kind.strip().lower()
     if not sep or kind not in SCOPE_KINDS or not name.strip():
         raise SnapshotError(
-            f"scope {value!r}: expected site:CODE, rack:NAME or device:NAME (NAME may be SITE/NAME)"
+            f"scope {value!r}: expected site:CODE, row:ROW, rack:NAME or device:NAME "
+            "(NAME may be SITE/NAME)"
         )
     return Scope(kind, name.strip())
 
@@ -137,8 +134,10 @@ class SeriesRec:
     channel: str
     role: str | None
     unit: str
-    warn_high: float | None
+    warn_high: float | None  # effective limits, as the collector decided them
     crit_high: float | None
+    channel_class: str = "part"  # as the collector decided it (models.series_meaning)
+    interval_s: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,9 +194,11 @@ class SnapshotData:
     hottest: list[DeviceStat] = field(default_factory=list)
     most_loaded: list[DeviceStat] = field(default_factory=list)
     rack_inlet_max: dict[int, float] = field(default_factory=dict)
-    rack_power_max: dict[int, float] = field(default_factory=dict)
     device_inlet_max: dict[int, float] = field(default_factory=dict)
     affected_rack_ids: list[int] = field(default_factory=list)
+    # The affected racks' curves and their peak power (W): what the report's table states.
+    curves: RackCurves | None = None
+    rack_power_max: dict[int, float] = field(default_factory=dict)
 
     def rack(self, rack_id: int | None) -> RackRec | None:
         return next((r for r in self.racks if r.id == rack_id), None)
@@ -229,6 +230,26 @@ def _resolve(engine: Engine, scope: Scope) -> tuple[SiteRec, list[int], list[int
                 )
             ]
             return site, racks, None
+        if scope.kind == "row":
+            sql = (
+                "SELECT r.id, r.site_id, s.code, s.name, s.tz FROM rack r "
+                "JOIN site s ON s.id = r.site_id WHERE r.row = :n"
+            )
+            params_row: dict[str, Any] = {"n": name}
+            if site_code:
+                sql += " AND s.code = :c"
+                params_row["c"] = site_code
+            found = conn.execute(text(sql + " ORDER BY r.id"), params_row).all()
+            if not found:
+                raise SnapshotError(f"scope {scope}: no row named {name!r}")
+            if len({r[1] for r in found}) > 1:
+                sites = ", ".join(sorted({r[2] for r in found}))
+                raise SnapshotError(
+                    f"scope {scope}: row {name!r} exists at several sites ({sites}); "
+                    f"write row:SITE/{name}"
+                )
+            f0 = found[0]
+            return SiteRec(f0[1], f0[2], f0[3], f0[4] or "UTC"), [int(r[0]) for r in found], None
         table = "rack" if scope.kind == "rack" else "device"
         sql = (
             f"SELECT t.id, t.site_id, s.code, s.name, s.tz FROM {table} t "
@@ -381,11 +402,22 @@ def gather(
         series: list[SeriesRec] = []
         for i in range(0, len(dev_ids), 900):
             series.extend(
-                SeriesRec(int(s[0]), int(s[1]), s[2], s[3] or "", s[4], s[5] or "", s[6], s[7])
+                SeriesRec(
+                    int(s[0]),
+                    int(s[1]),
+                    s[2],
+                    s[3] or "",
+                    s[4],
+                    s[5] or "",
+                    s[6],
+                    s[7],
+                    s[8] or "part",
+                    s[9],
+                )
                 for s in conn.execute(
                     text(
-                        "SELECT id, device_id, metric, channel, role, unit, warn_high, crit_high "
-                        "FROM series WHERE device_id IN :d"
+                        "SELECT id, device_id, metric, channel, role, unit, warn_high, crit_high, "
+                        "channel_class, interval_s FROM series WHERE device_id IN :d"
                     ).bindparams(_in("d")),
                     {"d": dev_ids[i : i + 900]},
                 )
@@ -414,6 +446,11 @@ def gather(
     say(10, "computing peaks")
     _stats(engine, data)
     data.affected_rack_ids = _affected(data)
+    data.curves = rack_curves(engine, data, data.affected_rack_ids)
+    for rid, curve in data.curves.power.items():
+        peak = curve.peak()
+        if peak is not None:
+            data.rack_power_max[rid] = peak[0]
     return data
 
 
@@ -431,7 +468,7 @@ def _alarms(
     if scope.kind == "site":
         conds.append("a.site_id = :site")
         params["site"] = site.id
-    elif scope.kind == "rack":
+    elif scope.kind in ("rack", "row"):
         conds.append("a.rack_id IN :racks")
         params["racks"] = rack_ids
     if dev_ids:
@@ -454,7 +491,7 @@ def _alarms(
 
 
 def _stats(engine: Engine, data: SnapshotData) -> None:
-    """Peak inlet per device and rack, mean and peak power per device, rack power peaks."""
+    """Peak inlet per device and rack, mean and peak power per device (for the device tables)."""
     inlet = [s for s in data.series if s.metric == "temperature_c" and s.role == "inlet"]
     power = [s for s in data.series if s.metric == "power_w"]
     dev_rack = {d.id: d.rack_id for d in data.devices}
@@ -469,17 +506,16 @@ def _stats(engine: Engine, data: SnapshotData) -> None:
     data.hottest = sorted(
         (DeviceStat(d, v, v) for d, v in peak_inlet.items()), key=lambda x: -x.value
     )[:10]
-    # A device's power: its total channel when it has one, else the sum of its channels.
+    # A device's power as every desk and the alarm engine add it (models.series_meaning).
     dev_power: dict[int, tuple[float, float]] = {}
     by_dev: dict[int, list[SeriesRec]] = defaultdict(list)
     for s in power:
         if s.id in agg:
             by_dev[s.device_id].append(s)
     for d, ss in by_dev.items():
-        totals = [s for s in ss if s.channel.lower() in ("", "total", "input", "system")]
-        use = totals[:1] or [s for s in ss if "outlet" not in s.channel.lower()]
+        use = device_power(dev_kind.get(d, "server"), [(x, x.channel_class) for x in ss])
         if use:
-            dev_power[d] = (sum(agg[s.id][0] for s in use), sum(agg[s.id][1] for s in use))
+            dev_power[d] = (sum(agg[x.id][0] for x in use), sum(agg[x.id][1] for x in use))
     data.most_loaded = sorted(
         (DeviceStat(d, mean, peak) for d, (mean, peak) in dev_power.items()),
         key=lambda x: -x.value,
@@ -488,16 +524,6 @@ def _stats(engine: Engine, data: SnapshotData) -> None:
         r = dev_rack.get(d)
         if r is not None:
             data.rack_inlet_max[r] = max(data.rack_inlet_max.get(r, -1e9), v)
-    rack_pdu: dict[int, float] = {}
-    rack_srv: dict[int, float] = {}
-    for d, (_mean, peak) in dev_power.items():
-        r = dev_rack.get(d)
-        if r is None:
-            continue
-        target = rack_pdu if dev_kind.get(d) == "pdu" else rack_srv
-        target[r] = target.get(r, 0.0) + peak
-    for r in set(rack_pdu) | set(rack_srv):
-        data.rack_power_max[r] = rack_pdu.get(r, rack_srv.get(r, 0.0))
 
 
 def _ceil(t: int, res: int) -> int:
@@ -563,7 +589,7 @@ def _aggregate(
 
 
 def _affected(data: SnapshotData) -> list[int]:
-    """Racks to plot: those with alarms, else the hottest; at most six."""
+    """Racks in the report: those with alarms (critical first), else the three hottest."""
     seen: list[int] = []
     dev_rack = {d.id: d.rack_id for d in data.devices}
     for a in sorted(data.alarms, key=lambda a: (a.severity != "critical", a.raised_ts)):
@@ -578,334 +604,361 @@ def _affected(data: SnapshotData) -> list[int]:
                 break
     if not seen and data.racks:
         seen.append(data.racks[0].id)
-    return seen[:6]
+    return seen[:MAX_AFFECTED]
 
 
-# -- series for plots ------------------------------------------------------------------------
+# A whole row or two of racks; beyond, the report lists the first ones (the CSV has all).
+MAX_AFFECTED = 40
+
+
+# -- rack curves: a rack's power and hottest inlet at each instant -----------------------------
 
 
 @dataclass(frozen=True)
-class PlotSeries:
-    label: str
-    unit: str
-    history: History
+class Curve:
+    """One derived value of a rack over time (sum of its PDU totals, or its hottest inlet)."""
+
+    ts: npt.NDArray[np.int64]
+    values: npt.NDArray[np.float64]
+    interval_s: int
+
+    def peak(self) -> tuple[float, int] | None:
+        ok = np.isfinite(self.values)
+        if not ok.any():
+            return None
+        i = int(np.nanargmax(np.where(ok, self.values, -np.inf)))
+        return float(self.values[i]), int(self.ts[i])
+
+    def at(self, ts: int) -> float | None:
+        i = int(np.searchsorted(self.ts, ts, side="right")) - 1
+        if i < 0 or not np.isfinite(self.values[i]):
+            return None
+        return float(self.values[i])
+
+    def seconds_above(self, limit: float) -> int:
+        """Seconds the value was above limit; a step longer than the hold (a gap) counts
+        only up to the hold."""
+        if len(self.ts) < 2:
+            return 0
+        dt = np.minimum(np.diff(self.ts), HOLD_INTERVALS * max(1, self.interval_s))
+        v = self.values[:-1]
+        return int(dt[np.isfinite(v) & (v > limit)].sum())
+
+    def history(self, key: int) -> History:
+        return History(
+            key, 0, self.ts, self.values, self.values, self.values, "raw", self.interval_s
+        )
 
 
-def rack_plot_series(
-    engine: Engine, data: SnapshotData, rack_id: int, what: str, max_points: int = 600
-) -> list[PlotSeries]:
-    """Inlet temperatures ('temperature') or PDU / device power ('power') of one rack."""
-    devs = {d.id: d for d in data.devices if d.rack_id == rack_id}
+# A series' value holds until its next sample, for at most this many intervals (the stale
+# horizon) or typical steps of its own: a PDU that stopped answering is not counted at its
+# last value for an hour.
+HOLD_INTERVALS = 3
+
+
+def combine(hists: Sequence[History], how: str) -> Curve:
+    """Sum ('sum') or maximum ('max') of several series at every instant one of them changed,
+    each holding its last value until its next sample (at most HOLD_INTERVALS intervals).
+
+    This is what the window shows at that instant: the rack's kW is the sum of the latest
+    total of each PDU.
+    """
+    hs = [h for h in hists if len(h)]
+    interval = max((max(h.interval_s, h.resolution, 1) for h in hs), default=60)
+    if not hs:
+        return Curve(np.empty(0, dtype=np.int64), np.empty(0), interval)
+    ts = np.unique(np.concatenate([h.ts for h in hs]))
+    stack = np.full((len(hs), len(ts)), np.nan)
+    for k, h in enumerate(hs):
+        idx = np.searchsorted(h.ts, ts, side="right") - 1
+        ok = idx >= 0
+        # The series' own spacing counts too: a collector running late polls every 7 s
+        # although the interval says 2, and its PDUs are still there between polls.
+        step = float(np.median(np.diff(h.ts))) if len(h.ts) > 1 else 0.0
+        hold = HOLD_INTERVALS * max(h.interval_s, h.resolution, step, 1)
+        age = ts - h.ts[np.maximum(idx, 0)]
+        ok &= age <= hold
+        stack[k, ok] = h.avg[idx[ok]]
+    # Before every series' first sample the value is incomplete (one PDU of two polled so
+    # far, three inlets of ten), not a dip in the rack's power or temperature.
+    stack[:, ts < max(int(h.ts[0]) for h in hs)] = np.nan
+    with np.errstate(all="ignore"):
+        if how == "sum":
+            vals = np.where(np.isfinite(stack).any(axis=0), np.nansum(stack, axis=0), np.nan)
+        else:
+            vals = np.where(
+                np.isfinite(stack).any(axis=0),
+                np.nanmax(np.nan_to_num(stack, nan=-np.inf), axis=0),
+                np.nan,
+            )
+    return Curve(ts.astype(np.int64), vals.astype(np.float64), interval)
+
+
+# Raw points per series read for a rack curve; beyond it history() buckets (a long window).
+CURVE_POINTS = 200_000
+
+
+def rack_power_series(series: Sequence[SeriesRec], kinds: dict[int, str]) -> list[SeriesRec]:
+    """The series whose sum at one instant is a rack's power, as the tree and the alarm
+    engine add them: each PDU's whole draw (models.series_meaning.device_power), else (a rack
+    without metered PDUs) each server's."""
+    power = [s for s in series if s.metric == "power_w"]
+    has_pdu = any(kinds.get(s.device_id) == "pdu" for s in power)
+    out: list[SeriesRec] = []
+    for dev_id in dict.fromkeys(s.device_id for s in power):
+        kind = kinds.get(dev_id, "server")
+        if has_pdu and kind != "pdu":
+            continue
+        mine = [s for s in power if s.device_id == dev_id]
+        out.extend(device_power(kind, [(s, s.channel_class) for s in mine]))
+    return out
+
+
+def inlet_limits(series: Sequence[SeriesRec]) -> tuple[float, float]:
+    """(warning, critical) upper limits of inlet series: the lowest effective ones the
+    collector decided, else the rules' inlet levels."""
+    lv = current_rules().inlet_levels()
+    warn = [s.warn_high for s in series if s.warn_high is not None]
+    crit = [s.crit_high for s in series if s.crit_high is not None]
+    return (
+        min(warn) if warn else float(lv.warning or 0.0),
+        min(crit) if crit else float(lv.critical or 0.0),
+    )
+
+
+def rack_plot_limits(data: SnapshotData, rack_id: int, what: str) -> tuple[float | None, ...]:
+    """(warning, critical) lines of a rack plot: the lowest effective inlet limits of the
+    rack's inlet series (as the window's plots draw them), or the rack power rule's levels
+    against the rack's rating, in W."""
     if what == "temperature":
-        chosen = [
+        devs = {d.id for d in data.devices if d.rack_id == rack_id}
+        inlet = [
             s
             for s in data.series
             if s.device_id in devs and s.metric == "temperature_c" and s.role == "inlet"
         ]
-    else:
-        pdus = [
-            s
-            for s in data.series
-            if s.device_id in devs
-            and devs[s.device_id].kind == "pdu"
-            and s.metric == "power_w"
-            and s.channel.lower() in ("", "total", "input", "device 1")
-        ]
-        chosen = pdus or [
-            s
-            for s in data.series
-            if s.device_id in devs
-            and s.metric == "power_w"
-            and s.channel.lower() in ("", "total", "input", "system")
-        ]
-    chosen = chosen[:16]
-    hist = history(engine, [s.id for s in chosen], data.start, data.end, max_points)
-    out = []
-    for s in chosen:
-        dev = devs[s.device_id]
-        label = dev.name + (f" {s.channel}" if s.channel and what == "temperature" else "")
-        if what == "power" and dev.feed:
-            label = f"{dev.name} (feed {dev.feed})"
-        out.append(PlotSeries(label, s.unit, hist[s.id]))
-    return out
+        return inlet_limits(inlet)
+    rack = data.rack(rack_id)
+    levels = current_rules().rack_power_levels(rack.rated_power_w if rack else None)
+    return (None, None) if levels is None else (levels.warning, levels.critical)
 
 
-# -- files -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RackCurves:
+    """Per rack: power (W), hottest inlet (°C), and the largest excess of any inlet sensor
+    over its own warning / critical limit (> 0 means some sensor was above its limit)."""
+
+    power: dict[int, Curve]
+    inlet: dict[int, Curve]
+    over_warn: dict[int, Curve]
+    over_crit: dict[int, Curve]
 
 
-def inventory_json(data: SnapshotData) -> dict[str, Any]:
-    """Inventory of the scope; credentials (even their names) are never included."""
-    return {
-        "site": asdict(data.site),
-        "racks": [
-            {
-                **{k: v for k, v in asdict(r).items() if k != "feeds"},
-                "feeds": [asdict(f) for f in r.feeds],
-            }
-            for r in data.racks
-        ],
-        "devices": [asdict(d) for d in data.devices],
-        "series": [asdict(s) for s in data.series],
-    }
-
-
-def alarms_csv(data: SnapshotData) -> bytes:
-    racks = {r.id: r.name for r in data.racks}
-    devs = {d.id: d for d in data.devices}
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(
-        [
-            "alarm_id",
-            "raised_utc",
-            "cleared_utc",
-            "severity",
-            "state",
-            "rule",
-            "site",
-            "rack",
-            "device",
-            "message",
-            "value",
-            "threshold",
-            "ack_by",
-            "ack_utc",
-            "ack_note",
-            "key",
-        ]
-    )
-    for a in data.alarms:
-        dev = devs.get(a.device_id or -1)
-        rack = racks.get(a.rack_id or (dev.rack_id if dev else -1) or -1, "")
-        w.writerow(
-            [
-                a.id,
-                iso_utc(a.raised_ts),
-                iso_utc(a.cleared_ts) if a.cleared_ts else "",
-                a.severity,
-                a.state,
-                a.rule,
-                data.site.code,
-                rack,
-                dev.name if dev else "",
-                a.message,
-                "" if a.value is None else a.value,
-                "" if a.threshold is None else a.threshold,
-                a.ack_by or "",
-                iso_utc(a.ack_ts) if a.ack_ts else "",
-                a.ack_note or "",
-                a.key,
-            ]
-        )
-    return buf.getvalue().encode("utf-8")
-
-
-def _csv_field(v: str) -> str:
-    if any(c in v for c in ',"\n\r'):
-        return '"' + v.replace('"', '""') + '"'
-    return v
-
-
-def sample_plan(data: SnapshotData) -> list[tuple[int, int]]:
-    """(series id, resolution) in export order: 0 = raw, 300 / 3600 = rollup means.
-
-    Everything raw while the estimated rows fit RAW_ROW_BUDGET; otherwise the affected
-    racks stay raw and the rest of the scope takes the finest rollup that fits.
-    """
-    interval = {d.id: max(1, d.poll_interval_s) for d in data.devices}
-    span = max(1, data.end - data.start)
-    est = sum(span // interval[s.device_id] + 1 for s in data.series)
-    if est <= RAW_ROW_BUDGET:
-        return [(s.id, 0) for s in data.series]
+def rack_curves(engine: Engine, data: SnapshotData, rack_ids: Sequence[int]) -> RackCurves:
+    """The curves of each rack over the window, from the raw samples where they are kept."""
+    kinds = {d.id: d.kind for d in data.devices}
     dev_rack = {d.id: d.rack_id for d in data.devices}
-    # Racks with alarms stay raw; without alarms, the racks the report plots do.
-    alarmed = {
-        a.rack_id if a.rack_id is not None else dev_rack.get(a.device_id or -1) for a in data.alarms
-    }
-    affected = (alarmed & set(data.affected_rack_ids)) or set(data.affected_rack_ids)
-    raw = {s.id for s in data.series if dev_rack.get(s.device_id) in affected}
-    raw_est = sum(span // interval[s.device_id] + 1 for s in data.series if s.id in raw)
-    rest = len(data.series) - len(raw)
-    res = 300 if raw_est + rest * (span // 300 + 1) <= RAW_ROW_BUDGET else 3600
-    return [(s.id, 0 if s.id in raw else res) for s in data.series]
+    power_ids: dict[int, list[int]] = {}
+    inlets: dict[int, list[SeriesRec]] = {}
+    for rid in rack_ids:
+        mine = [s for s in data.series if dev_rack.get(s.device_id) == rid]
+        power_ids[rid] = [s.id for s in rack_power_series(mine, kinds)]
+        inlets[rid] = [s for s in mine if s.metric == "temperature_c" and s.role == "inlet"]
+    every = sorted(
+        {i for ids in power_ids.values() for i in ids}
+        | {s.id for ss in inlets.values() for s in ss}
+    )
+    hist = history(engine, every, data.start, data.end, CURVE_POINTS) if every else {}
+
+    def excess(ss: list[SeriesRec], which: int) -> Curve:
+        shifted = []
+        for s in ss:
+            h = hist[s.id]
+            limit = inlet_limits([s])[which]
+            shifted.append(replace(h, avg=h.avg - limit))
+        return combine(shifted, "max")
+
+    return RackCurves(
+        {r: combine([hist[i] for i in ids], "sum") for r, ids in power_ids.items()},
+        {r: combine([hist[s.id] for s in ss], "max") for r, ss in inlets.items()},
+        {r: excess(ss, 0) for r, ss in inlets.items()},
+        {r: excess(ss, 1) for r, ss in inlets.items()},
+    )
 
 
-def write_samples_csv(
-    engine: Engine,
-    data: SnapshotData,
-    out: Any,
-    *,
-    progress: Progress | None = None,
-    cancelled: Cancelled | None = None,
-    span: tuple[int, int] = (15, 80),
-) -> int:
-    """Stream data/samples.csv into a binary file object; returns the rows written.
+@dataclass(frozen=True)
+class RackStat:
+    """One line of the affected-racks table."""
 
-    The database formats each line (time, value) itself: Python-side formatting of millions
-    of rows would dominate the export time.
-    """
-    plan = sample_plan(data)
-    racks = {r.id: r.name for r in data.racks}
-    devs = {d.id: d for d in data.devices}
-    prefix: dict[int, tuple[str, str]] = {}
-    for s in data.series:
-        d = devs[s.device_id]
-        head = ",".join(
-            _csv_field(x)
-            for x in (data.site.code, racks.get(d.rack_id or -1, ""), d.name, s.metric, s.channel)
+    rack_id: int
+    name: str
+    row: str
+    peak_inlet: float | None
+    peak_inlet_ts: int | None
+    warn_c: float
+    crit_c: float
+    minutes_warn: float
+    minutes_crit: float
+    peak_w: float | None
+    peak_w_ts: int | None
+    rated_w: float | None
+    ack_by: str | None
+    ack_ts: int | None
+    worst: str  # critical, warning or "" (no alarm)
+    uniform_limits: bool = True  # every inlet sensor of the rack has the same limits
+
+    @property
+    def pct_rated(self) -> float | None:
+        if self.peak_w is None or not self.rated_w:
+            return None
+        return 100.0 * self.peak_w / self.rated_w
+
+
+def rack_stats(data: SnapshotData, curves: RackCurves) -> list[RackStat]:
+    """The affected racks' peaks, minutes above the inlet limits and acknowledgement."""
+    dev_rack = {d.id: d.rack_id for d in data.devices}
+    out = []
+    for rid in data.affected_rack_ids:
+        rack = data.rack(rid)
+        if rack is None:
+            continue
+        sensors = [
+            s
+            for s in data.series
+            if dev_rack.get(s.device_id) == rid
+            and s.metric == "temperature_c"
+            and s.role == "inlet"
+        ]
+        warn, crit = inlet_limits(sensors)
+        mine = [a for a in data.alarms if _alarm_rack(a, dev_rack) == rid]
+        acked = sorted((a for a in mine if a.ack_by and a.ack_ts), key=lambda a: a.ack_ts or 0)
+        worst = (
+            "critical"
+            if any(a.severity == "critical" for a in mine)
+            else ("warning" if mine else "")
         )
-        prefix[s.id] = (head, _csv_field(s.unit))
-    out.write((",".join(SAMPLE_COLUMNS) + "\n").encode("utf-8"))
-    sqlite = engine.dialect.name == "sqlite"
-    if sqlite:
-        iso_raw = "strftime('%Y-%m-%dT%H:%M:%SZ', ts, 'unixepoch')"
-        iso_bucket = "strftime('%Y-%m-%dT%H:%M:%SZ', bucket, 'unixepoch')"
-        val = "CAST(value AS TEXT)"
-        avg = "CAST(round(sum / count, 4) AS TEXT)"
-    else:
-        iso_raw = "to_char(to_timestamp(ts) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-        iso_bucket = iso_raw.replace("(ts)", "(bucket)")
-        val = "CAST(value AS TEXT)"
-        avg = "CAST(round(CAST(sum / count AS numeric), 4) AS TEXT)"
-    rows = 0
-    lo, hi = span
-    from models.store.backend import reader_for
-
-    reader = reader_for(engine)
-    if reader is not None:
-        return _write_samples_vm(reader, data, plan, prefix, out, progress, cancelled, span)
-    raw_conn = engine.raw_connection()
-    try:
-        cur = raw_conn.cursor()
-        for n, (sid, res) in enumerate(plan):
-            if cancelled and n % 50 == 0 and cancelled():
-                raise ExportCancelled("export cancelled")
-            head, unit = prefix[sid]
-            if res == 0:
-                sql = (
-                    f"SELECT {iso_raw}, {val} FROM sample WHERE series_id = {int(sid)} "
-                    f"AND ts >= {int(data.start)} AND ts <= {int(data.end)} ORDER BY ts"
-                )
-            else:
-                sql = (
-                    f"SELECT {iso_bucket}, {avg} FROM rollup WHERE series_id = {int(sid)} "
-                    f"AND res = {int(res)} AND bucket >= {int(data.start - data.start % res)} "
-                    f"AND bucket <= {int(data.end)} ORDER BY bucket"
-                )
-            cur.execute(sql)
-            got = cur.fetchall()
-            if got:
-                tail = f",{unit},{res}\n"
-                mid = f",{head},"
-                out.write("".join(t + mid + v + tail for t, v in got).encode("utf-8"))
-                rows += len(got)
-            if progress and n % 200 == 0:
-                progress(lo + (hi - lo) * n // max(1, len(plan)), f"samples: {rows:,} rows")
-        raw_conn.rollback()
-    finally:
-        raw_conn.close()
-    return rows
-
-
-def _write_samples_vm(
-    reader: Any,
-    data: SnapshotData,
-    plan: list[tuple[int, int]],
-    prefix: dict[int, tuple[str, str]],
-    out: Any,
-    progress: Progress | None,
-    cancelled: Cancelled | None,
-    span: tuple[int, int],
-) -> int:
-    """samples.csv from VictoriaMetrics: raw points, or its own means per 5-min/1-h step."""
-    import time as _time
-
-    rows = 0
-    lo, hi = span
-    width = max(1, data.end - data.start)
-    for n, (sid, res) in enumerate(plan):
-        if cancelled and n % 50 == 0 and cancelled():
-            raise ExportCancelled("export cancelled")
-        head, unit = prefix[sid]
-        points = width // res + 1 if res else 30_000
-        h = reader.history([sid], data.start, data.end, points).get(sid)
-        if h is not None and len(h):
-            tail = f",{unit},{res}\n"
-            mid = f",{head},"
-            vals = [round(v, 4) for v in h.avg.tolist()] if res else h.avg.tolist()
-            out.write(
-                "".join(
-                    _time.strftime("%Y-%m-%dT%H:%M:%SZ", _time.gmtime(int(t)))
-                    + mid
-                    + repr(float(v))
-                    + tail
-                    for t, v in zip(h.ts.tolist(), vals, strict=True)
-                ).encode("utf-8")
+        pi = curves.inlet[rid].peak() if rid in curves.inlet else None
+        pw = curves.power[rid].peak() if rid in curves.power else None
+        ow, oc = curves.over_warn.get(rid), curves.over_crit.get(rid)
+        uniform = len({inlet_limits([s]) for s in sensors}) <= 1
+        out.append(
+            RackStat(
+                rid,
+                rack.name,
+                rack.row,
+                pi[0] if pi else None,
+                pi[1] if pi else None,
+                warn,
+                crit,
+                ow.seconds_above(0.0) / 60 if ow else 0.0,
+                oc.seconds_above(0.0) / 60 if oc else 0.0,
+                pw[0] if pw else None,
+                pw[1] if pw else None,
+                rack.rated_power_w,
+                acked[0].ack_by if acked else None,
+                acked[0].ack_ts if acked else None,
+                worst,
+                uniform,
             )
-            rows += len(h)
-        if progress and n % 200 == 0:
-            progress(lo + (hi - lo) * n // max(1, len(plan)), f"samples: {rows:,} rows")
-    return rows
+        )
+    rank = {"critical": 0, "warning": 1, "": 2}
+    order = {r.id: (r.row, r.position, r.name) for r in data.racks}
+    return sorted(out, key=lambda s: (rank.get(s.worst, 2), order.get(s.rack_id, ("", 0, ""))))
 
 
-# -- manifest and verification ---------------------------------------------------------------
+def _alarm_rack(a: AlarmRec, dev_rack: dict[int, int | None]) -> int | None:
+    return a.rack_id if a.rack_id is not None else dev_rack.get(a.device_id or -1)
 
 
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+def rack_groups(data: SnapshotData) -> list[tuple[str, list[int]]]:
+    """Affected racks grouped by row (the worst row first), by position within a row."""
+    groups: dict[str, list[int]] = {}
+    for rid in data.affected_rack_ids:
+        rack = data.rack(rid)
+        if rack is not None:
+            groups.setdefault(rack.row or "-", [])
+    affected = set(data.affected_rack_ids)
+    for rack in data.racks:  # sorted by row, position, name
+        if rack.id in affected:
+            groups[rack.row or "-"].append(rack.id)
+    return list(groups.items())
 
 
-@dataclass
-class VerifyResult:
-    ok: bool
-    checked: int
-    changed: list[str] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
-    extra: list[str] = field(default_factory=list)
-    problem: str | None = None
-
-    def lines(self) -> list[str]:
-        out = [f"changed: {n}" for n in self.changed]
-        out += [f"missing: {n}" for n in self.missing]
-        out += [f"not in manifest: {n}" for n in self.extra]
-        if self.problem:
-            out.append(self.problem)
-        return out
+# -- the condensed timeline --------------------------------------------------------------------
 
 
-def verify_snapshot(path: str | Path) -> VerifyResult:
-    """Check every file of a snapshot zip against the SHA-256 in its manifest."""
-    p = Path(path)
-    try:
-        zf = zipfile.ZipFile(p)
-    except (OSError, zipfile.BadZipFile) as exc:
-        return VerifyResult(False, 0, problem=f"{p}: not a readable zip ({exc})")
-    with zf:
-        names = set(zf.namelist())
-        if MANIFEST not in names:
-            return VerifyResult(False, 0, problem=f"{p}: no {MANIFEST}")
-        try:
-            manifest = json.loads(zf.read(MANIFEST))
-            files: dict[str, Any] = manifest["files"]
-        except (ValueError, KeyError, TypeError) as exc:
-            return VerifyResult(False, 0, problem=f"{p}: {MANIFEST} unreadable ({exc})")
-        res = VerifyResult(True, 0)
-        for name, meta in sorted(files.items()):
-            if name not in names:
-                res.missing.append(name)
-                continue
-            h = hashlib.sha256()
-            try:
-                with zf.open(name) as f:
-                    for chunk in iter(lambda f=f: f.read(1 << 20), b""):  # type: ignore[misc]
-                        h.update(chunk)
-            except (zipfile.BadZipFile, OSError):
-                # A flipped byte inside deflated data can break the stream (bad CRC).
-                res.changed.append(name)
-                continue
-            res.checked += 1
-            if h.hexdigest() != meta.get("sha256"):
-                res.changed.append(name)
-        res.extra = sorted(n for n in names - set(files) - {MANIFEST} if not n.endswith("/"))
-        res.ok = not (res.changed or res.missing or res.extra)
-        return res
+@dataclass(frozen=True)
+class TimelineEntry:
+    """Alarms of one rule on one row folded into a line, or one operator action."""
+
+    start: int
+    end: int | None  # None: still open at the end of the window
+    severity: str
+    what: str
+    racks: tuple[str, ...]
+    alarms: int
+    detail: str  # the first alarm's message, or the operator's note
+    crit_ts: int | None = None  # the first critical alarm of the group
+    crit_message: str = ""
+
+
+def timeline(data: SnapshotData) -> list[TimelineEntry]:
+    """Alarms grouped by rule and row (one line per group, not per sensor), and the
+    operators' acknowledgements with their notes (one line per note)."""
+    dev_rack = {d.id: d.rack_id for d in data.devices}
+    groups: dict[tuple[str, str], list[AlarmRec]] = defaultdict(list)
+    for a in data.alarms:
+        rack = data.rack(_alarm_rack(a, dev_rack))
+        groups[(a.rule, rack.row if rack else "")].append(a)
+    out: list[TimelineEntry] = []
+    for (rule, row), alarms in groups.items():
+        racks = sorted({r.name for a in alarms for r in [data.rack(_alarm_rack(a, dev_rack))] if r})
+        crit = [a for a in alarms if a.severity == "critical"]
+        first = min(alarms, key=lambda a: a.raised_ts)
+        open_ = any(a.cleared_ts is None for a in alarms)
+        end = None if open_ else max(a.cleared_ts or 0 for a in alarms)
+        where = f"row {row}" if row else data.site.code
+        c = min(crit, key=lambda a: a.raised_ts) if crit else None
+        out.append(
+            TimelineEntry(
+                first.raised_ts,
+                end,
+                "critical" if crit else first.severity,
+                f"{rule.replace('_', ' ')} on {len(racks)} rack(s) of {where}",
+                tuple(racks),
+                len(alarms),
+                first.message,
+                c.raised_ts if c else None,
+                c.message if c else "",
+            )
+        )
+    by_id = {a.id: a for a in data.alarms}
+    notes: dict[tuple[str, str], list[EventRec]] = defaultdict(list)
+    for ev in data.events:
+        if ev.user != "system" and ev.action in ("acknowledge", "shelve", "unshelve"):
+            notes[(ev.user, ev.note or "")].append(ev)
+    for (user, note), evs in notes.items():
+        racks = sorted(
+            {
+                r.name
+                for e in evs
+                for a in [by_id.get(e.alarm_id)]
+                if a is not None
+                for r in [data.rack(_alarm_rack(a, dev_rack))]
+                if r
+            }
+        )
+        verb = {"acknowledge": "acknowledged", "shelve": "shelved"}.get(evs[0].action, "unshelved")
+        out.append(
+            TimelineEntry(
+                min(e.ts for e in evs),
+                None,
+                "note",
+                f"{user} {verb} {len(evs)} alarm(s)",
+                tuple(racks),
+                len(evs),
+                note,
+            )
+        )
+    out.sort(key=lambda e: (e.start, e.severity == "note"))
+    return out

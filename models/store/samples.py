@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Iterable, Sequence
@@ -194,11 +195,24 @@ class SampleWriter:
     buckets written by a restarted or second writer combine correctly.
     """
 
-    def __init__(self, engine: Engine, *, rollups: bool = True) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        rollups: bool = True,
+        owned_devices: Sequence[int] | None = None,
+    ) -> None:
         self.engine = engine
         self.rollups = rollups
         self.stats = WriterStats()
         self._acc = [_Accumulators(res) for res in ROLLUP_RESOLUTIONS]
+        # Open buckets lived only in memory in the previous run (a kill loses them) and a
+        # failed transaction leaves the accumulators ahead of the table: both are repaired by
+        # recomputing each series' newest buckets from raw samples in the next transaction.
+        # Only this writer's devices are rebuilt (other shards keep their own open buckets);
+        # a writer that owns no devices (several writers sharing series) only merges.
+        self._owned = sorted({int(d) for d in owned_devices or ()})
+        self._needs_rebuild = rollups and bool(self._owned)
         self._integrity_error: type[BaseException] = engine.dialect.loaded_dbapi.IntegrityError
         p = placeholder(engine)
         self._p = p
@@ -267,6 +281,7 @@ class SampleWriter:
 
     def _commit(self, batch: _Batch, *, tolerant: bool) -> int:
         raw = self.engine.raw_connection()
+        touched = False  # whether the accumulators hold this (maybe uncommitted) batch
         try:
             cur = raw.cursor()
             cur.execute(NEXT_CHANGE_SQL)
@@ -274,6 +289,8 @@ class SampleWriter:
             if row is None:
                 raise RuntimeError("counter 'change' missing: run `app.py db upgrade`")
             seq = int(row[0])
+            if self._needs_rebuild:
+                self.stats.rollup_rows += self._rebuild_open(cur)
             inserted = self._insert_samples(cur, batch.rows, tolerant)
             if self._pg:
                 pg_store.upsert_latest(cur, batch.latest, seq)
@@ -290,6 +307,7 @@ class SampleWriter:
                     )
                     sid, ts, val = sid[keep], ts[keep], val[keep]
                 closed: list[RollupRow] = []
+                touched = True
                 if len(sid):
                     for acc in self._acc:
                         closed.extend(acc.add(sid, ts, val))
@@ -297,12 +315,43 @@ class SampleWriter:
                     self._merge_rollups(cur, closed)
                 self.stats.rollup_rows += len(closed)
             raw.commit()
+            self._needs_rebuild = False
             return seq
         except BaseException:
-            raw.rollback()
+            if touched:
+                self._forget_open()
+            with contextlib.suppress(Exception):
+                raw.rollback()
             raise
         finally:
-            raw.close()
+            with contextlib.suppress(Exception):
+                raw.close()
+
+    def _forget_open(self) -> None:
+        """Drop the in-memory buckets; the next commit rebuilds them from raw samples."""
+        if self.rollups:
+            self._acc = [_Accumulators(res) for res in ROLLUP_RESOLUTIONS]
+            self._needs_rebuild = bool(self._owned)
+
+    def _rebuild_open(self, cur: Any) -> int:
+        """Recompute the bucket holding each owned series' newest sample from raw samples."""
+        if not self._owned:
+            return 0
+        ids = ",".join(str(d) for d in self._owned)  # our own ints: nothing to inject
+        owned = f" AND l.series_id IN (SELECT id FROM series WHERE device_id IN ({ids}))"
+        total = 0
+        for res in ROLLUP_RESOLUTIONS:
+            cur.execute(
+                "INSERT INTO rollup (series_id, res, bucket, min, max, sum, count) "
+                f"SELECT s.series_id, {res}, (s.ts / {res}) * {res}, min(s.value), "
+                "max(s.value), sum(s.value), count(*) FROM latest l JOIN sample s "
+                f"ON s.series_id = l.series_id AND s.ts >= l.ts - (l.ts % {res}) "
+                f"WHERE TRUE{owned} GROUP BY s.series_id, (s.ts / {res}) * {res} "
+                "ON CONFLICT (series_id, res, bucket) DO UPDATE SET min = excluded.min, "
+                "max = excluded.max, sum = excluded.sum, count = excluded.count"
+            )
+            total += max(0, int(cur.rowcount or 0))
+        return total
 
     def _merge_rollups(self, cur: Any, rows: list[RollupRow]) -> None:
         if self._pg:
@@ -349,8 +398,15 @@ class SampleWriter:
             cur = raw.cursor()
             self._merge_rollups(cur, pending)
             raw.commit()
+        except BaseException:
+            # Drained buckets are gone from memory: the next start rebuilds them from raw.
+            self._needs_rebuild = bool(self._owned)
+            with contextlib.suppress(Exception):
+                raw.rollback()
+            raise
         finally:
-            raw.close()
+            with contextlib.suppress(Exception):
+                raw.close()
         self.stats.rollup_rows += len(pending)
         return len(pending)
 
@@ -409,6 +465,10 @@ def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
 # -- history -------------------------------------------------------------------------------
 
 
+# A step longer than this many expected intervals breaks the line (the stale horizon).
+GAP_FACTOR = 3
+
+
 @dataclass(frozen=True)
 class History:
     """Points of one series; for raw data lo and hi equal avg."""
@@ -419,10 +479,54 @@ class History:
     avg: npt.NDArray[np.float64]
     lo: npt.NDArray[np.float64]
     hi: npt.NDArray[np.float64]
-    source: str = "raw"  # raw, rollup_300, rollup_3600
+    source: str = "raw"  # raw, rollup_300, rollup_3600 (rollups end with a raw tail)
+    interval_s: int = 0  # the series' expected spacing (series.interval_s, else the poll's)
 
     def __len__(self) -> int:
         return len(self.ts)
+
+    def breaks(self) -> npt.NDArray[np.bool_]:
+        """True at each point that starts a new line: the step before it is a gap.
+
+        A step is a gap when it is longer than GAP_FACTOR times the largest of the series'
+        own interval, the bucket width and the steps on either side of it: a stretch of
+        5-minute backfill among 10-second samples is sparse data, not a gap, while a
+        collector outage among regular samples is one.
+        """
+        n = len(self.ts)
+        out = np.zeros(n, dtype=bool)
+        if n < 2:
+            return out
+        dt = np.diff(self.ts).astype(np.float64)
+        prev = np.concatenate(([0.0], dt[:-1]))
+        nxt = np.concatenate((dt[1:], [0.0]))
+        base = np.maximum(np.maximum(prev, nxt), float(max(self.interval_s, self.resolution, 1)))
+        out[1:] = dt > GAP_FACTOR * base
+        return out
+
+    def gapped(
+        self, values: npt.NDArray[np.float64] | None = None
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """(x, y) with a NaN point inserted at every gap, for curves drawn connect='finite'."""
+        y = self.avg if values is None else values
+        x = self.ts.astype(np.float64)
+        at = np.flatnonzero(self.breaks())
+        if not len(at):
+            return x, np.asarray(y, dtype=np.float64)
+        mid = (x[at - 1] + x[at]) / 2
+        return np.insert(x, at, mid), np.insert(np.asarray(y, dtype=np.float64), at, np.nan)
+
+    def covered_s(self) -> float:
+        """Seconds of the time axis the drawn lines cover: each run from its first point to
+        one interval past its last (a sample stands for its interval)."""
+        n = len(self.ts)
+        if not n:
+            return 0.0
+        starts = np.concatenate(([0], np.flatnonzero(self.breaks())))
+        ends = np.concatenate((starts[1:] - 1, [n - 1]))
+        one = float(max(self.interval_s, self.resolution, 1))
+        spans = self.ts[ends].astype(np.float64) - self.ts[starts].astype(np.float64)
+        return float((spans + one).sum())
 
 
 def choose_source(span_s: int, max_points: int) -> tuple[str, int]:
@@ -457,7 +561,9 @@ def rows_history(
     """History from sample and rollup rows between start and end, at most max_points each.
 
     Raw samples are returned as stored when they fit; otherwise they are bucketed on the fly,
-    and long spans read the 5-min or 1-h rollups (bucketed again if still too many).
+    and long spans read the 5-min or 1-h rollups (bucketed again if still too many) followed
+    by a raw tail: the collector writes a rollup bucket only once it closes, so without the
+    tail the newest hour (an ongoing incident) would be missing from a 7-day plot.
     """
     ids = sorted({int(s) for s in series_ids})
     if not ids or end <= start:
@@ -468,6 +574,14 @@ def rows_history(
     # plain DBAPI cursor fetches about twice as fast as Row objects.
     id_list = ",".join(str(s) for s in ids)
     where = f"series_id IN ({id_list})"
+    intervals = {
+        int(r[0]): int(r[1] or 0)
+        for r in _fetch(
+            engine,
+            "SELECT s.id, COALESCE(s.interval_s, d.poll_interval_s) FROM series s "
+            f"JOIN device d ON d.id = s.device_id WHERE s.id IN ({id_list})",
+        )
+    }
     if source == "raw":
         span = f"ts >= {start} AND ts <= {end}"
         counts = _fetch(
@@ -480,30 +594,55 @@ def rows_history(
             )
             resolution = RAW
         else:
-            sql = (
-                f"SELECT series_id, (ts / {width}) * {width} AS b, avg(value), min(value), "
-                f"max(value) FROM sample WHERE {where} AND {span} "
-                "GROUP BY series_id, b ORDER BY series_id, b"
-            )
+            sql = _raw_buckets(where, span, width)
             resolution = width
+        return _split(ids, _fetch(engine, sql), resolution, source, intervals)
+    res = RES_5M if source == "rollup_300" else RES_1H
+    span = f"res = {res} AND bucket >= {start - start % res} AND bucket <= {end}"
+    if width <= res:
+        sql = (
+            f"SELECT series_id, bucket, sum / count, min, max FROM rollup WHERE {where} "
+            f"AND {span} ORDER BY series_id, bucket"
+        )
+        resolution = res
     else:
-        res = RES_5M if source == "rollup_300" else RES_1H
-        span = f"res = {res} AND bucket >= {start - start % res} AND bucket <= {end}"
-        if width <= res:
-            sql = (
-                f"SELECT series_id, bucket, sum / count, min, max FROM rollup WHERE {where} "
-                f"AND {span} ORDER BY series_id, bucket"
-            )
-            resolution = res
-        else:
-            width = math.ceil(width / res) * res
-            sql = (
-                f"SELECT series_id, (bucket / {width}) * {width} AS b, sum(sum) / sum(count), "
-                f"min(min), max(max) FROM rollup WHERE {where} AND {span} "
-                "GROUP BY series_id, b ORDER BY series_id, b"
-            )
-            resolution = width
-    return _split(ids, _fetch(engine, sql), resolution, source)
+        width = math.ceil(width / res) * res
+        sql = (
+            f"SELECT series_id, (bucket / {width}) * {width} AS b, sum(sum) / sum(count), "
+            f"min(min), max(max) FROM rollup WHERE {where} AND {span} "
+            "GROUP BY series_id, b ORDER BY series_id, b"
+        )
+        resolution = width
+    rows = _fetch(engine, sql)
+    # The raw tail starts where each series' rollups end (for a series without rollups in
+    # the window, at the oldest raw sample kept), in buckets of the rollup's own width.
+    covered = {
+        int(r[0]): int(r[1]) + res
+        for r in _fetch(
+            engine,
+            f"SELECT series_id, max(bucket) FROM rollup WHERE {where} AND {span} "
+            "GROUP BY series_id",
+        )
+    }
+    tail_from = min((covered.get(sid, start) for sid in ids), default=start)
+    tail = [
+        r
+        for r in _fetch(
+            engine, _raw_buckets(where, f"ts >= {max(start, tail_from)} AND ts <= {end}", res)
+        )
+        if int(r[1]) >= covered.get(int(r[0]), start)
+    ]
+    if tail:
+        rows = sorted([*rows, *tail], key=lambda r: (int(r[0]), int(r[1])))
+    return _split(ids, rows, resolution, source, intervals)
+
+
+def _raw_buckets(where: str, span: str, width: int) -> str:
+    return (
+        f"SELECT series_id, (ts / {width}) * {width} AS b, avg(value), min(value), "
+        f"max(value) FROM sample WHERE {where} AND {span} "
+        "GROUP BY series_id, b ORDER BY series_id, b"
+    )
 
 
 def _fetch(engine: Engine, sql: str) -> list[Any]:
@@ -518,14 +657,21 @@ def _fetch(engine: Engine, sql: str) -> list[Any]:
         raw.close()
 
 
-def _empty(sid: int, resolution: int, source: str) -> History:
+def _empty(sid: int, resolution: int, source: str, interval_s: int = 0) -> History:
     no_ts = np.empty(0, dtype=np.int64)
     no_v = np.empty(0, dtype=np.float64)
-    return History(sid, resolution, no_ts, no_v, no_v, no_v, source)
+    return History(sid, resolution, no_ts, no_v, no_v, no_v, source, interval_s)
 
 
-def _split(ids: list[int], rows: Sequence[Any], resolution: int, source: str) -> dict[int, History]:
-    out = {sid: _empty(sid, resolution, source) for sid in ids}
+def _split(
+    ids: list[int],
+    rows: Sequence[Any],
+    resolution: int,
+    source: str,
+    intervals: dict[int, int] | None = None,
+) -> dict[int, History]:
+    every = intervals or {}
+    out = {sid: _empty(sid, resolution, source, every.get(sid, 0)) for sid in ids}
     if not rows:
         return out
     arr = np.array(rows, dtype=np.float64)
@@ -544,6 +690,7 @@ def _split(ids: list[int], rows: Sequence[Any], resolution: int, source: str) ->
             np.ascontiguousarray(arr[a:b, 3]),
             np.ascontiguousarray(arr[a:b, 4]),
             source,
+            every.get(sid, 0),
         )
     return out
 

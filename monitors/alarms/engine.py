@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Engine, text
 
+from models import staleness
 from models.alarms.lifecycle import (
     AlarmChange,
     MaintenanceEntry,
@@ -20,6 +21,7 @@ from models.alarms.lifecycle import (
     apply_changes,
     maintenance_windows,
     open_alarms_by_key,
+    sync_collector_alarms,
     unshelve_expired,
 )
 from models.rules import PctRule, Rules, load_rules
@@ -32,8 +34,13 @@ from monitors.alarms.state import (
     LevelTracker,
     TrendBuffer,
     threshold_candidates,
+    trend_trustworthy,
 )
 from monitors.collection.readings import PollResult
+
+# PollResult.error_kind of a host that offered a key other than the one known_hosts lists.
+HOSTKEY_CHANGED = "hostkey_changed"
+HOSTKEY_RULE = "hostkey"
 
 log = logging.getLogger("rackwatch.alarms")
 
@@ -115,6 +122,8 @@ class AlarmEngine:
     ) -> None:
         self.engine = engine
         self.rules = rules or load_rules()
+        # Where newer rules come from (make_hook: the operator's file, re-read on change).
+        self.rules_source: Callable[[], Rules] | None = None
         self.meta = AlarmMeta(engine, self.rules)
         r = self.rules
         self.series_lv = LevelTracker(r.raise_after, r.clear_after)
@@ -123,6 +132,8 @@ class AlarmEngine:
         self.forecast_lv = LevelTracker(r.forecast.raise_after, r.forecast.clear_after)
         self.unreach_lv = LevelTracker(r.unreachable_failures, r.unreachable_clear_after)
         self.stale_lv = LevelTracker(1, 1)
+        # A changed SSH host key: critical at once, cleared by the next accepted key.
+        self.hostkey_lv = LevelTracker(1, 1)
         self.trend = TrendBuffer()
         self.fc_slot: IntArray = np.zeros(0, dtype=np.int64)
         self.fc_sid: list[int] = []
@@ -146,6 +157,7 @@ class AlarmEngine:
         self._last_full = -math.inf
         self._last_stale = -math.inf
         self._now = 0
+        self._first_data_ts = 0
 
     # -- start-up ----------------------------------------------------------------------------
 
@@ -183,7 +195,8 @@ class AlarmEngine:
             idx = self.meta.racks[i].index
             (self.rack_power_lv if rule == "rack_power" else self.redundancy_lv).seed(idx, level)
         elif kind == "device":
-            (self.unreach_lv if rule == "unreachable" else self.stale_lv).seed(i, level)
+            tracker = {"unreachable": self.unreach_lv, HOSTKEY_RULE: self.hostkey_lv}
+            tracker.get(rule, self.stale_lv).seed(i, level)
 
     def _forecast_slot(self, sid: int) -> int | None:
         if sid < len(self.fc_slot) and self.fc_slot[sid] >= 0:
@@ -219,11 +232,36 @@ class AlarmEngine:
         # Trackers span the same ids as the arrays above, which _stale indexes together.
         self.unreach_lv.grow(len(self.dev_ok_ts))
         self.stale_lv.grow(len(self.dev_ok_ts))
+        self.hostkey_lv.grow(len(self.dev_ok_ts))
 
     # -- the hook ----------------------------------------------------------------------------
 
     def __call__(self, results: list[PollResult], rows: list[Row], series_ids: list[int]) -> None:
+        self.follow_rules()
         self.process(results, rows)
+
+    def follow_rules(self) -> bool:
+        """Apply an edited rules file (models.rules.current_rules) without a restart; the
+        collector has re-decided the series rows with the same rules before this batch."""
+        if self.rules_source is None:
+            return False
+        rules = self.rules_source()
+        if rules is self.rules:
+            return False
+        self.rules = self.meta.rules = rules
+        for tracker, up, down in (
+            (self.series_lv, rules.raise_after, rules.clear_after),
+            (self.rack_power_lv, rules.raise_after, rules.clear_after),
+            (self.redundancy_lv, rules.raise_after, rules.clear_after),
+            (self.forecast_lv, rules.forecast.raise_after, rules.forecast.clear_after),
+            (self.unreach_lv, rules.unreachable_failures, rules.unreachable_clear_after),
+        ):
+            tracker.raise_after, tracker.clear_after = max(1, up), max(1, down)
+        if self._started:
+            self.meta.load_all()
+            self._sync_forecast_slots()
+        log.info("alarm rules changed, now from %s", " + ".join(rules.sources))
+        return True
 
     def process(
         self, results: Sequence[PollResult], rows: Sequence[Row], now: int | None = None
@@ -237,6 +275,8 @@ class AlarmEngine:
         )
         t = int(now if now is not None else (data_now or time.time()))
         self._now = t
+        if not self._first_data_ts and rows:
+            self._first_data_ts = int(min(r[1] for r in rows))
         pending: list[_Pending] = []
         sid = np.zeros(0, dtype=np.int64)
         if rows:
@@ -248,12 +288,13 @@ class AlarmEngine:
             known = sid < len(self.meta.known)
             known[known] = self.meta.known[sid[known]]
             sid, ts, val = sid[known], ts[known], val[known]
+            # lexsort is stable: readings of one (series, ts) stay in arrival order.
             order = np.lexsort((ts, sid))
             sid, ts, val = sid[order], ts[order], val[order]
             # Two readings for one (series, ts) (a device listing a sensor twice): the store
-            # keeps the first, so judge the same value it keeps.
+            # keeps the later one (docs/storage.md), so judge the same value it keeps.
             dup = np.zeros(len(sid), dtype=bool)
-            dup[1:] = (sid[1:] == sid[:-1]) & (ts[1:] == ts[:-1])
+            dup[:-1] = (sid[:-1] == sid[1:]) & (ts[:-1] == ts[1:])
             if dup.any():
                 self.stats.duplicates += int(dup.sum())
                 sid, ts, val = sid[~dup], ts[~dup], val[~dup]
@@ -391,7 +432,12 @@ class AlarmEngine:
     ) -> None:
         fc = self.rules.forecast
         self.trend.add(slot, ts, val)
-        fitted, slope, n = self.trend.trend(slot, ts, fc.window_s)
+        tr = self.trend.trend(slot, ts, fc.window_s)
+        fitted, slope = tr.fitted, tr.slope
+        trusted = trend_trustworthy(tr, self.meta.interval[sid], fc.window_s, self.trend.depth)
+        # Never in the first window after this collector (re)started: the buffer holds only
+        # the start of it, and a restart's first samples are not a trend.
+        warmed = (ts - self._first_data_ts) >= fc.window_s
         thr = self.meta.crit_hi[sid]
         cur = self.forecast_lv.level[slot]
         per_min = slope * 60.0
@@ -401,7 +447,9 @@ class AlarmEngine:
         horizon = np.where(cur > 0, fc.horizon_s * 1.5, fc.horizon_s)
         min_slope = np.where(cur > 0, fc.min_slope_per_min * 0.5, fc.min_slope_per_min)
         ok = (
-            (n >= fc.min_points)
+            (tr.points >= fc.min_points)
+            & warmed
+            & (trusted | (cur > 0))
             & (per_min >= min_slope)
             & (val < thr)
             & (fitted < thr)
@@ -466,12 +514,19 @@ class AlarmEngine:
             tss = np.fromiter((r.ts for r in rnd.values()), dtype=np.int64, count=len(rnd))
             self.dev_polled[ids] = True
             self.dev_ok_ts[ids[ok]] = np.maximum(self.dev_ok_ts[ids[ok]], tss[ok])
+            self._host_keys(rnd, pending)
             if not rules.unreachable_enabled:
                 continue
             cand = np.zeros(len(rnd), dtype=np.int8)
             if not ok.all():
-                # Severity by device kind, looked up only for the failed polls.
-                bad = np.flatnonzero(~ok)
+                # Severity by device kind, looked up only for the failed polls. A refused
+                # host key has its own alarm (above), so it does not count as unreachable.
+                keyed = np.fromiter(
+                    (r.error_kind == HOSTKEY_CHANGED for r in rnd.values()),
+                    dtype=bool,
+                    count=len(rnd),
+                )
+                bad = np.flatnonzero(~ok & ~keyed)
                 cand[bad] = [
                     SEVERITY_LEVEL[rules.unreachable_severity.get(self._kind(int(d)), "warning")]
                     for d in ids[bad].tolist()
@@ -500,6 +555,38 @@ class AlarmEngine:
                         d,
                     )
                 )
+
+    def _host_keys(self, rnd: dict[int, PollResult], pending: list[_Pending]) -> None:
+        """A changed host key is its own critical alarm (not a generic unreachable one)."""
+        changed_key = [d for d, r in rnd.items() if r.error_kind == HOSTKEY_CHANGED]
+        # Only an accepted key clears it; a timeout says nothing about the key.
+        judged = changed_key + [d for d, r in rnd.items() if r.ok]
+        if not judged:
+            return
+        ids = np.asarray(judged, dtype=np.int64)
+        cand = np.zeros(len(ids), dtype=np.int8)
+        cand[: len(changed_key)] = CRITICAL
+        moved, old, new = self.hostkey_lv.update(ids, cand)
+        for d, o, n in zip(moved.tolist(), old.tolist(), new.tolist(), strict=True):
+            dev = self.meta.devices.get(d)
+            where = self.meta.describe_device(d)
+            msg = (
+                f"{where}: SSH host key changed, polling refused: {(rnd[d].error or '')[:400]}"
+                if n
+                else f"{where}: SSH host key accepted again"
+            )
+            pending.append(
+                _Pending(
+                    f"{HOSTKEY_RULE}:device:{d}",
+                    HOSTKEY_RULE,
+                    o,
+                    n,
+                    msg,
+                    dev.site_id if dev else None,
+                    dev.rack_id if dev else None,
+                    d,
+                )
+            )
 
     def _kind(self, device_id: int) -> str:
         dev = self.meta.devices.get(device_id)
@@ -554,7 +641,8 @@ class AlarmEngine:
 
     def _fresh_values(self, sids: IntArray, t: int) -> FloatArray:
         v = self.last_val[sids]
-        limit = self.meta.interval[sids] * self.rules.stale_intervals
+        # Past the stale horizon (models.staleness) a value no longer counts in a rack's sum.
+        limit = self.meta.interval[sids] * staleness.STALE_INTERVALS
         old = (t - self.last_ts[sids]) > limit
         return np.where(old | np.isnan(v), 0.0, v)
 
@@ -831,6 +919,9 @@ class AlarmEngine:
     def _housekeeping(self, t: int) -> list[AlarmChange]:
         try:
             unshelve_expired(self.engine, t)
+            # A peer whose heartbeat lapsed is reported by whichever collector notices first;
+            # wall-clock time, since heartbeats are wall-clock (data time may lag behind).
+            sync_collector_alarms(self.engine)
             self.windows = _Windows(maintenance_windows(self.engine, t))
             self.open = open_alarms_by_key(self.engine)
         except Exception:
@@ -864,24 +955,38 @@ class AlarmEngine:
 def collector_rules(rules_path: str | None = None) -> Rules:
     """The rules a collector runs with.
 
-    A broken rules file is reported and the shipped defaults are used, so a typo in an
-    operator's edit never leaves the site unwatched.
+    It follows the operator's rules file (models.rules.current_rules): a broken file is
+    reported and the last good rules (at first the shipped defaults) stay in force, so a
+    typo in an operator's edit never leaves the site unwatched.
     """
     from pathlib import Path
 
-    from models.rules import RulesError
+    from models.rules import RulesError, current_rules
 
+    path = Path(rules_path) if rules_path else None
     try:
-        rules = load_rules(Path(rules_path) if rules_path else None)
+        load_rules(path)
     except RulesError as exc:
         log.error("alarm rules not usable, running with the shipped defaults: %s", exc)
-        rules = load_rules(use_user_file=False)
+    rules = current_rules(path)
     log.info("alarm rules from %s", " + ".join(rules.sources))
     return rules
+
+
+def follow_rules_file(hook: AlarmEngine, rules_path: str | None = None) -> AlarmEngine:
+    """Make hook pick up edits of the operator's rules file while it runs."""
+    from pathlib import Path
+
+    from models.rules import current_rules
+
+    path = Path(rules_path) if rules_path else None
+    hook.rules_source = lambda: current_rules(path)
+    return hook
 
 
 def make_hook(url: str, rules_path: str | None = None, **engine_kwargs: Any) -> AlarmEngine:
     """An engine on its own connection pool, for CollectorOptions.hooks."""
     from models.db import make_engine
 
-    return AlarmEngine(make_engine(url, **engine_kwargs), collector_rules(rules_path))
+    hook = AlarmEngine(make_engine(url, **engine_kwargs), collector_rules(rules_path))
+    return follow_rules_file(hook, rules_path)

@@ -12,14 +12,25 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Engine, bindparam, text
 
-from models.rules import Levels, Rules
+from models.rules import Rules
+from models.series_meaning import (
+    RULE_DEVLIM,
+    RULE_HUM,
+    RULE_NONE,
+    RULE_PHASE,
+    RULE_TEMP,
+    Feed,
+    decide,
+    device_power,
+)
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
-# Which rule watches a series' own value.
-RULE_NAMES = ("", "temperature", "humidity", "phase_current", "device_limit")
+# Which rule watches a series' own value (models.series_meaning decides it).
+RULE_NAMES = (RULE_NONE, RULE_TEMP, RULE_HUM, RULE_PHASE, RULE_DEVLIM)
 R_NONE, R_TEMP, R_HUM, R_PHASE, R_DEVLIM = range(5)
+_RULE_CODE = {name: i for i, name in enumerate(RULE_NAMES)}
 FEED_INDEX = {"A": 0, "B": 1}
 
 
@@ -63,6 +74,8 @@ class SeriesMeta:
     channel: str
     role: str | None
     unit: str
+    channel_class: str = "part"
+    phase: int | None = None
 
     @property
     def label(self) -> str:
@@ -85,18 +98,14 @@ METRIC_WORDS = {
 }
 
 
-def _stricter_high(a: float | None, b: float | None) -> float | None:
-    vals = [v for v in (a, b) if v is not None]
-    return min(vals) if vals else None
-
-
-def _stricter_low(a: float | None, b: float | None) -> float | None:
-    vals = [v for v in (a, b) if v is not None]
-    return max(vals) if vals else None
-
-
 def _nan(v: float | None) -> float:
     return math.nan if v is None else float(v)
+
+
+_SERIES_COLS = (
+    "SELECT id, device_id, metric, channel, role, unit, channel_class, device_warn_low, "
+    "device_warn_high, device_crit_low, device_crit_high FROM series"
+)
 
 
 class AlarmMeta:
@@ -156,10 +165,7 @@ class AlarmMeta:
         self.device_limited = np.zeros(0, dtype=bool)
         self.device_of = np.zeros(0, dtype=np.int64)
         self.interval = np.zeros(0)
-        cols = (
-            "SELECT id, device_id, metric, channel, role, unit, warn_low, warn_high, "
-            "crit_low, crit_high FROM series ORDER BY id"
-        )
+        cols = _SERIES_COLS + " ORDER BY id"
         with self.engine.connect() as conn:
             result = conn.execute(text(cols))
             # In chunks, so 600,000 rows never sit in memory at once next to what they become.
@@ -229,10 +235,7 @@ class AlarmMeta:
                     self.interval[sid] = dev.interval_s
 
     def _query_series(self, ids: list[int]) -> list[Any]:
-        cols = (
-            "SELECT id, device_id, metric, channel, role, unit, warn_low, warn_high, "
-            "crit_low, crit_high FROM series"
-        )
+        cols = _SERIES_COLS
         out: list[Any] = []
         with self.engine.connect() as conn:
             stmt = text(cols + " WHERE id IN :ids").bindparams(bindparam("ids", expanding=True))
@@ -264,20 +267,42 @@ class AlarmMeta:
             # Interned: labels repeat across devices, and 600,000 copies would cost ~100 MB.
             metric, channel = sys.intern(str(r[2])), sys.intern(str(r[3] or ""))
             role, unit = (sys.intern(str(r[4])) if r[4] else None), sys.intern(str(r[5] or ""))
-            wl, wh, cl, ch = (None if v is None else float(v) for v in r[6:10])
-            if metric == "temperature_c":
-                role = rules.temperature_role(role, channel)
-            meta = SeriesMeta(sid, dev_id, metric, channel, role if role else None, unit)
-            self.series[sid] = meta
+            dev_limits = tuple(None if v is None else float(v) for v in r[7:11])
             dev = self.devices.get(dev_id)
+            feed = self._feed(dev)
+            # The same decision the collector wrote into the row (models.series_meaning),
+            # from the same inputs, so the levels judged here are the levels every desk shows.
+            m = decide(
+                metric=metric,
+                channel=channel,
+                role=role,
+                declared_class=r[6],
+                kind=dev.kind if dev else "server",
+                interval_s=dev.interval_s if dev else 60,
+                device_limits=(dev_limits[0], dev_limits[1], dev_limits[2], dev_limits[3]),
+                feed=feed,
+                rules=rules,
+            )
+            meta = SeriesMeta(
+                sid,
+                dev_id,
+                metric,
+                channel,
+                sys.intern(m.role) if m.role else None,
+                unit,
+                sys.intern(m.channel_class),
+                m.phase,
+            )
+            self.series[sid] = meta
             self.known[sid] = True
             self.device_of[sid] = dev_id
             self.interval[sid] = dev.interval_s if dev else 60
             if metric == "power_w":
-                self._dev_power.setdefault(dev_id, []).append((sid, channel))
+                self._dev_power.setdefault(dev_id, []).append((sid, meta.channel_class))
             elif metric == "current_a":
-                self._dev_current.setdefault(dev_id, []).append((sid, channel))
-            code, lv, source = self._levels_for(meta, dev, (wl, wh, cl, ch))
+                self._dev_current.setdefault(dev_id, []).append((sid, meta.channel_class))
+            code = _RULE_CODE[m.rule]
+            lv = m.levels
             self.rule[sid] = code
             if code == R_NONE:
                 self.warn_hi[sid] = self.crit_hi[sid] = math.nan
@@ -289,7 +314,7 @@ class AlarmMeta:
             self.warn_lo[sid] = _nan(lv.low_warning)
             self.crit_lo[sid] = _nan(lv.low_critical)
             self.hyst[sid] = lv.hysteresis
-            self.device_limited[sid] = source == "device"
+            self.device_limited[sid] = m.limits_source == "device"
             if rules.forecast.enabled and lv.critical is not None and sid not in self._forecast_set:
                 for tg in rules.forecast.targets:
                     if tg.metric == metric and (tg.role is None or tg.role == meta.role):
@@ -297,95 +322,18 @@ class AlarmMeta:
                         self._forecast_set.add(sid)
                         break
 
-    def _levels_for(
-        self,
-        s: SeriesMeta,
-        dev: DeviceMeta | None,
-        dev_limits: tuple[float | None, float | None, float | None, float | None],
-    ) -> tuple[int, Levels, str]:
-        rules = self.rules
-        wl, wh, cl, ch = (None,) * 4
-        if rules.device_limits_enabled and s.metric in rules.device_limits_metrics:
-            wl, wh, cl, ch = (
-                None if v is None or (v == 0 and rules.device_limits_ignore_zero) else v
-                for v in dev_limits
-            )
-            # A high limit below a low one is a misread table, not a policy.
-            lows = [v for v in (wl, cl) if v is not None]
-            highs = [v for v in (wh, ch) if v is not None]
-            if lows and highs and min(highs) <= max(lows):
-                wl = wh = cl = ch = None
-        has_dev = any(v is not None for v in (wl, wh, cl, ch))
-        base: Levels | None = None
-        code = R_NONE
-        if s.metric == "temperature_c":
-            base = rules.temperature.get(s.role or "")
-            code = R_TEMP
-        elif s.metric == "humidity_pct":
-            base = rules.humidity
-            code = R_HUM
-        elif s.metric == "current_a" and dev is not None and dev.kind == "pdu":
-            base = self._phase_levels(s, dev)
-            code = R_PHASE
-        if base is None or not base.any():
-            if not has_dev:
-                return R_NONE, Levels(), ""
-            mag = max(abs(v) for v in (wl, wh, cl, ch) if v is not None)
-            hyst = mag * rules.device_limits_hysteresis_pct / 100.0
-            return R_DEVLIM, Levels(wh, ch, wl, cl, hyst), "device"
-        if not has_dev:
-            return code, base, "rule"
-        merged = Levels(
-            _stricter_high(base.warning, wh),
-            _stricter_high(base.critical, ch),
-            _stricter_low(base.low_warning, wl),
-            _stricter_low(base.low_critical, cl),
-            base.hysteresis,
-        )
-        source = "rule" if merged == base else "device"
-        return code, merged, source
-
-    def _phase_levels(self, s: SeriesMeta, dev: DeviceMeta) -> Levels | None:
-        rule = self.rules.phase_current
-        if not rule.enabled or dev.rack_id is None or dev.feed is None:
+    def _feed(self, dev: DeviceMeta | None) -> Feed | None:
+        if dev is None or dev.rack_id is None or dev.feed is None:
             return None
         rack = self.racks.get(dev.rack_id)
-        feed = rack.feeds.get(dev.feed) if rack else None
-        if feed is None:
-            return None
-        if self._phase_number(s.channel, feed.phases) is None:
-            return None
-        b = feed.breaker_a
-        return Levels(
-            b * rule.warning_pct / 100.0,
-            b * rule.critical_pct / 100.0,
-            None,
-            None,
-            b * rule.hysteresis_pct / 100.0,
-        )
-
-    def _phase_number(self, channel: str, phases: int) -> int | None:
-        n = self.rules.phase_of(channel)
-        if n is not None:
-            return n if n <= max(phases, 1) else None
-        if phases <= 1 and self.rules.is_total_channel(channel):
-            return 1
-        return None
+        f = rack.feeds.get(dev.feed) if rack else None
+        return None if f is None else Feed(f.breaker_a, f.phases)
 
     # -- rack groupings --------------------------------------------------------------------
 
     def _device_power(self, dev: DeviceMeta) -> list[int]:
-        """The series whose sum is the device's power: a total if any, else its phases."""
-        series = self._dev_power.get(dev.id, [])
-        totals = [sid for sid, ch in series if self.rules.is_total_channel(ch)]
-        if totals:
-            return totals[:1]
-        phases = [sid for sid, ch in series if self.rules.phase_of(ch) is not None]
-        if phases:
-            return phases
-        if dev.kind != "pdu" and len(series) == 1:
-            return [series[0][0]]
-        return []
+        """The series whose sum is the device's power (models.series_meaning.device_power)."""
+        return device_power(dev.kind, self._dev_power.get(dev.id, []))
 
     def _rebuild_groups(self) -> None:
         pdu_rows: list[tuple[int, int, int]] = []
@@ -418,8 +366,8 @@ class AlarmMeta:
             fidx = FEED_INDEX.get(dev.feed or "", -1)
             if fmeta is None or fidx < 0:
                 continue
-            for sid, ch in series:
-                n = self._phase_number(ch, fmeta.phases)
+            for sid, _cls in series:
+                n = self.series[sid].phase
                 if n is not None:
                     ph.append((sid, rack.index * 3 + n - 1, fidx))
         parr = np.array(ph, dtype=np.int64).reshape(-1, 3)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import numpy.typing as npt
 
@@ -139,10 +141,8 @@ class TrendBuffer:
         self.pos[slot] = (p + 1) % self.depth
         self.count[slot] = np.minimum(self.count[slot] + 1, self.depth)
 
-    def trend(
-        self, slot: IntArray, now: IntArray, window_s: int
-    ) -> tuple[FloatArray, FloatArray, IntArray]:
-        """Per slot: fitted value at now, slope per second, points used (window before now)."""
+    def trend(self, slot: IntArray, now: IntArray, window_s: int) -> Trend:
+        """Per slot: the least-squares line over the window before now, and what backs it."""
         ts = self.ts[slot].astype(np.int64) + TS_BASE
         val = self.val[slot].astype(np.float64)
         filled = np.arange(self.depth)[None, :] < self.count[slot][:, None]
@@ -159,4 +159,48 @@ class TrendBuffer:
         with np.errstate(invalid="ignore", divide="ignore"):
             slope = np.where(sxx > 0, sxy / np.where(sxx > 0, sxx, 1.0), 0.0)
         fitted = mv - slope * mt
-        return fitted, slope, n.astype(np.int64)
+        oldest = np.where(mask, rel, 0.0).min(axis=1)
+        hi = np.where(mask, val, -np.inf).max(axis=1)
+        lo = np.where(mask, val, np.inf).min(axis=1)
+        # The sensor's resolution: the smallest step between samples next to each other in
+        # time (the ring buffer rolled into order). A flat series has no step (inf).
+        order = (self.pos[slot][:, None] + np.arange(self.depth)[None, :]) % self.depth
+        v_ord = np.take_along_axis(val, order, axis=1)
+        m_ord = np.take_along_axis(mask, order, axis=1)
+        step = np.abs(np.diff(v_ord, axis=1))
+        pair = m_ord[:, 1:] & m_ord[:, :-1] & (step > 1e-4)
+        resolution = np.where(pair, step, np.inf).min(axis=1)
+        return Trend(fitted, slope, n.astype(np.int64), -oldest, np.where(n > 0, hi - lo, 0.0),
+                     resolution)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Trend:
+    fitted: FloatArray  # the line's value at now
+    slope: FloatArray  # per second
+    points: IntArray  # samples inside the window
+    span_s: FloatArray  # from the oldest sample in the window to now
+    spread: FloatArray  # max - min of the samples in the window
+    resolution: FloatArray  # smallest step between neighbouring samples (inf when flat)
+
+
+# A forecast needs this share of the window covered by samples (count and time span).
+MIN_COVERAGE = 0.8
+# ...and a rise over the window of more than this many sensor steps: a whole-degree sensor
+# stepping 22 -> 23 is one step, not a trend.
+MIN_STEPS = 2.0
+
+
+def trend_trustworthy(
+    tr: Trend, interval_s: FloatArray, window_s: int, depth: int
+) -> npt.NDArray[np.bool_]:
+    """Which trends are backed well enough to forecast from (docs/alarms.md, "Forecasts")."""
+    interval = np.maximum(interval_s, 1.0)
+    # With fewer slots than the window holds samples, the buffer's reach is the window.
+    reach = np.minimum(float(window_s), (depth - 1) * interval)
+    expected = np.minimum(float(depth), np.floor(window_s / interval))
+    covered = (tr.points >= MIN_COVERAGE * expected) & (tr.span_s >= MIN_COVERAGE * reach)
+    rise = tr.slope * tr.span_s
+    stepped = (tr.spread > tr.resolution) & (rise >= MIN_STEPS * tr.resolution)
+    ok: npt.NDArray[np.bool_] = covered & stepped & np.isfinite(tr.resolution)
+    return ok

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import json
 import logging
 import os
 import queue
@@ -11,24 +13,105 @@ import signal
 import socket
 import threading
 import time
+import zlib
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
 
 from models.db import make_engine
 from models.inventory.device_specs import DeviceSpec, load_device_specs
 from models.schema import CollectorHeartbeat, PollRequest
+from models.staleness import HEARTBEAT_S
 from models.store.samples import Retention, SampleWriter, apply_retention, placeholder
 from models.store.series import SeriesRegistry, SeriesSpec
+from models.vocabulary import EMPTY, implausible
 from monitors.collection.poll_log import PollLog
-from monitors.collection.readings import PollResult
+from monitors.collection.readings import PollResult, Reading
 from monitors.collection.scheduler import Driver, Scheduler
+from monitors.collection.spool import DEFAULT_MAX_BYTES, Spool, SpoolFull
 
 log = logging.getLogger("rackwatch.collector")
 
 ResultHook = Callable[[list[PollResult], list[tuple[int, int, float]], list[int]], None]
+
+# Prefix of a poll problem (and device_state.error) naming an implausible reading.
+SENSOR_FAULT = "sensor fault:"
+
+# Exit status of a collector that could not write for longer than its spool holds.
+EXIT_CANNOT_WRITE = 3
+
+
+_POLL_FIELDS = tuple(f.name for f in dataclasses.fields(PollResult))
+_READING_FIELDS = tuple(f.name for f in dataclasses.fields(Reading))
+
+
+def encode_results(results: list[PollResult]) -> bytes:
+    """Poll results for the spool: JSON rows under a header naming every field (so a replay
+    by a newer version still maps them), compressed (about 25 bytes per reading)."""
+    rows = []
+    for r in results:
+        row = [getattr(r, f) for f in _POLL_FIELDS]
+        row[_POLL_FIELDS.index("readings")] = [
+            [getattr(rd, f) for f in _READING_FIELDS] for rd in r.readings
+        ]
+        rows.append(row)
+    doc = {"poll": _POLL_FIELDS, "reading": _READING_FIELDS, "rows": rows}
+    return zlib.compress(json.dumps(doc, separators=(",", ":")).encode(), 1)
+
+
+def decode_results(payload: bytes) -> list[PollResult]:
+    doc = json.loads(zlib.decompress(payload))
+    same = tuple(doc["reading"]) == _READING_FIELDS
+    fields = list(doc["reading"])
+    keep = [i for i, k in enumerate(fields) if k in _READING_FIELDS]
+    at = _READING_FIELDS.index("plausible")
+
+    def reading(rd: list[Any]) -> Reading:
+        if not same:  # written by another version: map by name, drop unknown fields
+            return Reading(**{fields[i]: rd[i] for i in keep})
+        if rd[at] is not None:
+            rd[at] = tuple(rd[at])
+        return Reading(*rd)
+
+    out = []
+    for row in doc["rows"]:
+        d = {k: v for k, v in zip(doc["poll"], row, strict=True) if k in _POLL_FIELDS}
+        d["readings"] = tuple(reading(rd) for rd in d.get("readings", ()))
+        d["problems"] = tuple(d.get("problems", ()))
+        out.append(PollResult(**d))
+    return out
+
+
+def _transient(exc: BaseException) -> bool:
+    """Whether a database error means "not now" (away, locked, disconnected), not "never"."""
+    names = {c.__name__ for c in type(exc).__mro__}
+    orig = getattr(exc, "orig", None)
+    if orig is not None:
+        names |= {c.__name__ for c in type(orig).__mro__}
+    return bool(
+        names & {"OperationalError", "InterfaceError", "DisconnectionError", "TimeoutError"}
+    ) or isinstance(exc, OSError)
+
+
+def default_spool_path(url: str, shard: int, shards: int) -> Path:
+    """Beside the collector's data: one spool file per database and shard.
+
+    The database is part of the name because spooled rows carry that database's series and
+    device ids: they must never be replayed into another one.
+    """
+    import hashlib
+
+    from sqlalchemy.engine import make_url
+
+    from models.paths import data_dir
+
+    ident = make_url(url).render_as_string(hide_password=True)
+    tag = hashlib.sha256(ident.encode()).hexdigest()[:12]
+    return data_dir() / "spool" / f"collector-{tag}-{shard}of{shards}.sqlite"
 
 
 @dataclass
@@ -40,7 +123,7 @@ class CollectorOptions:
     duration_s: float | None = None
     max_in_flight: int = 48
     batch_interval_s: float = 0.5
-    heartbeat_s: float = 5.0
+    heartbeat_s: float = HEARTBEAT_S  # desks count a collector dead after two missed beats
     requests_s: float = 1.0
     summary_s: float = 60.0
     collector_id: str = ""
@@ -48,6 +131,16 @@ class CollectorOptions:
     retention_every_s: float = 3600.0
     device_filter: Callable[[DeviceSpec], bool] | None = None
     hooks: list[ResultHook] = field(default_factory=list)
+    # Where results wait while the database is away (None: default_spool_path), and its bound.
+    spool_path: str | None = None
+    spool_max_bytes: int = DEFAULT_MAX_BYTES
+    # Seconds one statement may wait for a lock or a connection before the batch is spooled.
+    db_timeout_s: float = 5.0
+    retry_max_s: float = 30.0
+
+
+class CannotWrite(RuntimeError):
+    """The database refused writes for longer than the spool holds."""
 
 
 @dataclass
@@ -57,25 +150,51 @@ class CollectorReport:
     polls_failed: int = 0
     samples: int = 0
     errors_by_device: Counter[str] = field(default_factory=Counter)
+    implausible: int = 0  # readings dropped as physically impossible (sensor faults)
 
 
 class ResultWriter(threading.Thread):
-    """Owns all database writes of poll results so the asyncio loop never waits on SQL."""
+    """Owns all database writes of poll results so the asyncio loop never waits on SQL.
+
+    With a spool, a failed write never kills it: the batch goes to the spool, the database is
+    retried with exponential backoff, and the spool is replayed oldest first once it answers
+    (samples are keyed by (series, ts), so a batch replayed twice is stored once).
+    """
 
     def __init__(
-        self, engine: Engine, devices: Mapping[int, DeviceSpec], hooks: list[ResultHook]
+        self,
+        engine: Engine,
+        devices: Mapping[int, DeviceSpec],
+        hooks: list[ResultHook],
+        *,
+        spool: Spool | None = None,
+        retry_max_s: float = 30.0,
     ) -> None:
         super().__init__(name="rackwatch-writer", daemon=True)
         self.engine = engine
         self.devices = devices
         self.hooks = hooks
         # Bounded: when the database falls behind, the scheduler waits (backpressure).
-        self.inbox: queue.Queue[list[PollResult] | None] = queue.Queue(maxsize=8)
-        self.writer = SampleWriter(engine)
+        self.inbox: queue.Queue[list[PollResult] | None] = queue.Queue(maxsize=64)
+        self.writer = SampleWriter(engine, owned_devices=list(devices))
         self.registry = SeriesRegistry(engine)
         self.report = CollectorReport(devices=len(devices))
         self.poll_log = PollLog(log)
         self.failed: BaseException | None = None
+        self.spool = spool
+        self.retry_max_s = retry_max_s
+        # Why this writer cannot go on (the spool is full); the collector exits non-zero.
+        self.fatal: str | None = None
+        self.db_ok = True
+        self.last_error: str | None = None
+        self.spooled_batches = 0
+        self.replayed_batches = 0
+        self.lost_results = 0
+        self._preloaded = False
+        self._backoff = 0.5
+        self._retry_at = 0.0
+        self._down_since = 0.0
+        self._poison: Counter[int] = Counter()
         p = placeholder(engine)
         self._sql_state = (
             "INSERT INTO device_state (device_id, status, detected_profile, last_poll_ts, "
@@ -93,12 +212,10 @@ class ResultWriter(threading.Thread):
 
     def run(self) -> None:
         try:
-            self.registry.preload(self.devices)
-            while True:
-                batch = self.inbox.get()
-                if batch is None:
-                    break
-                self._write(batch)
+            if self.spool is None:
+                self._run_direct()
+            else:
+                self._run_spooled()
         except BaseException as exc:  # surfaced by the collector, which then stops cleanly
             self.failed = exc
             log.exception("writer thread failed")
@@ -106,7 +223,146 @@ class ResultWriter(threading.Thread):
             with contextlib.suppress(Exception):
                 self.writer.flush()
 
+    def _run_direct(self) -> None:
+        """Without a spool (tests, tools): the first database error ends the writer."""
+        self.registry.preload(self.devices)
+        while True:
+            batch = self.inbox.get()
+            if batch is None:
+                break
+            self._write(batch)
+
+    def _run_spooled(self) -> None:
+        while True:
+            timeout = max(0.05, self._retry_at - time.monotonic()) if self._backlog() else None
+            try:
+                batch = self.inbox.get(timeout=timeout)
+            except queue.Empty:
+                batch = []
+            if batch is None:
+                break
+            if batch:
+                self._accept(batch)
+            if self._backlog() and time.monotonic() >= self._retry_at:
+                self._replay(deadline=time.monotonic() + 2.0)
+        # Stopping: one last bounded attempt, then what is left waits in the spool.
+        if self._backlog():
+            self._replay(deadline=time.monotonic() + 3.0)
+        if self.spool is not None and len(self.spool):
+            log.warning(
+                "stopping with %d batches (%d bytes) in the spool %s; they are written "
+                "when the collector next starts and reaches the database",
+                len(self.spool),
+                self.spool.bytes_used,
+                self.spool.path,
+            )
+
+    def _backlog(self) -> bool:
+        return not self._preloaded or bool(self.spool is not None and len(self.spool))
+
+    def _ready(self) -> None:
+        if not self._preloaded:
+            self.registry.preload(self.devices)
+            self._preloaded = True
+
+    def _accept(self, batch: list[PollResult]) -> None:
+        if self.db_ok and not self._backlog():
+            try:
+                self._write(batch)
+                return
+            except Exception as exc:
+                self._down(exc)
+        self._to_spool(batch)
+
+    def _to_spool(self, batch: list[PollResult]) -> None:
+        assert self.spool is not None
+        try:
+            self.spool.append(encode_results(batch))
+            self.spooled_batches += 1
+        except SpoolFull as exc:
+            self.lost_results += len(batch)
+            if self.fatal is None:
+                self.fatal = (
+                    f"{exc}; the database has not accepted writes for "
+                    f"{time.monotonic() - self._down_since:.0f} s ({self.last_error}); "
+                    "new results are being lost"
+                )
+                log.critical("COLLECTOR CANNOT WRITE: %s", self.fatal)
+
+    def _replay(self, deadline: float) -> None:
+        assert self.spool is not None
+        entry_id = 0
+        try:
+            self._ready()
+            while time.monotonic() < deadline:
+                entries = self.spool.oldest(8)
+                if not entries:
+                    break
+                for entry in entries:
+                    entry_id = entry.id
+                    self._write(decode_results(entry.payload))
+                    self.spool.ack(entry.id)
+                    self.replayed_batches += 1
+                    self._poison.pop(entry.id, None)
+            self._up()
+        except Exception as exc:
+            if entry_id and not _transient(exc):
+                # The database answers but refuses this batch: after a few tries it is
+                # dropped (counted and logged) so one bad batch cannot block the rest.
+                self._poison[entry_id] += 1
+                if self._poison[entry_id] >= 3:
+                    log.error("dropping spooled batch %d the database refuses: %s", entry_id, exc)
+                    self.spool.ack(entry_id)
+                    del self._poison[entry_id]
+            self._down(exc)
+
+    def _down(self, exc: BaseException) -> None:
+        self.last_error = f"{type(exc).__name__}: {str(exc).strip()[:300]}"
+        now = time.monotonic()
+        if self.db_ok:
+            self.db_ok = False
+            self._down_since = now
+            self._backoff = 0.5
+            log.error(
+                "database write failed (%s); results go to the spool %s until it answers",
+                self.last_error,
+                self.spool.path if self.spool is not None else "-",
+            )
+        else:
+            log.warning(
+                "database still unavailable (%s); retry in %.1f s", self.last_error, self._backoff
+            )
+        self._retry_at = now + self._backoff
+        self._backoff = min(self._backoff * 2, self.retry_max_s)
+        with contextlib.suppress(Exception):
+            self.engine.dispose()  # broken connections are not reused
+
+    def _up(self) -> None:
+        if not self.db_ok:
+            log.warning(
+                "database answers again after %.0f s; %d spooled batches written so far",
+                time.monotonic() - self._down_since,
+                self.replayed_batches,
+            )
+        self.db_ok = True
+        self._backoff = 0.5
+        self._retry_at = 0.0
+
+    def health(self) -> tuple[str, str | None]:
+        """(ok|spooling|failed, detail) for the heartbeat and logs."""
+        if self.fatal is not None:
+            return "failed", self.fatal
+        if not self.db_ok or (self.spool is not None and len(self.spool)):
+            n = len(self.spool) if self.spool is not None else 0
+            return "spooling", f"{n} batches spooled; last error: {self.last_error}"
+        return "ok", None
+
     def _write(self, results: list[PollResult]) -> None:
+        results = [self._screen(r) for r in results]
+        # An edited rules file reaches the series rows (and so every desk) before the alarm
+        # hooks judge this batch with the same rules.
+        if self.registry.refresh_rules():
+            log.info("alarm rules changed: %d series re-decided", self.registry.redecided)
         specs: list[SeriesSpec] = []
         values: list[tuple[int, float]] = []
         for r in results:
@@ -122,6 +378,7 @@ class ResultWriter(threading.Thread):
                         rd.warn_high,
                         rd.crit_low,
                         rd.crit_high,
+                        rd.channel_class,
                     )
                 )
                 values.append((r.ts, rd.value))
@@ -148,13 +405,41 @@ class ResultWriter(threading.Thread):
             except Exception:
                 log.exception("result hook failed")
 
+    def _screen(self, result: PollResult) -> PollResult:
+        """Drop physically impossible readings (every protocol, one table); they are counted
+        and reported as a sensor fault of the device instead of being stored as data."""
+        faults = []
+        kept = []
+        for rd in result.readings:
+            why = implausible(rd.metric, rd.value, rd.plausible)
+            if why is None:
+                kept.append(rd)
+            else:
+                faults.append(f"{SENSOR_FAULT} {rd.channel} ({rd.metric}): {why}")
+        if not faults:
+            return result
+        self.report.implausible += len(faults)
+        dev = self.devices.get(result.device_id)
+        log.warning(
+            "implausible readings dropped device=%s %s",
+            dev.name if dev else result.device_id,
+            "; ".join(faults[:5]),
+        )
+        return dataclasses.replace(
+            result, readings=tuple(kept), problems=(*faults, *result.problems)
+        )
+
     def _write_states(self, results: list[PollResult], seq: int) -> None:
         params = []
         for r in results:
             if r.ok:
-                status, last_ok, fails, error = "ok", r.ts, 0, None
+                faults = [p for p in r.problems if p.startswith(SENSOR_FAULT)]
+                status, last_ok, fails = "ok", r.ts, 0
+                # A reachable device with a broken sensor: the state says which and why.
+                error = "; ".join(faults[:5])[:2000] if faults else None
             else:
-                status = "unreachable" if r.error_kind == "unreachable" else "error"
+                # empty: it answered but gave nothing to read (never shown as OK).
+                status = r.error_kind if r.error_kind in ("unreachable", EMPTY) else "error"
                 last_ok, fails, error = None, 1, (r.error or "unknown error")[:2000]
             params.append((r.device_id, status, r.profile, r.ts, last_ok, fails, error, seq))
         raw = self.engine.raw_connection()
@@ -172,7 +457,7 @@ class Collector:
     def __init__(self, options: CollectorOptions, drivers: Mapping[str, Driver]) -> None:
         self.opt = options
         self.drivers = drivers
-        self.engine = make_engine(options.url)
+        self.engine = make_engine(options.url, busy_timeout_s=options.db_timeout_s)
         self.collector_id = options.collector_id or (
             f"{socket.gethostname()}:{os.getpid()}:{options.shard}/{options.shards}"
         )
@@ -180,7 +465,24 @@ class Collector:
         if options.device_filter is not None:
             devices = [d for d in devices if options.device_filter(d)]
         self.devices = {d.id: d for d in devices}
-        self.writer = ResultWriter(self.engine, self.devices, options.hooks)
+        self.spool = Spool(
+            options.spool_path or default_spool_path(options.url, options.shard, options.shards),
+            options.spool_max_bytes,
+        )
+        if len(self.spool):
+            log.warning(
+                "spool %s holds %d batches from an earlier run; writing them first",
+                self.spool.path,
+                len(self.spool),
+            )
+        self.writer = ResultWriter(
+            self.engine,
+            self.devices,
+            options.hooks,
+            spool=self.spool,
+            retry_max_s=options.retry_max_s,
+        )
+        self._beat_failing = False
         self._pending: list[PollResult] = []
         self._last_request_id = 0
         self._started = int(time.time())
@@ -195,19 +497,41 @@ class Collector:
         if not self._pending:
             return
         batch, self._pending = self._pending, []
-        if self.writer.failed is not None:
-            raise RuntimeError(f"database writer failed: {self.writer.failed}")
+        if not self.writer.is_alive() and self.writer.ident is not None:
+            self._spool_directly(batch)
+            return
         await asyncio.to_thread(self.writer.inbox.put, batch)
+
+    def _spool_directly(self, batch: list[PollResult]) -> None:
+        """The writer is gone (stopped or crashed): keep the batch in the spool ourselves."""
+        try:
+            self.spool.append(encode_results(batch))
+        except SpoolFull:
+            self.writer.lost_results += len(batch)
+            log.critical("spool full; %d poll results lost", len(batch))
 
     async def _flusher(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.opt.batch_interval_s)
             await self._hand_over()
+            if self.writer.fatal is not None or self.writer.failed is not None:
+                # Cannot write and cannot keep: stop so the supervisor sees a non-zero exit.
+                stop.set()
 
     async def _heartbeat(self, stop: asyncio.Event, scheduler: Scheduler) -> None:
         while not stop.is_set():
-            await asyncio.to_thread(self._beat, scheduler)
+            try:
+                await asyncio.to_thread(self._beat, scheduler)
+                if self._beat_failing:
+                    log.warning("heartbeat written again")
+                self._beat_failing = False
+            except Exception as exc:
+                # The heartbeat shares the database that is away; polling and spooling go on
+                # and the missing beats are what desks see (a silent collector alarm).
+                if not self._beat_failing:
+                    log.error("heartbeat not written (%s: %s)", type(exc).__name__, exc)
+                self._beat_failing = True
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.opt.heartbeat_s)
 
@@ -222,7 +546,14 @@ class Collector:
             "devices": len(self.devices),
             "polls_ok": scheduler.polls_ok,
             "polls_failed": scheduler.polls_failed,
+            "spool_batches": len(self.spool),
         }
+        health, detail = self.writer.health()
+        late = scheduler.overload_detail()
+        if health == "ok" and late is not None:
+            health, detail = "overloaded", late
+        values["health"] = health
+        values["health_detail"] = detail
         with self.engine.begin() as conn:
             res = conn.execute(
                 update(CollectorHeartbeat)
@@ -233,6 +564,27 @@ class Collector:
                 conn.execute(
                     insert(CollectorHeartbeat).values(collector_id=self.collector_id, **values)
                 )
+
+    def _stop_writer(self, grace_s: float) -> None:
+        deadline = time.monotonic() + grace_s
+        while self.writer.is_alive():
+            try:
+                self.writer.inbox.put(None, timeout=0.2)
+                break
+            except queue.Full:
+                if time.monotonic() > deadline:
+                    break
+        self.writer.join(max(0.0, deadline - time.monotonic()))
+        if self.writer.is_alive():
+            log.error("writer still busy after %.0f s; stopping without it", grace_s)
+            # What it has not taken yet goes to the spool, so nothing handed over is lost.
+            while True:
+                try:
+                    item = self.writer.inbox.get_nowait()
+                except queue.Empty:
+                    break
+                if item:
+                    self._spool_directly(item)
 
     async def _requests(self, stop: asyncio.Event, scheduler: Scheduler) -> None:
         # Requests older than a few minutes are history, not instructions.
@@ -356,15 +708,24 @@ class Collector:
             for driver in self.drivers.values():
                 with contextlib.suppress(Exception):
                     await driver.close()
-            # Graceful shutdown: every buffered sample is written and rollups flushed.
-            await asyncio.to_thread(self.writer.inbox.put, None)
-            await asyncio.to_thread(self.writer.join)
-            with contextlib.suppress(Exception):
-                self._beat(scheduler)
+            # Graceful shutdown: buffered samples are written (or spooled) and rollups flushed,
+            # within a bound: SIGTERM must stop the collector in seconds even with the
+            # database away or locked.
+            await asyncio.to_thread(self._stop_writer, 10.0)
+            if not self.writer.db_ok:
+                log.warning("final heartbeat skipped: the database is unavailable")
+            else:
+                with contextlib.suppress(Exception):
+                    self._beat(scheduler)
+            self.spool.close()
             self.engine.dispose()
+        if self.writer.fatal is not None:
+            raise CannotWrite(self.writer.fatal)
         if self.writer.failed is not None:
             raise RuntimeError(f"database writer failed: {self.writer.failed}")
         rep = self.writer.report
+        # What was polled, whether it reached the database yet or waits in the spool.
+        rep.polls_ok, rep.polls_failed = scheduler.polls_ok, scheduler.polls_failed
         log.info(
             "collector %s stopped: polls_ok=%d polls_failed=%d samples=%d",
             self.collector_id,
@@ -375,11 +736,13 @@ class Collector:
         return rep
 
 
-def supervise(commands: list[list[str]], *, grace_s: float = 20.0) -> int:
+def supervise(
+    commands: list[list[str]], *, grace_s: float = 20.0, env: Mapping[str, str] | None = None
+) -> int:
     """Run one child process per shard; SIGINT/SIGTERM reach all of them; no orphans."""
     import subprocess
 
-    children = [subprocess.Popen(cmd) for cmd in commands]
+    children = [subprocess.Popen(cmd, env=None if env is None else dict(env)) for cmd in commands]
     stopping = threading.Event()
 
     def forward(signum: int, _frame: object) -> None:

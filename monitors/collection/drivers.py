@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from models.inventory.device_specs import DeviceSpec
+from models.vocabulary import EMPTY
 from monitors.collection.readings import PollResult
 from monitors.collection.scheduler import Driver
 from monitors.collection.targets import (
@@ -28,6 +29,10 @@ log = logging.getLogger("rackwatch.drivers")
 
 # A plan is rebuilt now and then so added outlets, probes or PSUs show up without a restart.
 REDISCOVER_S = 6 * 3600
+
+
+class NoData(Exception):
+    """The device answered but discovery found nothing to read."""
 
 
 SnmpCredentials = Callable[[str | None], SnmpCredential]
@@ -92,6 +97,10 @@ class SnmpDriver:
         plan = await discover(client, target, profile)
         for problem in plan.problems[:10]:
             log.info("discovery device=%s %s", device.name, problem)
+        if not plan.items:
+            # Never cache nothing: an empty plan would show the device OK while it sends
+            # nothing for hours. The failed poll makes the scheduler retry with backoff.
+            raise NoData(f"{plan.empty_reason()}; retrying")
         self._plans[device.id] = _PlanEntry(plan, time.monotonic())
         return plan
 
@@ -109,6 +118,8 @@ class SnmpDriver:
             decoded = await poll(client, target, plan)
         except CredentialError as exc:
             return self._fail(device, ts, started, str(exc), "config", profile)
+        except NoData as exc:
+            return self._fail(device, ts, started, str(exc), EMPTY, profile)
         except KeyError as exc:  # forced profile that does not exist
             return self._fail(device, ts, started, f"{device.label}: {exc.args[0]}", "config")
         except SnmpTimeout as exc:

@@ -18,6 +18,8 @@ from monitors.collection.readings import PollResult
 log = logging.getLogger("rackwatch.scheduler")
 
 MAX_BACKOFF_S = 300.0
+OVERLOAD_WINDOW_S = 30.0
+OVERLOAD_LATE_SHARE = 0.05
 
 
 class Driver(Protocol):
@@ -75,6 +77,13 @@ class Scheduler:
         self._tasks: set[asyncio.Task[None]] = set()
         self.polls_ok = 0
         self.polls_failed = 0
+        # Lateness of poll starts, in windows of OVERLOAD_WINDOW_S: a collector that cannot
+        # keep its schedule says so (heartbeat health, log) instead of letting data go stale.
+        self._window_started = time.monotonic()
+        self._window_polls = 0
+        self._window_late = 0
+        self._window_lag = 0.0
+        self.overloaded: str | None = None
 
     @property
     def device_count(self) -> int:
@@ -144,7 +153,7 @@ class Scheduler:
                 break
             now = time.monotonic()
             while self._heap and self._heap[0][0] <= now and not stop.is_set():
-                _, _, did = heapq.heappop(self._heap)
+                due, _, did = heapq.heappop(self._heap)
                 found = self._jobs.get(did)
                 if found is None:  # removed (its lease moved to another collector)
                     continue
@@ -156,6 +165,7 @@ class Scheduler:
                         continue
                     pending_once.discard(did)
                 await self._sem.acquire()
+                self._note_start(job, due)
                 job.running = True
                 task = asyncio.create_task(self._poll(job, once))
                 self._tasks.add(task)
@@ -168,6 +178,36 @@ class Scheduler:
                 await asyncio.gather(*list(self._tasks), return_exceptions=True)
         if self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def _note_start(self, job: _Job, due: float) -> None:
+        now = time.monotonic()
+        lag = now - due
+        self._window_polls += 1
+        # Late means a poll started later than a fifth of its interval (and at least 1 s).
+        if lag > max(1.0, job.interval(now) / 5):
+            self._window_late += 1
+        self._window_lag = max(self._window_lag, lag)
+        if now - self._window_started >= OVERLOAD_WINDOW_S:
+            polls, late = self._window_polls, self._window_late
+            was = self.overloaded
+            if polls and late / polls > OVERLOAD_LATE_SHARE:
+                self.overloaded = (
+                    f"collector overloaded: {late} of {polls} polls started late in the last "
+                    f"{now - self._window_started:.0f} s (up to {self._window_lag:.1f} s); "
+                    "add a collector process (--workers) or lengthen intervals"
+                )
+                log.warning("%s", self.overloaded)
+            else:
+                self.overloaded = None
+                if was is not None:
+                    log.warning("collector keeps its schedule again")
+            self._window_started = now
+            self._window_polls = self._window_late = 0
+            self._window_lag = 0.0
+
+    def overload_detail(self) -> str | None:
+        """Why the schedule is not kept (None when it is)."""
+        return self.overloaded
 
     async def _poll(self, job: _Job, once: bool) -> None:
         device = job.device

@@ -13,9 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import insert, update
+
 from models.db import make_engine
 from models.inventory.device_specs import DeviceSpec, load_device_specs
 from models.leases import DEFAULT_HEARTBEAT_S, DEFAULT_TTL_S, Assignment, LeaseManager
+from models.schema import CollectorHeartbeat
 from models.store.backend import HistoryConfig, publish_config
 from models.store.series import SeriesSpec
 from models.store.victoria import VictoriaWriter
@@ -83,7 +86,7 @@ class SiteResultWriter(ResultWriter):
         self.writer = sink  # type: ignore[assignment]
         self.sink = sink
         self.site_code = site_code
-        self._preloaded: set[int] = set()
+        self._preloaded_devices: set[int] = set()
         self.unresolved = 0
         self.state_failures = 0
         # Cleared by the lease loop while the centre is unreachable: the writer then skips
@@ -106,17 +109,24 @@ class SiteResultWriter(ResultWriter):
                 self.sink.close()
 
     def _resolve(self, specs: list[SeriesSpec]) -> list[int | None]:
-        fresh = {s.device_id for s in specs} - self._preloaded
+        fresh = {s.device_id for s in specs} - self._preloaded_devices
         try:
             if fresh:
                 self.registry.preload(fresh)
-                self._preloaded |= fresh
+                self._preloaded_devices |= fresh
             return list(self.registry.resolve(specs))
         except Exception as exc:
             log.warning("centre away, series from the cache only: %s", exc)
             return [self.registry.get(s.key) for s in specs]
 
     def _write(self, results: list[PollResult]) -> None:
+        results = [self._screen(r) for r in results]
+        if self.centre_up:
+            try:
+                if self.registry.refresh_rules():
+                    log.info("alarm rules changed: %d series re-decided", self.registry.redecided)
+            except Exception as exc:
+                log.warning("series meaning not refreshed (centre away): %s", exc)
         specs: list[SeriesSpec] = []
         values: list[tuple[int, float]] = []
         for r in results:
@@ -132,6 +142,7 @@ class SiteResultWriter(ResultWriter):
                         rd.warn_high,
                         rd.crit_low,
                         rd.crit_high,
+                        rd.channel_class,
                     )
                 )
                 values.append((r.ts, rd.value))
@@ -304,6 +315,35 @@ class SiteCollector(Collector):
                 hook(a)
             except Exception:
                 log.exception("assignment hook failed")
+
+    def _beat(self, scheduler: Scheduler) -> None:
+        """The collector_heartbeat row every collector writes (desks' silent-collector
+        alarm). No spool here: samples wait in vmagent, alarm transitions in the outbox."""
+        values: dict[str, Any] = {
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "shard": self.site_opt.site[:32],
+            "started_ts": self._started,
+            "last_beat_ts": int(time.time()),
+            "devices": len(self.devices),
+            "polls_ok": scheduler.polls_ok,
+            "polls_failed": scheduler.polls_failed,
+        }
+        health, detail = self.writer.health()
+        late = scheduler.overload_detail()
+        if health == "ok" and late is not None:
+            health, detail = "overloaded", late
+        values["health"], values["health_detail"] = health, detail
+        with self.engine.begin() as conn:
+            res = conn.execute(
+                update(CollectorHeartbeat)
+                .where(CollectorHeartbeat.collector_id == self.collector_id)
+                .values(**values)
+            )
+            if res.rowcount == 0:
+                conn.execute(
+                    insert(CollectorHeartbeat).values(collector_id=self.collector_id, **values)
+                )
 
     async def _heartbeat(self, stop: asyncio.Event, scheduler: Scheduler) -> None:
         # The lease beat is this collector's heartbeat; collector_heartbeat is kept too

@@ -216,6 +216,7 @@ def _spec(dev_id: int, r: Reading) -> SeriesSpec:
         warn_high=r.warn_high,
         crit_low=r.crit_low,
         crit_high=r.crit_high,
+        channel_class=r.channel_class,
     )
 
 

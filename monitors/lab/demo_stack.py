@@ -21,6 +21,8 @@ log = logging.getLogger("rackwatch.demo")
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 _PR_SET_PDEATHSIG = 1
+MAX_RESTARTS = 5
+RESTART_WINDOW_S = 300.0
 
 
 def _die_with_parent() -> None:
@@ -56,6 +58,8 @@ class DemoStack:
     interval_s: int = 10
     backfill_days: float = 1.0
     children: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    collector: subprocess.Popen[bytes] | None = None
+    restarts: list[float] = field(default_factory=list)
 
     @property
     def lab_dir(self) -> Path:
@@ -132,16 +136,47 @@ class DemoStack:
         self._run("credentials import", ["credentials", "import", str(creds)])
         self._wait_for_lab(lab)
         say("starting the collector ...")
-        self._spawn(
-            "collector",
-            ["collect", "--db", self.db_url, "--known-hosts", str(self.lab_dir / "known_hosts")],
-        )
+        self._start_collector()
         if self.backfill_days > 0:
             # Live values first; the past fills in behind them while the operator looks around.
             say(f"writing {self.backfill_days:g} days of history in the background ...")
             self._spawn(
                 "backfill", ["lab", "--backfill", str(self.backfill_days), "--db", self.db_url]
             )
+
+    def _start_collector(self) -> None:
+        self.collector = self._spawn(
+            "collector",
+            ["collect", "--db", self.db_url, "--known-hosts", str(self.lab_dir / "known_hosts")],
+        )
+
+    def check(self) -> str | None:
+        """Restart the collector if it died; returns what happened (for the window) or None.
+
+        More than MAX_RESTARTS within RESTART_WINDOW_S is a crash loop: it is left down and
+        reported, with the log to read.
+        """
+        proc = self.collector
+        if proc is None or proc.poll() is None:
+            return None
+        code = proc.returncode
+        how = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
+        if proc in self.children:
+            self.children.remove(proc)
+        self.collector = None
+        now = time.monotonic()
+        self.restarts = [t for t in self.restarts if now - t < RESTART_WINDOW_S] + [now]
+        if len(self.restarts) > MAX_RESTARTS:
+            msg = (
+                f"demo: the collector died ({how}) {len(self.restarts)} times in a few minutes; "
+                f"not restarting it. See {self.folder / 'logs' / 'collector.log'}"
+            )
+            log.error(msg)
+            return msg
+        self._start_collector()
+        msg = f"demo: the collector died ({how}); restarted it"
+        log.warning(msg)
+        return msg
 
     def _set_interval(self, inventory: Path) -> None:
         """Poll every device every interval_s so the demo moves visibly."""

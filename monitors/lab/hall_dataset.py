@@ -11,6 +11,7 @@ from sqlalchemy import Engine, insert
 
 from models import schema as s
 from models.store.samples import SampleWriter
+from models.store.series import SeriesRegistry
 
 
 @dataclass
@@ -138,7 +139,7 @@ def populate(
                                 channel=channel,
                                 role=role,
                                 unit=unit,
-                                **limits,
+                                **{f"device_{k}": v for k, v in limits.items()},
                             )
                             .returning(s.Series.id)
                         ).scalar_one()
@@ -206,6 +207,8 @@ def populate(
                         series(did, "power_w", "", None, "W", w, w * 0.1, w * 0.02)
                         series(did, "fan_rpm", "FAN1", None, "RPM", 9000.0, 800.0, 50.0)
                         u += h
+    # What a collector does on start: decide what every series means (models.series_meaning).
+    SeriesRegistry(engine).preload(hall.device_ids.values())
     _write_history(engine, series_meta, now, hours, step_s, rnd)
     _states_and_alarms(engine, hall, rnd, servers_per_rack)
     return hall

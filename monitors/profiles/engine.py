@@ -50,7 +50,9 @@ def default_profiles_dir() -> Path:
 class ProfileSet:
     """All profiles of a directory, by name (file stem), ordered by priority for matching."""
 
-    def __init__(self, profiles: Iterable[Profile]) -> None:
+    def __init__(self, profiles: Iterable[Profile], broken: dict[str, str] | None = None) -> None:
+        # Profiles that failed to load, by name -> "file:line: why" (their devices fail alone).
+        self.broken: dict[str, str] = dict(broken or {})
         self._by_name: dict[str, Profile] = {}
         for p in profiles:
             self._by_name[p.name] = p
@@ -64,7 +66,16 @@ class ProfileSet:
             raise ProfileError(f"{root}: profile directory not found")
         # One MIB name table for the whole directory: MIB files are compiled at most once.
         mibs = MibNames([root / "mibs", *default_mib_dirs()])
-        return cls(load_profile(p, mibs) for p in sorted(root.glob("*.yaml")))
+        good: list[Profile] = []
+        broken: dict[str, str] = {}
+        for path in sorted(root.glob("*.yaml")):
+            try:
+                good.append(load_profile(path, mibs))
+            except ProfileError as exc:
+                # One broken file must not stop the collector: only its devices go without.
+                broken[path.stem] = str(exc)
+                log.error("profile not loaded: %s", exc)
+        return cls(good, broken)
 
     @property
     def names(self) -> list[str]:
@@ -75,6 +86,8 @@ class ProfileSet:
         try:
             return self._by_name[name]
         except KeyError:
+            if name in self.broken:
+                raise KeyError(f"profile {name!r} is broken: {self.broken[name]}") from None
             raise KeyError(
                 f"no profile {name!r}; known: {', '.join(sorted(self._by_name))}"
             ) from None
@@ -363,6 +376,7 @@ def build_plan(
                 skip_below=spec.skip_below,
                 skip_above=spec.skip_above,
                 channel_class=spec.channel_class,
+                plausible=spec.plausible,
                 **limits,
             )
         )

@@ -75,6 +75,7 @@ class PlanItem:
     skip_below: float | None = None
     skip_above: float | None = None
     channel_class: str | None = None
+    plausible: tuple[float, float] | None = None
 
 
 class Decoded(NamedTuple):
@@ -161,6 +162,7 @@ class PollPlan:
                     item.crit_low,
                     item.crit_high,
                     item.channel_class,
+                    item.plausible,
                 )
             )
         return Decoded(readings, problems)
@@ -184,7 +186,14 @@ class PollPlan:
             if data.get("format") != PLAN_FORMAT:
                 raise ValueError(f"plan format {data.get('format')!r} is not {PLAN_FORMAT}")
             items = tuple(
-                PlanItem(**{**i, "skip": tuple(i.get("skip", ()))}) for i in data["items"]
+                PlanItem(
+                    **{
+                        **i,
+                        "skip": tuple(i.get("skip", ())),
+                        "plausible": tuple(i["plausible"]) if i.get("plausible") else None,
+                    }
+                )
+                for i in data["items"]
             )
             return cls(str(data["profile"]), items, problems=tuple(data.get("problems", ())))
         except (KeyError, TypeError, json.JSONDecodeError) as exc:

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from models.vocabulary import CHANNEL_CLASSES, METRIC_UNITS, TEMPERATURE_ROLES
+from models.yaml_limits import YamlLimitError, load_limited
 from monitors.profiles.mibs import MibNameError, MibNames, default_mib_dirs, looks_like_name
 from monitors.snmp.values import oid_str, oid_tuple
 
@@ -35,6 +36,7 @@ _METRIC_KEYS = {
     "fahrenheit_from",
     "fahrenheit_values",
     "skip_values",
+    "plausible",
     "skip_below",
     "skip_above",
     "signed",
@@ -46,6 +48,8 @@ _METRIC_KEYS = {
     "maps",
     "note",
 }
+# A profile is a page of YAML; anything near this size is not one.
+MAX_PROFILE_BYTES = 1_000_000
 _PROFILE_KEYS = {"description", "kind", "priority", "match", "metrics", "vendor", "models"}
 _RULE_KEYS = {"sys_object_id", "sys_descr", "has_oid"}
 _CONDITION_KEYS = {"lookup", "in", "not_in", "present", "matches", "missing"}
@@ -119,6 +123,7 @@ class MetricSpec:
     fahrenheit_from: str | None = None
     fahrenheit_values: tuple[str, ...] = ()
     skip_values: tuple[float, ...] = ()
+    plausible: tuple[float, float] | None = None  # overrides models.vocabulary's limits
     skip_below: float | None = None  # raw values below this mean "not available"
     skip_above: float | None = None  # raw values above this mean "not available"
     signed_bits: int = 0  # > 0: raw >= 2**(bits-1) is a negative number wrapped by the agent
@@ -184,6 +189,13 @@ def _num(path: Path, where: str, value: Any) -> float:
 def _nums(path: Path, where: str, value: Any) -> tuple[float, ...]:
     items = value if isinstance(value, list) else [value]
     return tuple(_num(path, where, v) for v in items)
+
+
+def _plausible(path: Path, where: str, value: Any) -> tuple[float, float]:
+    nums = _nums(path, where, value)
+    if len(nums) != 2 or not nums[0] < nums[1]:
+        raise _err(path, where, f"expected [low, high] with low < high, got {value!r}")
+    return nums[0], nums[1]
 
 
 def _regex(path: Path, where: str, value: Any) -> re.Pattern[str]:
@@ -395,6 +407,9 @@ def _parse_metric(path: Path, where: str, raw: Any) -> MetricSpec:
         skip_values=_nums(path, f"{where}.skip_values", raw["skip_values"])
         if "skip_values" in raw
         else (),
+        plausible=_plausible(path, f"{where}.plausible", raw["plausible"])
+        if "plausible" in raw
+        else None,
         skip_below=_num(path, f"{where}.skip_below", raw["skip_below"])
         if "skip_below" in raw
         else None,
@@ -431,9 +446,11 @@ def load_profile(path: Path, mibs: MibNames | None = None) -> Profile:
 
 def _load(path: Path) -> Profile:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ProfileError(f"{path}: cannot read YAML: {exc}") from None
+        data = load_limited(path, max_bytes=MAX_PROFILE_BYTES)
+    except YamlLimitError as exc:
+        raise ProfileError(str(exc)) from None
+    except OSError as exc:
+        raise ProfileError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if not isinstance(data, dict):
         raise ProfileError(f"{path}: the top level must be a mapping")
     unknown = set(data) - _PROFILE_KEYS

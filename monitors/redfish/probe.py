@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from models.vocabulary import AUTH, EMPTY, ERROR, EXIT_CODES, OK, TIMEOUT
-from monitors.collection.readings import DeviceIdentity, Reading
+from monitors.collection.readings import DeviceIdentity, Reading, reading_json, readings_table
 from monitors.collection.targets import RedfishCredential, RedfishTarget
 from monitors.redfish.client import RedfishClient, RedfishError
 from monitors.redfish.driver import PROFILE
@@ -51,23 +51,7 @@ class RedfishProbeResult:
             },
             "profile": PROFILE,
             "status": self.status,
-            "metrics": [
-                {
-                    "metric": r.metric,
-                    "channel": r.channel,
-                    "value": r.value,
-                    "unit": r.unit,
-                    "oid": r.oid,
-                    "raw": r.raw,
-                    "role": r.role,
-                    "channel_class": r.channel_class,
-                    "warn_low": r.warn_low,
-                    "warn_high": r.warn_high,
-                    "crit_low": r.crit_low,
-                    "crit_high": r.crit_high,
-                }
-                for r in self.readings
-            ],
+            "metrics": [reading_json(r) for r in self.readings],
             "problems": self.problems,
         }
 
@@ -81,14 +65,7 @@ class RedfishProbeResult:
             f"profile  {PROFILE}",
             "",
         ]
-        rows = [("metric", "channel", "value", "unit", "resource", "raw")]
-        rows += [
-            (r.metric, r.channel, f"{r.value:.6g}", r.unit, r.oid, r.raw[:24])
-            for r in self.readings
-        ]
-        widths = [max(len(row[i]) for row in rows) for i in range(6)]
-        lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
-        lines.insert(1, "  ".join("-" * w for w in widths))
+        lines = readings_table(self.readings, "resource")
         tail = [f"{len(self.readings)} metrics ({self.requests} requests)"]
         if not self.readings:
             tail.append(f"NO DATA ({EMPTY}): the service offers no power or thermal readings")

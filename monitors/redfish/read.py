@@ -265,6 +265,7 @@ class _Walk:
         ident: str = "",
         limits: dict[str, float] | None = None,
     ) -> None:
+        lim = self._checked(limits or {}, where)
         reading = Reading(
             metric=metric,
             channel=f"{self.prefix}{channel}".strip(),
@@ -274,7 +275,10 @@ class _Walk:
             oid=where,
             raw=raw or f"{value:g}",
             channel_class=klass,
-            **self._checked(limits or {}, where),
+            warn_low=lim.get("warn_low"),
+            warn_high=lim.get("warn_high"),
+            crit_low=lim.get("crit_low"),
+            crit_high=lim.get("crit_high"),
         )
         self.items.append(_Item(reading, source, sensor, ident))
 

@@ -1,4 +1,4 @@
-"""Small, fast BER codec for SNMP v1/v2c messages (the lab agent's wire format)."""
+"""The one BER codec for SNMP v1/v2c, shared by the lab agent and the fast path (wire.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ GAUGE32 = 0x42
 TIMETICKS = 0x43
 OPAQUE = 0x44
 COUNTER64 = 0x46
+UINTEGER32 = 0x47
 NO_SUCH_OBJECT = 0x80
 NO_SUCH_INSTANCE = 0x81
 END_OF_MIB_VIEW = 0x82
@@ -95,9 +96,9 @@ def encode_unsigned_body(value: int) -> bytes:
 def encode_oid_body(oid: Oid) -> bytes:
     if len(oid) < 2:
         oid = (*oid, 0) if oid else (0, 0)
-    out = bytearray((oid[0] * 40 + oid[1],)) if oid[1] < 128 else bytearray()
-    if not out:
-        out += _base128(oid[0] * 40 + oid[1])
+    first = oid[0] * 40 + oid[1]
+    # The combined first arc is base-128 like the others once it reaches 128 (2.100 -> 180).
+    out = bytearray((first,)) if first < 0x80 else bytearray(_base128(first))
     for arc in oid[2:]:
         if arc < 0x80:
             out.append(arc)
@@ -165,7 +166,7 @@ def varbind_size(name: bytes, value: bytes) -> int:
 # -- decoding -----------------------------------------------------------------------------
 
 
-def _read_tlv(data: bytes, pos: int, end: int) -> tuple[int, int, int]:
+def read_tlv(data: bytes, pos: int, end: int) -> tuple[int, int, int]:
     """Returns (tag, body start, body end)."""
     if pos + 2 > end:
         raise BerError("truncated TLV header")
@@ -184,7 +185,7 @@ def _read_tlv(data: bytes, pos: int, end: int) -> tuple[int, int, int]:
 
 
 def _expect(data: bytes, pos: int, end: int, tag: int) -> tuple[int, int]:
-    got, start, stop = _read_tlv(data, pos, end)
+    got, start, stop = read_tlv(data, pos, end)
     if got != tag:
         raise BerError(f"expected tag 0x{tag:02x}, got 0x{got:02x}")
     return start, stop
@@ -227,7 +228,7 @@ def decode_request(data: bytes) -> Request:
         raise BerError(f"unsupported SNMP version {version}")
     c0, c1 = _expect(data, v1, stop, OCTET_STRING)
     community = data[c0:c1]
-    pdu_type, p0, p1 = _read_tlv(data, c1, stop)
+    pdu_type, p0, p1 = read_tlv(data, c1, stop)
     if pdu_type not in (GET, GETNEXT, GETBULK, SET):
         raise BerError(f"unsupported PDU 0x{pdu_type:02x}")
     r0, r1 = _expect(data, p0, p1, INTEGER)

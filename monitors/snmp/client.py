@@ -125,6 +125,10 @@ class SnmpClient:
 
     # -- lifecycle --------------------------------------------------------------------------
 
+    def fast_path(self) -> FastGet | None:
+        """The v1/v2c GET socket owner, once a GET has opened it (its ports and counters)."""
+        return self._fast
+
     def close(self) -> None:
         """Release the sockets; pending requests fail with 'terminated'."""
         if self._fast is not None:
@@ -133,7 +137,10 @@ class SnmpClient:
         # pysnmp's close leaves its UDP transport to the garbage collector; close it ourselves.
         transports = [_transport_of(o) for o in (self._dispatcher, self._engine) if o is not None]
         if self._dispatcher is not None:
-            self._dispatcher.close()
+            # pysnmp 7 calls pending walk callbacks with the wrong arity while closing
+            # (TypeError); the sockets are closed by then, which is all we need.
+            with contextlib.suppress(Exception):
+                self._dispatcher.close()
             self._dispatcher = None
         if self._engine is not None:
             self._engine.close_dispatcher()

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from models.vocabulary import AUTH, EMPTY, ERROR, EXIT_CODES, NO_PROFILE, OK, TIMEOUT
-from monitors.collection.readings import DeviceIdentity, Reading
+from monitors.collection.readings import DeviceIdentity, Reading, reading_json, readings_table
 from monitors.collection.targets import SnmpTarget
 from monitors.profiles.engine import Profile, ProfileSet, discover, poll
 from monitors.snmp.client import SnmpClient
@@ -47,22 +47,7 @@ class ProbeResult:
             "profile": self.profile,
             "status": self.status,
             "reason": self.reason,
-            "metrics": [
-                {
-                    "metric": r.metric,
-                    "channel": r.channel,
-                    "value": r.value,
-                    "unit": r.unit,
-                    "oid": r.oid,
-                    "raw": r.raw,
-                    "role": r.role,
-                    "warn_low": r.warn_low,
-                    "warn_high": r.warn_high,
-                    "crit_low": r.crit_low,
-                    "crit_high": r.crit_high,
-                }
-                for r in self.readings
-            ],
+            "metrics": [reading_json(r) for r in self.readings],
             "problems": self.problems,
         }
 
@@ -77,14 +62,7 @@ class ProbeResult:
             f"status   {self.status}{': ' + self.reason if self.reason else ''}",
             "",
         ]
-        rows = [("metric", "channel", "value", "unit", "oid", "raw")]
-        rows += [
-            (r.metric, r.channel, f"{r.value:.6g}", r.unit, r.oid, r.raw[:24])
-            for r in self.readings
-        ]
-        widths = [max(len(row[i]) for row in rows) for i in range(6)]
-        lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
-        lines.insert(1, "  ".join("-" * w for w in widths))
+        lines = readings_table(self.readings, "oid")
         tail = [f"{len(self.readings)} metrics"]
         if self.status != OK:
             tail.append(f"NO DATA ({self.status}): {self.reason}")

@@ -48,8 +48,9 @@ class SshError(Exception):
 class HostKeyRejected(SshError):
     """The host offered a key that known_hosts does not list (unknown or changed)."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message, "hostkey")
+    def __init__(self, message: str, *, changed: bool = False) -> None:
+        # A changed key (not merely unknown) gets its own critical alarm (alarms engine).
+        super().__init__(message, "hostkey_changed" if changed else "hostkey")
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,13 +120,15 @@ def check_host_key(target: SshTarget, key: paramiko.PKey) -> None:
         listed = ", ".join(f"{k} {fingerprint(entry[k])}" for k in entry)
         raise HostKeyRejected(
             f"{where}: HOST KEY CHANGED: host offered {offered} but known_hosts {path} "
-            f"lists {listed}; refused"
+            f"lists {listed}; refused",
+            changed=True,
         )
     if expected != key:
         raise HostKeyRejected(
             f"{where}: HOST KEY CHANGED: host offered {offered} but known_hosts {path} "
             f"has {fingerprint(expected)}; refused (possible man-in-the-middle, or the host "
-            "was reinstalled)"
+            "was reinstalled)",
+            changed=True,
         )
 
 

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from models.vocabulary import METRIC_UNITS
+from models.vocabulary import METRIC_UNITS, PLAUSIBLE_RANGE
 from monitors.collection.readings import Reading
 from monitors.ssh.commands import (
     SECTION_DCMI,
@@ -25,14 +25,8 @@ MAX_PROBLEMS = 40  # per section; the rest is summarised in one line
 MAX_LINE = 120  # characters of an unreadable line quoted in a problem
 MAX_JSON_CHARS = 2_000_000
 MAX_CHANNEL = 100  # series.channel is VARCHAR(100)
-# Values outside these bounds are a parse or sensor fault, not a reading worth storing.
-PLAUSIBLE = {
-    "temperature_c": (-80.0, 300.0),
-    "fan_rpm": (0.0, 100_000.0),
-    "voltage_v": (-1000.0, 1000.0),
-    "current_a": (-1000.0, 1000.0),
-    "power_w": (-1.0, 1_000_000.0),
-}
+# Values outside these bounds are a parse or sensor fault (one table for every protocol).
+PLAUSIBLE = PLAUSIBLE_RANGE
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +59,7 @@ class _Collector:
         role: str | None = None,
         field: str = "",
         raw: str = "",
+        channel_class: str | None = None,
         thresholds: tuple[float | None, float | None, float | None, float | None] = (
             None,
             None,
@@ -97,6 +92,7 @@ class _Collector:
                 warn_high=warn_high,
                 crit_low=crit_low,
                 crit_high=crit_high,
+                channel_class=channel_class,
             )
         )
 
@@ -282,6 +278,9 @@ _DCMI_FIELDS = {
     "instantaneous power reading": "DCMI instantaneous",
     "average power reading over sample period": "DCMI average",
 }
+# The instantaneous reading is the server's whole input power (what a rack without PDUs
+# adds up); the average repeats it over a window, so it must not be added again.
+_DCMI_CLASS = {"DCMI instantaneous": "total", "DCMI average": "part"}
 
 
 def parse_dcmi(text: str) -> ParseResult:
@@ -308,7 +307,14 @@ def parse_dcmi(text: str) -> ParseResult:
         if match is None or number is None or match.group(2).lower() not in ("watts", "watt", "w"):
             out.problem(f"{channel}: unreadable value {_clip(rest)}")
             continue
-        out.add("power_w", channel, number, field=key, raw=line.strip())
+        out.add(
+            "power_w",
+            channel,
+            number,
+            field=key,
+            raw=line.strip(),
+            channel_class=_DCMI_CLASS[channel],
+        )
     if not state_active and out.readings:
         out.readings.clear()
         out.problem("power reading state is deactivated; values ignored")

@@ -29,7 +29,8 @@ def test_rack_inlet_plot_with_ashrae_lines(ctx: Any, hall: Hall, qtbot: Any) -> 
     assert all(r.role == "inlet" for r in data.rows)
     # Raw samples two minutes apart over the 6-hour default window (2 h of history).
     assert all(h.resolution == 0 and len(h) > 50 for h in data.hist.values())
-    assert sorted(ln.value() for ln in panel._lines) == [27.0, 32.0]
+    # The effective inlet levels of the series rows: ASHRAE low and high, as alarms apply them.
+    assert sorted(ln.value() for ln in panel._lines) == [10.0, 15.0, 27.0, 32.0]
     assert panel.legend.count() == 9
     assert panel.axis.utcOffset == -8 * 3600
     first = panel.legend.item(0)

@@ -107,6 +107,7 @@ def test_alarm_dock_acknowledge_and_shelve(
 
     panel = AlarmPanel(ctx)
     qtbot.addWidget(panel)
+    panel.setMinimumSize(1000, 300)  # fixed, so rows and buttons never move the size hints
     panel.show()
     panel.refresh()
     qtbot.waitUntil(lambda: panel.loaded, timeout=20_000)

@@ -164,15 +164,6 @@ class PgCluster:
             start_new_session=True,
         )
 
-    def halt(self) -> None:
-        """Stop the server but keep its data (an outage); resume() starts it again."""
-        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
-
-    def resume(self) -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "start")
-        if not wait_tcp(self.port, timeout=30):
-            raise RuntimeError(f"postgres did not come back on 127.0.0.1:{self.port}")
-
     def stop(self) -> None:
         if self._watchdog is not None:
             self._watchdog.kill()
@@ -183,6 +174,16 @@ class PgCluster:
                 self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
+
+    def halt(self) -> None:
+        """Stop the server but keep its data (an outage); resume() brings it back."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        """Start the halted server again on the same port."""
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "start")
+        if not wait_tcp(self.port, timeout=30):
+            raise RuntimeError(f"postgres did not listen again on 127.0.0.1:{self.port}")
 
     # -- databases ---------------------------------------------------------------------------
 
