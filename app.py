@@ -648,7 +648,12 @@ def cmd_alarms(args: argparse.Namespace) -> int:
             print(f"rackwatch alarms: {_safe_url(url)} has no RackWatch schema", file=sys.stderr)
             return 2
         if args.alarms_command == "list":
-            items = listing(engine, incidents_only=args.incidents, state=args.state)
+            from models.messages import locale_from_env
+
+            # Messages in the reader's language (LC_ALL, LC_MESSAGES, LANG), English fallback.
+            items = listing(
+                engine, incidents_only=args.incidents, state=args.state, locale=locale_from_env()
+            )
             if args.json:
                 print(json.dumps(items, indent=2, ensure_ascii=False))
                 return 0

@@ -213,6 +213,9 @@ class Alarm(Base):
     device_id: Mapped[int | None] = mapped_column(ForeignKey("device.id", ondelete="SET NULL"))
     series_id: Mapped[int | None] = mapped_column(ForeignKey("series.id", ondelete="SET NULL"))
     message: Mapped[str] = mapped_column(Text)
+    # Template id and JSON arguments in models.messages (migration 0006); message is English.
+    message_id: Mapped[str | None] = mapped_column(String(64))
+    message_args: Mapped[str | None] = mapped_column(Text)
     value: Mapped[float | None] = mapped_column(Float)
     threshold: Mapped[float | None] = mapped_column(Float)
     raised_ts: Mapped[int] = mapped_column(BigInteger)
@@ -243,6 +246,9 @@ class Incident(Base):
     row: Mapped[str] = mapped_column(String(32), default="")
     rack_id: Mapped[int | None] = mapped_column(ForeignKey("rack.id", ondelete="SET NULL"))
     title: Mapped[str] = mapped_column(Text, default="")
+    # The title as a catalogue template (models.messages; migration 0006); title is English.
+    title_id: Mapped[str | None] = mapped_column(String(64))
+    title_args: Mapped[str | None] = mapped_column(Text)
     alarms_open: Mapped[int] = mapped_column(Integer, default=0)
     alarms_total: Mapped[int] = mapped_column(Integer, default=0)
     racks: Mapped[int] = mapped_column(Integer, default=0)
@@ -289,6 +295,23 @@ class AlarmEvent(Base):
     to_state: Mapped[str] = mapped_column(String(16))
     user: Mapped[str] = mapped_column(String(100), default="system")
     note: Mapped[str | None] = mapped_column(Text)
+    # A system event's condition as a catalogue template (models.messages; migration 0006).
+    message_id: Mapped[str | None] = mapped_column(String(64))
+    message_args: Mapped[str | None] = mapped_column(Text)
+
+
+class InventoryEvent(Base):
+    """Audit trail of inventory changes made from a desk: who added or edited what (0006)."""
+
+    __tablename__ = "inventory_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ts: Mapped[int] = mapped_column(BigInteger, index=True)
+    user: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(32))  # add, edit, import
+    kind: Mapped[str] = mapped_column(String(16))  # site, rack, device, inventory
+    name: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[str | None] = mapped_column(Text)
 
 
 class MaintenanceWindow(Base):

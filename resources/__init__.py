@@ -6,3 +6,4 @@ ROOT = Path(__file__).resolve().parent
 PROFILES_DIR = ROOT / "profiles"
 ALARM_RULES = ROOT / "alarms" / "default.yaml"
 TRANSLATIONS_DIR = ROOT / "translations"
+ICON = ROOT / "icons" / "rackwatch.svg"

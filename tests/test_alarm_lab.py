@@ -218,6 +218,9 @@ def test_cooling_failure_warns_early_then_critical_then_exports(
     try:
         dock = {a.id: a for a in open_alarms(engine)}
         assert dock[alarm_id].severity == "critical"
+        # The same row reads in Chinese on a zh_CN desk (catalogue id + arguments).
+        assert dock[alarm_id].message_id == "series.threshold"
+        assert "高于严重" in dock[alarm_id].text("zh_CN.UTF-8")
         acknowledge_alarm(engine, alarm_id, "operator.wang", "CRAC in the row tripped")
         assert {a.id: a for a in open_alarms(engine)}[alarm_id].state == "acknowledged"
         scope, start, end = alarm_window(engine, alarm_id)

@@ -30,6 +30,7 @@ EXPECTED_TABLES = {
     "alarm_event",
     "incident",
     "incident_event",
+    "inventory_event",
     "maintenance_window",
     "collector_heartbeat",
     "poll_request",

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
     QAbstractItemModel,
     QModelIndex,
     QPersistentModelIndex,
@@ -41,12 +42,13 @@ from ui import fmt, theme
 from ui.context import Context
 
 AnyIndex = QModelIndex | QPersistentModelIndex
+# Marked for lupdate; AlarmPanel translates them with self.tr (the same context).
 SHELVE_CHOICES = (
-    (15 * 60, "15 minutes"),
-    (3600, "1 hour"),
-    (4 * 3600, "4 hours"),
-    (8 * 3600, "8 hours (a shift)"),
-    (86_400, "24 hours"),
+    (15 * 60, QT_TRANSLATE_NOOP("AlarmPanel", "15 minutes")),
+    (3600, QT_TRANSLATE_NOOP("AlarmPanel", "1 hour")),
+    (4 * 3600, QT_TRANSLATE_NOOP("AlarmPanel", "4 hours")),
+    (8 * 3600, QT_TRANSLATE_NOOP("AlarmPanel", "8 hours (a shift)")),
+    (86_400, QT_TRANSLATE_NOOP("AlarmPanel", "24 hours")),
 )
 
 
@@ -324,7 +326,12 @@ class AlarmModel(QAbstractItemModel):
         if not by:
             return ""
         tail = f": {note}" if note else ""
-        return f"{by} ({fmt.age(self.now - (ts or self.now))} ago){tail}"
+        return (
+            self.tr("%1 (%2 ago)%3")
+            .replace("%1", by)
+            .replace("%2", fmt.age(self.now - (ts or self.now)))
+            .replace("%3", tail)
+        )
 
     def _incident_data(self, node: _Node, i: IncidentRow, col: str, role: int) -> Any:
         state = "cleared" if node.gone else i.state
@@ -350,12 +357,12 @@ class AlarmModel(QAbstractItemModel):
                     return self.tr("1 alarm")
                 return self.tr("%1 alarms").replace("%1", str(i.alarms_open))
             if col == "message":
-                return i.title
+                return i.text(fmt.locale_name())
             if col == "ack":
                 return self._ack(i.ack_by, i.ack_ts, i.ack_note)
         if role == Qt.ItemDataRole.ToolTipRole:
             lines = [
-                f"<b>{html.escape(i.title)}</b>",
+                f"<b>{html.escape(i.text(fmt.locale_name()))}</b>",
                 self.tr("Incident %1 · %2 · %3").replace("%1", str(i.id))
                 .replace("%2", i.family).replace("%3", i.state),
                 self.tr("%1 open alarms (%2 in all) on %3 racks").replace("%1", str(i.alarms_open))
@@ -387,12 +394,12 @@ class AlarmModel(QAbstractItemModel):
             if col == "device":
                 return a.device_name
             if col == "message":
-                return a.message
+                return a.text(fmt.locale_name())
             if col == "ack":
                 return self._ack(a.ack_by, a.ack_ts, a.ack_note)
         if role == Qt.ItemDataRole.ToolTipRole:
             lines = [
-                f"<b>{html.escape(a.message)}</b>",
+                f"<b>{html.escape(a.text(fmt.locale_name()))}</b>",
                 f"{a.rule} · {a.severity} · {a.state}",
                 self.tr("Raised %1 UTC").replace("%1", fmt.local_time(a.raised_ts)),
             ]
@@ -498,7 +505,7 @@ class AlarmPanel(QWidget):
         self.shelve_btn.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.shelve_btn)
         for secs, label in SHELVE_CHOICES:
-            act = QAction(self.tr("for %1").replace("%1", self.tr(label)), menu)
+            act = QAction(self.tr("for %1").replace("%1", self.tr(str(label))), menu)
             act.triggered.connect(lambda _c=False, s=secs: self.shelve_selected(s))
             menu.addAction(act)
         self.shelve_btn.setMenu(menu)
@@ -564,7 +571,9 @@ class AlarmPanel(QWidget):
             self.model.now = now
             grouped = {i.id for i in incs}
             crit: dict[tuple[str, int], Announcement] = {
-                ("incident", i.id): Announcement("incident", i.id, i.title, i.rack_name)
+                ("incident", i.id): Announcement(
+                    "incident", i.id, i.text(fmt.locale_name()), i.rack_name
+                )
                 for i in incs
                 if i.state == "active" and i.severity == "critical"
             }
@@ -574,7 +583,9 @@ class AlarmPanel(QWidget):
                     and a.state == "active"
                     and a.severity == "critical"
                 ):
-                    crit[("alarm", a.id)] = Announcement("alarm", a.id, a.message, a.rack_name)
+                    crit[("alarm", a.id)] = Announcement(
+                        "alarm", a.id, a.text(fmt.locale_name()), a.rack_name
+                    )
             # The first read is the backlog, not news.
             fresh = tuple(v for k, v in crit.items() if k not in self._known_critical)
             # Only what is critical and unacknowledged now: an acknowledged incident that a
@@ -789,7 +800,7 @@ class AlarmPanel(QWidget):
             dlg = NoteDialog(
                 self.tr("Acknowledge incident"),
                 self.tr("%1\n\nAll %2 open alarms in it are acknowledged with this note.")
-                .replace("%1", n.incident.title)
+                .replace("%1", n.incident.text(fmt.locale_name()))
                 .replace("%2", str(n.incident.alarms_open)),
                 self,
             )
@@ -797,7 +808,7 @@ class AlarmPanel(QWidget):
                 self.acknowledge_incident(n.incident.id, dlg.note.toPlainText().strip())
             return
         assert n.alarm is not None
-        dlg = NoteDialog(self.tr("Acknowledge alarm"), n.alarm.message, self)
+        dlg = NoteDialog(self.tr("Acknowledge alarm"), n.alarm.text(fmt.locale_name()), self)
         if dlg.exec() == QDialog.DialogCode.Accepted:
             self.acknowledge(n.alarm.id, dlg.note.toPlainText().strip())
 

@@ -6,7 +6,7 @@ import math
 import time
 from typing import Any
 
-from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -587,9 +587,11 @@ def floor_summary(w: QWidget, fm: FloorMap) -> str:
     crit = sum(1 for s in sums if s.state == "critical")
     warn = sum(1 for s in sums if s.state == "warning")
     return (
-        w.tr(
+        # One context whichever widget (floor panel, wall) shows the line.
+        QCoreApplication.translate(
+            "FloorPanel",
             "%1 racks · %2 kW · hottest inlet %3 °C · %4 racks critical, %5 warning · "
-            "%6 devices down · local time %7"
+            "%6 devices down · local time %7",
         )
         .replace("%1", str(len(fm.tiles)))
         .replace("%2", f"{kw_total:,.1f}")

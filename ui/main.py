@@ -10,12 +10,20 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QLocale, QSettings, Qt, QTimer, QTranslator
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import (
+    QCoreApplication,
+    QLibraryInfo,
+    QLocale,
+    QSettings,
+    Qt,
+    QTimer,
+    QTranslator,
+)
+from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
 import resources
-from models.db import has_schema, make_engine
+from models.db import has_schema, make_engine, upgrade
 from models.read import inventory as read_inventory
 from models.read import racks as read_racks
 from ui import theme
@@ -38,16 +46,61 @@ def make_app(argv: list[str] | None = None) -> QApplication:
         Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
     )
     app = QApplication(argv or [sys.argv[0]])
-    _install_translation(app)
+    app.setWindowIcon(QIcon(str(resources.ICON)))
+    # Matches packaging/rackwatch.desktop, so desktops group the window under its entry.
+    QGuiApplication.setDesktopFileName("rackwatch")
+    install_translations(app)
     return app
 
 
-def _install_translation(app: QApplication) -> None:
-    """Load resources/translations/rackwatch_<locale>.qm (zh_CN, ...) when one exists."""
-    folder = resources.TRANSLATIONS_DIR
-    translator = QTranslator(app)
-    if translator.load(QLocale(), "rackwatch", "_", str(folder)):
-        app.installTranslator(translator)
+# Fonts with Simplified Chinese glyphs, best first; `./dev` installs fonts-wqy-microhei (the
+# Debian package fonts-noto-cjk gives the first). Chosen explicitly so Chinese text never
+# depends on which fallback fontconfig happens to find.
+CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "Noto Sans SC")
+
+
+def install_translations(app: QApplication) -> list[QTranslator]:
+    """Load rackwatch_<locale>.qm and Qt's own qtbase_<locale>.qm (standard buttons, dialogs)
+    for the default locale, and pick a CJK font for Chinese; returns the installed ones."""
+    installed = []
+    qt_dir = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    for name, folder in (("rackwatch", str(resources.TRANSLATIONS_DIR)), ("qtbase", qt_dir)):
+        translator = QTranslator(app)
+        if translator.load(QLocale(), name, "_", folder):
+            app.installTranslator(translator)
+            installed.append(translator)
+    if QLocale().language() == QLocale.Language.Chinese:
+        select_cjk_font(app)
+    return installed
+
+
+def select_cjk_font(app: QApplication) -> str | None:
+    """Make the first installed CJK font the application font; None (and a warning) if none."""
+    families = set(QFontDatabase.families())
+    for family in CJK_FONTS:
+        if family in families:
+            font = QFont(app.font())
+            font.setFamilies([family, *font.families()])
+            app.setFont(font)
+            return family
+    log.warning("no CJK font installed (%s); Chinese text may not render", ", ".join(CJK_FONTS))
+    return None
+
+
+def seconds_since_process_start() -> float | None:
+    """Linux: wall time since this process was started (bundle bootloader included)."""
+    try:
+        start_ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _report_first_paint() -> None:
+    since = seconds_since_process_start()
+    if since is not None:
+        print(f"first paint {since:.2f} s after process start", file=sys.stderr, flush=True)
 
 
 def check_view(view: str | None) -> str | None:
@@ -109,20 +162,22 @@ def run(
         return 2
     if screenshot and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    engine = make_engine(url)
-    read_inventory.limit_page_cache(engine)
     try:
+        engine = make_engine(url)
+        read_inventory.limit_page_cache(engine)
         ok = has_schema(engine)
     except Exception as exc:
         print(f"rackwatch gui: cannot open database {url}: {exc}", file=sys.stderr)
         return 2
     if not ok:
-        print(
-            f"rackwatch gui: database {url} has no RackWatch schema; "
-            "run 'app.py db upgrade --db URL'",
-            file=sys.stderr,
-        )
-        return 2
+        # First run: the same migrations as `app.py db upgrade`; the window then shows the
+        # empty state (import, add a device, demo).
+        print(f"rackwatch gui: creating the RackWatch schema in {url}", file=sys.stderr)
+        try:
+            upgrade(url)
+        except Exception as exc:
+            print(f"rackwatch gui: cannot create the schema in {url}: {exc}", file=sys.stderr)
+            return 2
     app = make_app()
     if screenshot:
         # Screenshots must not depend on (or change) the user's remembered layout.
@@ -142,6 +197,9 @@ def run(
         win.resize(*size)
     win.show()
     started = time.monotonic()
+    if os.environ.get("RACKWATCH_REPORT_FIRST_PAINT"):
+        # The first turn of the event loop after show() comes once the window has painted.
+        QTimer.singleShot(0, _report_first_paint)
     win.start()
     if view and view not in ("wall",):
         err = apply_view(win, view)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QMainWindow,
     QMessageBox,
+    QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
@@ -32,10 +33,11 @@ from ui import theme
 from ui.alarm_dock import AlarmPanel, Announcement
 from ui.alerts import Alerter
 from ui.context import Context
+from ui.first_run import CollectorChild, EmptyState, launch_demo
 from ui.floor_map import FloorPanel
 from ui.rack_view import RackView
 from ui.site_tree import SiteTree
-from ui.spans import PRESETS
+from ui.spans import PRESETS, span_label
 from ui.status import StaleBanner, StatusPanel
 from ui.wall import WallView
 
@@ -72,6 +74,7 @@ class MainWindow(QMainWindow):
         self._last_views = 0.0  # the first pulse refreshes every view at once
         self._views_pending = False
         self._pending_rack: tuple[int, int | None] | None = None
+        self.collector: CollectorChild | None = None
 
         self.tree = SiteTree(ctx, self)
         self.tree_dock = QDockWidget(self.tr("Sites"), self)
@@ -97,7 +100,15 @@ class MainWindow(QMainWindow):
         box.setContentsMargins(0, 0, 0, 0)
         box.setSpacing(0)
         box.addWidget(self.stale_banner)
-        box.addWidget(self.tabs, 1)
+        # A database without sites shows the way in (import, add, demo) instead of the tabs.
+        self.empty = EmptyState(self)
+        self.empty.import_requested.connect(self.import_inventory)
+        self.empty.add_device_requested.connect(lambda: self.edit_device())
+        self.empty.demo_requested.connect(self.start_demo)
+        self.central = QStackedWidget(self)
+        self.central.addWidget(self.tabs)
+        self.central.addWidget(self.empty)
+        box.addWidget(self.central, 1)
         self.setCentralWidget(central)
         self.liveness: Liveness | None = None
         self.feed = staleness.FeedState(False, None, None, None, "none")
@@ -166,8 +177,13 @@ class MainWindow(QMainWindow):
         else:
             self.pulse()
 
+    @property
+    def showing_empty(self) -> bool:
+        return self.central.currentWidget() is self.empty
+
     def _inventory_loaded(self, inv: Inventory) -> None:
         self.inventory = inv
+        self.central.setCurrentWidget(self.tabs if inv.sites else self.empty)
         self.floor.set_sites(inv.sites)
         if len(inv.sites) <= 20:
             self.tree.view.expandToDepth(0)
@@ -399,6 +415,121 @@ class MainWindow(QMainWindow):
             dlg = SnapshotDialog(self.ctx.url, scope=scope, user=self.ctx.user, parent=self)
         dlg.exec()
 
+    # -- inventory ------------------------------------------------------------------------
+
+    def _inventory_changed(self, _report: object = None) -> None:
+        self.tree.load_inventory()
+        self.refresh_now()
+
+    def import_inventory(self) -> None:
+        from ui.inventory_dialogs import ImportDialog
+
+        dlg = ImportDialog(self.ctx.engine, self.ctx.user, self)
+        dlg.imported.connect(self._inventory_changed)
+        dlg.exec()
+        dlg.wait_done()
+
+    def _selected_place(self) -> tuple[str | None, str | None, str | None]:
+        """Site code, rack name and device name of what the tree has selected (or None)."""
+        inv = self.inventory
+        ix = self.tree.view.currentIndex()
+        if inv is None or not ix.isValid():
+            return None, None, None
+        from ui.tree_model import DEVICE, RACK, SITE
+
+        kind, ident = self.tree.model.node(ix)
+        if kind == SITE:
+            si = inv.site_index(ident)
+            return (inv.sites[si].code if si is not None else None), None, None
+        if kind == RACK:
+            ri = inv.rack_index(ident)
+            if ri is None:
+                return None, None, None
+            rack = inv.racks[ri]
+            return inv.sites[int(inv.rack_site[ri])].code, rack.name if rack.id else None, None
+        if kind == DEVICE:
+            di = inv.device_index(ident)
+            if di is None:
+                return None, None, None
+            ri = int(inv.device_rack[di])
+            rack = inv.racks[ri]
+            site = inv.sites[int(inv.rack_site[ri])].code
+            return site, rack.name if rack.id else None, inv.device_names[di]
+        return None, None, None
+
+    def edit_site(self, *, edit: bool = False) -> None:
+        from ui.inventory_dialogs import SiteDialog
+
+        site, _r, _d = self._selected_place() if edit else (None, None, None)
+        dlg = SiteDialog(self.ctx.engine, self.ctx.user, site, self)
+        dlg.saved.connect(self._inventory_changed)
+        dlg.exec()
+
+    def edit_rack(self, *, edit: bool = False) -> None:
+        from ui.inventory_dialogs import RackDialog
+
+        site, rack, _d = self._selected_place()
+        dlg = RackDialog(self.ctx.engine, self.ctx.user, site, rack if edit else None, self)
+        dlg.saved.connect(self._inventory_changed)
+        dlg.exec()
+
+    def edit_device(self, *, edit: bool = False) -> None:
+        from ui.inventory_dialogs import DeviceDialog
+
+        site, rack, device = self._selected_place()
+        dlg = DeviceDialog(
+            self.ctx.engine,
+            self.ctx.user,
+            site=site,
+            rack=rack,
+            device=device if edit else None,
+            parent=self,
+        )
+        dlg.saved.connect(self._device_saved)
+        dlg.exec()
+
+    def edit_selected(self) -> None:
+        site, rack, device = self._selected_place()
+        if device:
+            self.edit_device(edit=True)
+        elif rack:
+            self.edit_rack(edit=True)
+        elif site:
+            self.edit_site(edit=True)
+
+    def start_collector(self) -> None:
+        """Poll this database's devices from a child `app.py collect` (until the window closes)."""
+        if self.collector is None:
+            self.collector = CollectorChild(self.ctx.url)
+        if self.collector.start():
+            self.statusBar().showMessage(
+                self.tr("Collecting on this desk until the window closes."), 10000
+            )
+        else:
+            self.statusBar().showMessage(self.tr("Could not start the collector."), 10000)
+
+    def _device_saved(self, report: object) -> None:
+        self._inventory_changed(report)
+        if self.health is not None and self.health.collectors_alive == 0:
+            answer = QMessageBox.question(
+                self,
+                self.tr("No collector"),
+                self.tr(
+                    "No collector is polling this database, so the new device will not show "
+                    "live values. Start collecting on this desk now?"
+                ),
+            )
+            if answer == QMessageBox.StandardButton.Yes:
+                self.start_collector()
+
+    def start_demo(self) -> None:
+        if launch_demo():
+            self.statusBar().showMessage(
+                self.tr("The demo is starting in its own window (it takes a minute)."), 20000
+            )
+        else:
+            self.statusBar().showMessage(self.tr("Could not start the demo."), 10000)
+
     def _ask_wall_cycle(self) -> None:
         current = int(str(self.settings.value("wall/cycle_s", 20)))
         value, ok = QInputDialog.getInt(
@@ -448,6 +579,7 @@ class MainWindow(QMainWindow):
         m = mb.addMenu(self.tr("&File"))
         self._action(m, self.tr("&Refresh now"), self.refresh_now, "F5")
         self._action(m, self.tr("&Export incident snapshot…"), self.export_snapshot, "Ctrl+E")
+        self._action(m, self.tr("&Import inventory…"), self.import_inventory, "Ctrl+I")
         m.addSeparator()
         self._action(m, self.tr("&Quit"), self.close, "Ctrl+Q")
         m = mb.addMenu(self.tr("&View"))
@@ -483,8 +615,15 @@ class MainWindow(QMainWindow):
         sub = m.addMenu(self.tr("Plot &window"))
         for i, (label, secs) in enumerate(PRESETS):
             self._action(
-                sub, self.tr(label), lambda s=secs: self.rack.plot.set_span(s), f"Alt+{i + 1}"
+                sub, span_label(label), lambda s=secs: self.rack.plot.set_span(s), f"Alt+{i + 1}"
             )
+        m = mb.addMenu(self.tr("&Inventory"))
+        self._action(m, self.tr("Add &site…"), self.edit_site)
+        self._action(m, self.tr("Add &rack…"), self.edit_rack)
+        self._action(m, self.tr("Add &device…"), self.edit_device, "Ctrl+Shift+N")
+        self._action(m, self.tr("&Edit selected…"), self.edit_selected, "Ctrl+Shift+E")
+        m.addSeparator()
+        self._action(m, self.tr("Start &collecting on this desk"), self.start_collector)
         m = mb.addMenu(self.tr("&Alarms"))
         self.mute_action = QAction(self.tr("&Mute alarm sound"), self, checkable=True)
         self.mute_action.setShortcut(QKeySequence("Ctrl+M"))
@@ -622,6 +761,8 @@ class MainWindow(QMainWindow):
         follower = getattr(self, "follower", None)
         if follower is not None:
             follower.stop()
+        if self.collector is not None:
+            self.collector.stop()
         super().closeEvent(event)
 
     # -- readiness (screenshots, tests) ---------------------------------------------------
@@ -630,6 +771,8 @@ class MainWindow(QMainWindow):
         """Whether everything the given view shows has been loaded and painted at least once."""
         if not self.tree.loaded or not self.alarms.loaded or self.health is None:
             return False
+        if self.showing_empty:
+            return True
         if view.startswith("rack"):
             return self.rack.ready
         if view == "wall":

@@ -9,7 +9,7 @@ from typing import Any, cast
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QLocale, QPointF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -29,7 +29,7 @@ from models.read.racks import SeriesRow
 from models.store.samples import History, history
 from ui import fmt, theme
 from ui.context import Context
-from ui.spans import DEFAULT_SPAN, PRESETS
+from ui.spans import DEFAULT_SPAN, PRESETS, span_label
 
 MAX_POINTS = 2000
 # Bands make a plot unreadable beyond a handful of curves (and cost paint time).
@@ -74,6 +74,14 @@ class TzAxis(pg.DateAxisItem):
         self.setLabel(tz)
         self.picture = None
         self.update()
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        """pyqtgraph writes day and month names with C strftime; say them in the UI language."""
+        out = super().tickStrings(values, scale, spacing)
+        names = _calendar_names()
+        if not names:
+            return list(out)
+        return [" ".join(names.get(w, w) for w in str(t).split(" ")) for t in out]
 
     def tickValues(self, minVal: float, maxVal: float, size: float) -> list[Any]:
         """pyqtgraph's ticks without labels that would touch another ("Nov" and "03" side
@@ -159,7 +167,7 @@ class PlotPanel(QWidget):
         bar.addSpacing(8)
         for i, (label, secs) in enumerate(PRESETS):
             b = QToolButton(self)
-            b.setText(self.tr(label))
+            b.setText(span_label(label))
             b.setCheckable(True)
             b.setAutoRaise(True)
             b.setProperty("span", secs)
@@ -462,7 +470,7 @@ class PlotPanel(QWidget):
                 angle=0,
                 movable=False,
                 pen=pg.mkPen(theme.SEVERITY_COLORS[kind], width=1.2, style=Qt.PenStyle.DashLine),
-                label=f"{kind} {value:g}",
+                label=f"{fmt.state_name(kind)} {value:g}",
                 labelOpts={
                     "position": 0.06,
                     # Text below an upper limit and above a lower one, inside the plot.
@@ -621,3 +629,16 @@ class PlotPanel(QWidget):
         self._token = token
         self.data = PlotData(token, rows, hist, start, end)
         self._draw(self.data)
+
+
+def _calendar_names() -> dict[str, str]:
+    """English short day and month names -> the locale's (empty for English locales)."""
+    loc = QLocale()
+    if loc.language() == QLocale.Language.English:
+        return {}
+    short = QLocale.FormatType.ShortFormat
+    days = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+    months = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+    out = {d: loc.dayName(i + 1, short) for i, d in enumerate(days)}
+    out.update({m: loc.monthName(i + 1, short) for i, m in enumerate(months)})
+    return out

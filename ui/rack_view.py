@@ -468,7 +468,7 @@ class SensorModel(RowTableModel):
             if c == 5:
                 return _limits(r.crit_low, r.crit_high)
             if c == 6:
-                return self.state(r)
+                return fmt.state_name(self.state(r))
         if role == Qt.ItemDataRole.ForegroundRole:
             st = self.state(r)
             if c in (1, 6) and st != "ok":

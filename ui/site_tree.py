@@ -6,7 +6,17 @@ import dataclasses
 import time
 from typing import Any, cast
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPoint,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -47,6 +57,12 @@ class SiteTree(QWidget):
         self.filter.setObjectName("treeFilter")
         self.info = QLabel(self)
         self.info.setObjectName("treeInfo")
+        # Said where the rows would be, so an empty result never looks like an empty tree.
+        self.no_match = QLabel(self)
+        self.no_match.setObjectName("treeNoMatch")
+        self.no_match.setWordWrap(True)
+        self.no_match.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.no_match.hide()
         self.view = QTreeView(self)
         self.view.setObjectName("siteTree")
         self.view.setModel(self.model)
@@ -66,6 +82,7 @@ class SiteTree(QWidget):
         lay.setContentsMargins(4, 4, 4, 4)
         lay.setSpacing(4)
         lay.addWidget(self.filter)
+        lay.addWidget(self.no_match)
         lay.addWidget(self.view, 1)
         lay.addWidget(self.info)
 
@@ -77,6 +94,8 @@ class SiteTree(QWidget):
         self.view.verticalScrollBar().valueChanged.connect(lambda _v: self._visible_timer.start())
         self.view.expanded.connect(lambda _i: self._visible_timer.start())
         self.view.activated.connect(self._activated)
+        self.filter.installEventFilter(self)
+        self.filter.returnPressed.connect(self.go_to_first_match)
         self.view.clicked.connect(self._activated)
         self.ctx.loader.loaded.connect(self._loaded)
         self.ctx.loader.failed.connect(self._failed)
@@ -205,6 +224,14 @@ class SiteTree(QWidget):
         inv = self.model.inv
         if inv is None:
             return
+        empty = bool(self.model.filter_text) and self.model.match_count == 0
+        self.no_match.setVisible(empty)
+        if empty:
+            self.no_match.setText(
+                self.tr(
+                    "No matches for “%1”.\nSearch by name, IP address, IP:port, serial or model."
+                ).replace("%1", self.model.filter_text)
+            )
         if self.model.filter_text:
             self.info.setText(
                 self.tr("%1 of %2 devices match")
@@ -252,6 +279,29 @@ class SiteTree(QWidget):
             self.view.expand(ix.parent())
             self.view.setCurrentIndex(ix)
             self.view.scrollTo(ix)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Down or Enter in the filter jumps to the first match; Escape clears the filter."""
+        if watched is self.filter and event.type() == QEvent.Type.KeyPress:
+            assert isinstance(event, QKeyEvent)
+            if event.key() == Qt.Key.Key_Down:
+                self.go_to_first_match()
+                return True
+            if event.key() == Qt.Key.Key_Escape and self.filter.text():
+                self.filter.clear()
+                return True
+        return super().eventFilter(watched, event)
+
+    def go_to_first_match(self) -> None:
+        """Apply a pending filter now, select the first device shown and focus the tree."""
+        if self._debounce.isActive():
+            self._debounce.stop()
+            self._apply_filter()
+        first = self.model.first_device_id
+        if first is None:
+            return
+        self.reveal_device(first)
+        self.view.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def focus_filter(self) -> None:
         self.filter.setFocus(Qt.FocusReason.ShortcutFocusReason)

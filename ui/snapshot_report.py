@@ -550,7 +550,7 @@ def render_report(engine: Engine, data: SnapshotData, info: ReportInfo) -> dict[
     curves = data.curves or rack_curves(engine, data, data.affected_rack_ids)
     power, inlet = curves.power, curves.inlet
     stats = rack_stats(data, curves)
-    entries = timeline(data)
+    entries = timeline(data, fmt.locale_name())
     groups = rack_groups(data)
     files: dict[str, bytes] = {}
     images: dict[str, QWidget] = {}

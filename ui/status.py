@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QWidget
 
 from models.read.status import Health, Liveness
@@ -28,16 +28,15 @@ class StatusPanel:
             w.setContentsMargins(6, 0, 6, 0)
             bar.addPermanentWidget(w)
         self.health: Health | None = None
-        self.collectors.setText(bar.tr("Collectors: …"))
+        self.collectors.setText(QCoreApplication.translate("StatusPanel", "Collectors: …"))
 
     def update(self, h: Health) -> None:
         self.health = h
-        tr = self.bar.tr
         self.set_liveness(
             Liveness(h.collectors_alive, h.collectors_total, h.last_beat_ts, h.dead_collectors)
         )
         self.devices.setText(
-            tr("Devices OK %1 · unreachable %2 · stale %3")
+            QCoreApplication.translate("StatusPanel", "Devices OK %1 · unreachable %2 · stale %3")
             .replace("%1", f"{h.devices_ok:,}")
             .replace("%2", f"{h.devices_unreachable:,}")
             .replace("%3", f"{h.devices_stale:,}")
@@ -47,13 +46,14 @@ class StatusPanel:
 
     def set_liveness(self, live: Liveness) -> None:
         """From the heartbeat table, read every pulse: true within two heartbeats."""
-        tr = self.bar.tr
         if live.total == 0:
-            self.collectors.setText(tr("No collector has reported"))
+            self.collectors.setText(
+                QCoreApplication.translate("StatusPanel", "No collector has reported")
+            )
             self._color(self.collectors, "warning")
             return
         self.collectors.setText(
-            tr("Collectors alive: %1 of %2")
+            QCoreApplication.translate("StatusPanel", "Collectors alive: %1 of %2")
             .replace("%1", str(live.alive))
             .replace("%2", str(live.total))
         )
@@ -62,20 +62,27 @@ class StatusPanel:
             "ok" if live.alive == live.total else ("critical" if live.alive == 0 else "warning"),
         )
         self.collectors.setToolTip(
-            tr("Not reporting: %1").replace("%1", ", ".join(live.dead)) if live.dead else ""
+            QCoreApplication.translate("StatusPanel", "Not reporting: %1").replace(
+                "%1", ", ".join(live.dead)
+            )
+            if live.dead
+            else ""
         )
 
     def tick(self) -> None:
         h = self.health
         if h is None:
             return
-        tr = self.bar.tr
         if h.newest_sample_ts is None:
-            self.newest.setText(tr("No samples yet"))
+            self.newest.setText(QCoreApplication.translate("StatusPanel", "No samples yet"))
             self._color(self.newest, "unknown")
             return
         age = time.time() - h.newest_sample_ts
-        self.newest.setText(tr("Newest sample %1 ago").replace("%1", fmt.age(age)))
+        self.newest.setText(
+            QCoreApplication.translate("StatusPanel", "Newest sample %1 ago").replace(
+                "%1", fmt.age(age)
+            )
+        )
         self._color(self.newest, "stale" if h.feed.stale else "ok")
 
     @staticmethod

@@ -139,6 +139,13 @@ class SiteTreeModel(QAbstractItemModel):
         return len(self._m)
 
     @property
+    def first_device_id(self) -> int | None:
+        """The first device shown (tree order), where keyboard navigation from the filter lands."""
+        if self.inv is None or not len(self._m):
+            return None
+        return int(self.inv.device_ids[int(self._m[0])])
+
+    @property
     def rack_count(self) -> int:
         return len(self._racks)
 

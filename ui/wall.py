@@ -217,11 +217,12 @@ class WallView(QWidget):
         active_inc = [i for i in incs if i.state == "active"]
         # One line per incident (and per alarm outside any), most important first.
         items: list[tuple[tuple[int, int, int, int], str, str]] = [
-            (i.importance, i.severity, f"{i.site_code}  {i.title}".strip()) for i in active_inc
+            (i.importance, i.severity, f"{i.site_code}  {i.text(fmt.locale_name())}".strip())
+            for i in active_inc
         ]
         items += [
             ((0 if a.severity == "critical" else 1, 0, -1, -a.raised_ts), a.severity,
-             f"{a.site_code}  {a.message}")
+             f"{a.site_code}  {a.text(fmt.locale_name())}")
             for a in loose
         ]  # fmt: skip
         items.sort(key=lambda x: x[0])

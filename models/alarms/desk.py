@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine, bindparam, text
 
+from models.messages import render_stored
 from models.read.common import _now
 from models.store.samples import next_change_seq
 
@@ -36,6 +37,12 @@ class AlarmRow:
     shelved_until: int | None
     seq: int
     incident_id: int | None = None
+    message_id: str | None = None
+    message_args: str | None = None
+
+    def text(self, locale: str | None = None) -> str:
+        """The message in the reader's locale (models.messages), English as the fallback."""
+        return render_stored(self.message, self.message_id, self.message_args, locale)
 
 
 def open_alarms(
@@ -50,7 +57,8 @@ def open_alarms(
                 "COALESCE(a.site_id, d.site_id), COALESCE(s.code, ''), "
                 "COALESCE(a.rack_id, d.rack_id), COALESCE(r.name, ''), a.device_id, "
                 "COALESCE(d.name, ''), a.series_id, a.message, a.value, a.threshold, a.raised_ts, "
-                "a.ack_by, a.ack_ts, a.ack_note, a.shelved_until, a.seq, a.incident_id "
+                "a.ack_by, a.ack_ts, a.ack_note, a.shelved_until, a.seq, a.incident_id, "
+                "a.message_id, a.message_args "
                 "FROM alarm a "
                 "LEFT JOIN device d ON d.id = a.device_id "
                 "LEFT JOIN site s ON s.id = COALESCE(a.site_id, d.site_id) "

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, text
 
+from models.messages import Message, render_stored
 from models.store.samples import next_change_seq
 
 # An alarm joins an open incident of its family and place whose newest alarm is at most this
@@ -78,6 +79,67 @@ def _on(f: Facts) -> str:
 
 def _num(v: float) -> str:
     return f"{v:.1f}".rstrip("0").rstrip(".")
+
+
+def _on_phrase(f: Facts) -> Message:
+    """_on() as a catalogue phrase, so other languages may order it their own way."""
+    site = f.site_code or "?"
+    area = (
+        Message("phrase.site_row", {"site": site, "row": f.row})
+        if f.row
+        else Message("phrase.site", {"site": site})
+    )
+    if f.racks == 1 and f.rack_names:
+        return Message("phrase.on_rack", {"site": site, "rack": f.rack_names[0]})
+    if f.racks > 1:
+        return Message("phrase.on_racks", {"count": str(f.racks), "area": area.as_arg()})
+    return Message("phrase.in_area", {"area": area.as_arg()})
+
+
+def _count(n: int, one: str, many: str) -> dict[str, Any]:
+    return Message(f"count.{one if n == 1 else many}", {"n": str(n)}).as_arg()
+
+
+def incident_title(f: Facts) -> Message:
+    """incident_message() as a catalogue message (template id + arguments): what is stored,
+    so every desk reads the title in its own language. Its English is incident_message()."""
+    n = _count(f.alarms_open, "alarm", "alarms")
+    where = _on_phrase(f).as_arg()
+    if f.family == "collector":
+        if f.alarms_open > 1:
+            return Message(
+                "incident.collectors", {"count": str(f.alarms_open), "collector": f.collector}
+            )
+        return Message("incident.collector", {"collector": f.collector})
+    if f.family == "thermal":
+        peak: Any = ""
+        if f.peak_value:
+            unit = f.unit and " " + f.unit
+            peak = Message("phrase.peak", {"value": _num(f.peak_value), "unit": unit}).as_arg()
+        if f.critical:
+            what = "Temperature critical"
+        elif f.rules <= {"forecast"}:
+            what = "Temperature rising toward critical"
+        else:
+            what = "Temperature high"
+        cause = "; likely cooling failure" if f.racks >= 2 else ""
+        return Message(
+            "incident.thermal",
+            {"what": what, "where": where, "alarms": n, "peak": peak, "cause": cause},
+        )
+    if f.family == "power":
+        racks = _count(f.racks, "rack", "racks")
+        if f.pdu_down:
+            rack, feed = f.pdu_down[0]
+            base = "incident.feed_lost" if feed else "incident.pdu_down"
+            tail = "_redundancy" if "redundancy" in f.rules else ""
+            return Message(base + tail, {"feed": feed, "rack": rack, "racks": racks, "alarms": n})
+        kinds = ", ".join(sorted(r.replace("_", " ") for r in f.rules))
+        return Message("incident.power", {"where": where, "alarms": n, "kinds": kinds})
+    if f.family == "reachability":
+        devs = _count(f.devices, "device", "devices")
+        return Message("incident.reachability", {"devices": devs, "where": where, "alarms": n})
+    return Message("incident.other", {"where": where, "alarms": n})
 
 
 def incident_message(f: Facts) -> str:
@@ -336,9 +398,11 @@ def refresh(conn: Connection, incident_ids: Iterable[int], now: int, seq: int) -
             collector=collector,
             since_ts=int(first_ts),
         )
+        title = incident_title(facts)
         conn.execute(
             text(
-                "UPDATE incident SET severity = :sev, state = :st, title = :ti, alarms_open = :o, "
+                "UPDATE incident SET severity = :sev, state = :st, title = :ti, "
+                "title_id = :tid, title_args = :targs, alarms_open = :o, "
                 "alarms_total = :n, racks = :rk, peak_value = :pk, last_ts = :lt, seq = :q"
                 + (", shelved_until = NULL" if new_state == "active" else "")
                 + " WHERE id = :i"
@@ -346,7 +410,9 @@ def refresh(conn: Connection, incident_ids: Iterable[int], now: int, seq: int) -
             {
                 "sev": peak_sev,
                 "st": new_state,
-                "ti": incident_message(facts),
+                "ti": title.english(),
+                "tid": title.id,
+                "targs": title.args_json(),
                 "o": len(open_m),
                 "n": len(members),
                 "rk": len(racks),
@@ -394,6 +460,12 @@ class IncidentRow:
     ack_note: str | None
     shelved_until: int | None
     seq: int
+    title_id: str | None = None
+    title_args: str | None = None
+
+    def text(self, locale: str | None = None) -> str:
+        """The title in the reader's locale (models.messages), English as the fallback."""
+        return render_stored(self.title, self.title_id, self.title_args, locale)
 
     @property
     def importance(self) -> tuple[int, int, int, int]:
@@ -416,7 +488,7 @@ def open_incidents(
                 "SELECT i.id, i.family, i.severity, i.state, i.site_id, COALESCE(s.code, ''), "
                 "i.row, i.rack_id, COALESCE(r.name, ''), i.title, i.alarms_open, i.alarms_total, "
                 "i.racks, i.peak_value, i.first_ts, i.last_ts, i.ack_by, i.ack_ts, i.ack_note, "
-                "i.shelved_until, i.seq FROM incident i "
+                "i.shelved_until, i.seq, i.title_id, i.title_args FROM incident i "
                 "LEFT JOIN site s ON s.id = i.site_id LEFT JOIN rack r ON r.id = i.rack_id "
                 "WHERE i.state IN :st ORDER BY i.last_ts DESC LIMIT :lim"
             ).bindparams(bindparam("st", expanding=True)),
@@ -603,8 +675,11 @@ LIST_STATES = {
 }
 
 
-def listing(engine: Engine, *, incidents_only: bool, state: str = "all") -> list[dict[str, Any]]:
-    """Open incidents (and, unless incidents_only, their alarms) as JSON-ready objects.
+def listing(
+    engine: Engine, *, incidents_only: bool, state: str = "all", locale: str | None = "en"
+) -> list[dict[str, Any]]:
+    """Open incidents (and, unless incidents_only, their alarms) as JSON-ready objects, with
+    alarm messages rendered in locale (models.messages).
 
     Every object has id, kind (incident|alarm), severity, state, site, rack, message; an
     incident has alarms (its open count), an alarm its incident id.
@@ -624,7 +699,7 @@ def listing(engine: Engine, *, incidents_only: bool, state: str = "all") -> list
                 "rack": inc.rack_name if inc.racks == 1 else "",
                 "row": inc.row,
                 "racks": inc.racks,
-                "message": inc.title,
+                "message": inc.text(locale),
                 "alarms": inc.alarms_open,
                 "first_ts": inc.first_ts,
                 "last_ts": inc.last_ts,
@@ -647,7 +722,7 @@ def listing(engine: Engine, *, incidents_only: bool, state: str = "all") -> list
                 "rack": a.rack_name,
                 "device": a.device_name,
                 "rule": a.rule,
-                "message": a.message,
+                "message": a.text(locale),
                 "incident": a.incident_id,
                 "raised_ts": a.raised_ts,
                 "ack_by": a.ack_by,

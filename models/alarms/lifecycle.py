@@ -53,6 +53,10 @@ class AlarmChange:
     series_id: int | None = None
     value: float | None = None
     threshold: float | None = None
+    # The catalogue template (models.messages) and its JSON arguments; readers render these
+    # in their locale, message stays the English text.
+    message_id: str | None = None
+    message_args: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +89,8 @@ def open_alarms_by_key(engine: Engine) -> dict[str, OpenAlarm]:
 
 
 _INSERT_EVENT = text(
-    'INSERT INTO alarm_event (alarm_id, ts, action, from_state, to_state, "user", note) '
-    "VALUES (:a, :ts, :act, :f, :t, :u, :n)"
+    'INSERT INTO alarm_event (alarm_id, ts, action, from_state, to_state, "user", note, '
+    "message_id, message_args) VALUES (:a, :ts, :act, :f, :t, :u, :n, :mid, :margs)"
 )
 
 
@@ -143,7 +147,7 @@ def apply_changes(
                         ),
                         {"t": t, "s": seq, "a": cur.id},
                     )
-                    events.append(_event(cur.id, t, "clear", cur.state, "cleared", c.message))
+                    events.append(_event(cur.id, t, "clear", cur.state, "cleared", c.message, c))
                     del current[c.key]
                 out[c.key] = None
                 continue
@@ -153,9 +157,10 @@ def apply_changes(
                 row = conn.execute(
                     text(
                         "INSERT INTO alarm (rule, key, severity, state, site_id, rack_id, "
-                        "device_id, series_id, message, value, threshold, raised_ts, seq) VALUES "
-                        "(:rule, :key, :sev, 'active', :site, :rack, :dev, :ser, :msg, :val, "
-                        ":thr, :t, :s) RETURNING id"
+                        "device_id, series_id, message, message_id, message_args, value, "
+                        "threshold, raised_ts, seq) VALUES (:rule, :key, :sev, 'active', "
+                        ":site, :rack, :dev, :ser, :msg, :mid, :margs, :val, :thr, :t, :s) "
+                        "RETURNING id"
                     ),
                     {
                         "rule": c.rule,
@@ -166,6 +171,8 @@ def apply_changes(
                         "dev": c.device_id,
                         "ser": c.series_id,
                         "msg": c.message,
+                        "mid": c.message_id,
+                        "margs": c.message_args,
                         "val": c.value,
                         "thr": c.threshold,
                         "t": t,
@@ -174,7 +181,7 @@ def apply_changes(
                 ).first()
                 assert row is not None
                 new = OpenAlarm(int(row[0]), c.key, c.severity, "active")
-                events.append(_event(new.id, t, "raise", None, "active", c.message))
+                events.append(_event(new.id, t, "raise", None, "active", c.message, c))
                 current[c.key] = new
                 out[c.key] = new
                 continue
@@ -183,7 +190,8 @@ def apply_changes(
             action = "escalate" if up else "deescalate" if c.severity != cur.severity else "update"
             conn.execute(
                 text(
-                    "UPDATE alarm SET severity = :sev, state = :st, message = :msg, value = :val, "
+                    "UPDATE alarm SET severity = :sev, state = :st, message = :msg, "
+                    "message_id = :mid, message_args = :margs, value = :val, "
                     "threshold = :thr, seq = :s"
                     + ("" if state == "shelved" else ", shelved_until = NULL")
                     + " WHERE id = :a"
@@ -192,13 +200,15 @@ def apply_changes(
                     "sev": c.severity,
                     "st": state,
                     "msg": c.message,
+                    "mid": c.message_id,
+                    "margs": c.message_args,
                     "val": c.value,
                     "thr": c.threshold,
                     "s": seq,
                     "a": cur.id,
                 },
             )
-            events.append(_event(cur.id, t, action, cur.state, state, c.message))
+            events.append(_event(cur.id, t, action, cur.state, state, c.message, c))
             current[c.key] = out[c.key] = OpenAlarm(cur.id, c.key, c.severity, state)
         if events:
             conn.execute(_INSERT_EVENT, events)
@@ -212,8 +222,15 @@ def apply_changes(
 
 
 def _event(
-    alarm_id: int, ts: int, action: str, from_state: str | None, to_state: str, note: str | None
+    alarm_id: int,
+    ts: int,
+    action: str,
+    from_state: str | None,
+    to_state: str,
+    note: str | None,
+    change: AlarmChange | None = None,
 ) -> dict[str, Any]:
+    """An audit row; a system event's note is the condition then, also as its template."""
     return {
         "a": alarm_id,
         "ts": ts,
@@ -222,6 +239,8 @@ def _event(
         "t": to_state,
         "u": "system",
         "n": note,
+        "mid": change.message_id if change else None,
+        "margs": change.message_args if change else None,
     }
 
 

@@ -3,7 +3,7 @@ transaction. The file format is documented in docs/inventory.md."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -20,7 +20,7 @@ from models.inventory.format import (
     RackRec,
     SiteRec,
 )
-from models.inventory.problems import InventoryError, Problem
+from models.inventory.problems import ImportCancelled, InventoryError, Problem
 from models.inventory.validate import TreeValidator
 from models.inventory.yaml_reader import read_yaml
 
@@ -30,6 +30,7 @@ __all__ = [
     "Counts",
     "DeviceRec",
     "FeedRec",
+    "ImportCancelled",
     "ImportReport",
     "Inventory",
     "InventoryError",
@@ -40,6 +41,14 @@ __all__ = [
     "import_inventory",
     "parse_inventory",
 ]
+
+# progress(stage, fraction) between the stages of an import; returning False cancels it.
+Progress = Callable[[str, float], bool]
+
+
+def _step(progress: Progress | None, stage: str, fraction: float) -> None:
+    if progress is not None and progress(stage, fraction) is False:
+        raise ImportCancelled(stage)
 
 
 def parse_inventory(
@@ -86,13 +95,18 @@ def import_inventory(
     prune: bool = False,
     dry_run: bool = False,
     profile_dirs: Sequence[Path] | None = None,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Validate the whole file, then upsert it in one transaction (nothing on any problem).
 
     Raises InventoryError listing every problem. With dry_run the counts are computed and
     nothing is written. Without an engine only a dry run against an empty database is possible.
+    progress is told each stage; when it returns False the import stops with ImportCancelled
+    (inside the transaction, which then rolls back: nothing is written).
     """
+    _step(progress, "read", 0.0)
     inv, problems = parse_inventory(path, profile_dirs=profile_dirs)
+    _step(progress, "check", 0.4)
     if problems and not (inv.sites or inv.racks or inv.devices):
         raise InventoryError(problems)
     if engine is None:
@@ -110,5 +124,9 @@ def import_inventory(
         if problems:
             raise InventoryError(problems)
         if not dry_run:
+            _step(progress, "write", 0.7)
             apply_plan(conn, plan)
+            _step(progress, "commit", 0.95)
+    if progress is not None:
+        progress("done", 1.0)  # written and committed: too late to cancel
     return plan.report

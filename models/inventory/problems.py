@@ -46,6 +46,10 @@ def summarize(problems: list[Problem], shown: int = MAX_PROBLEMS_SHOWN) -> list[
     return lines
 
 
+class ImportCancelled(Exception):
+    """The reader of an import's progress asked it to stop; nothing was written."""
+
+
 class InventoryError(Exception):
     """Raised when an inventory is invalid; carries the problems found, in file order."""
 

@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Connection, Engine, event, text
 
+from models.inventory.format import DEFAULT_PORTS
 from models.read.common import IntArray
 from models.store.samples import placeholder
 
@@ -104,7 +105,7 @@ class Inventory:
     device_u: IntArray  # -1 when the device has no U position
     device_names: Names
     device_kinds: Kinds
-    # "name\taddress\tserial\tmodel\n" per device, lower-cased, in device order.
+    # "name\taddress\tserial\tmodel\taddress:port\n" per device, lower-cased, in device order.
     search_text: str
     search_offsets: IntArray
 
@@ -280,7 +281,8 @@ def _stream_devices(conn: Connection, racks: list[RackInfo]) -> _Columns:
             [(r.site_id, r.id, i) for i, r in enumerate(racks)],
         )
         cur.execute(
-            "SELECT o.pos, d.id, d.u_position, d.name, d.kind, d.address, d.serial, d.model "
+            "SELECT o.pos, d.id, d.u_position, d.name, d.kind, d.address, d.serial, d.model, "
+            "d.port, d.protocol "
             f"FROM device d JOIN {_ORDER_TABLE} o "
             "ON o.site_id = d.site_id AND o.rack_id = COALESCE(d.rack_id, 0) "
             "ORDER BY o.pos, d.u_position DESC, d.name"
@@ -291,7 +293,7 @@ def _stream_devices(conn: Connection, racks: list[RackInfo]) -> _Columns:
                 break
             names: list[str] = []
             lines: list[str] = []
-            for pos, ident, u, name, kind, address, serial, model in chunk:
+            for pos, ident, u, name, kind, address, serial, model, port, protocol in chunk:
                 cols.rack.append(pos)
                 cols.ids.append(ident)
                 cols.u.append(-1 if u is None else u)
@@ -300,7 +302,8 @@ def _stream_devices(conn: Connection, racks: list[RackInfo]) -> _Columns:
                     code = kind_code[kind] = len(kind_code)
                     cols.kind_names.append(kind)
                 cols.kind.append(code)
-                line = f"{name}\t{address or ''}\t{serial or ''}\t{model or ''}".lower()
+                end = _endpoint(address or "", port, protocol)
+                line = f"{name}\t{address or ''}\t{serial or ''}\t{model or ''}\t{end}".lower()
                 names.append(name)
                 lines.append(line)
                 cols.name_len.append(len(name))
@@ -315,13 +318,23 @@ def _stream_devices(conn: Connection, racks: list[RackInfo]) -> _Columns:
     return cols
 
 
+def _endpoint(address: str, port: int | None, protocol: str | None) -> str:
+    """'10.0.0.5:161', so IP:port finds a device (with the protocol's port when none is set)."""
+    port = port or DEFAULT_PORTS.get(protocol or "")
+    if not address or not port or "://" in address:  # a Redfish URL says its own port
+        return ""
+    host = f"[{address}]" if ":" in address else address
+    return f"{host}:{port}"
+
+
 def _natural(name: str) -> tuple[Any, ...]:
     return tuple(int(p) if p.isdigit() else p.lower() for p in re.split(r"(\d+)", name))
 
 
 def search_devices(inv: Inventory, query: str) -> IntArray:
-    """Indexes (into the inventory's device columns) of devices whose name, address, serial or
-    model contains every word of query, case-insensitive; in tree order."""
+    """Indexes (into the inventory's device columns) of devices whose name, address (or
+    address:port, the protocol's default port when none is set), serial or model contains every
+    word of query, case-insensitive; in tree order."""
     words = [w for w in query.lower().split() if w and "\n" not in w]
     if not words or not inv.search_text:
         return np.arange(inv.device_count, dtype=np.int64)

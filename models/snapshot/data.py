@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Engine, bindparam, text
 
+from models.messages import render_stored
 from models.rules import current_rules
 from models.series_meaning import device_power
 from models.store.samples import History, history
@@ -158,6 +159,12 @@ class AlarmRec:
     ack_by: str | None
     ack_ts: int | None
     ack_note: str | None
+    message_id: str | None = None
+    message_args: str | None = None
+
+    def text(self, locale: str | None = None) -> str:
+        """The message in the reader's locale (models.messages); the CSV keeps the English."""
+        return render_stored(self.message, self.message_id, self.message_args, locale)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +176,12 @@ class EventRec:
     to_state: str
     user: str
     note: str | None
+    message_id: str | None = None
+    message_args: str | None = None
+
+    def text(self, locale: str | None = None) -> str:
+        """A system event's note (the condition then) in the reader's locale."""
+        return render_stored(self.note or "", self.message_id, self.message_args, locale)
 
 
 @dataclass(frozen=True, slots=True)
@@ -430,11 +443,11 @@ def gather(
         aids = [a.id for a in alarms]
         for i in range(0, len(aids), 900):
             events.extend(
-                EventRec(int(e[0]), int(e[1]), e[2], e[3], e[4], e[5], e[6])
+                EventRec(int(e[0]), int(e[1]), e[2], e[3], e[4], e[5], e[6], e[7], e[8])
                 for e in conn.execute(
                     text(
-                        'SELECT alarm_id, ts, action, from_state, to_state, "user", note '
-                        "FROM alarm_event WHERE alarm_id IN :a"
+                        'SELECT alarm_id, ts, action, from_state, to_state, "user", note, '
+                        "message_id, message_args FROM alarm_event WHERE alarm_id IN :a"
                     ).bindparams(_in("a")),
                     {"a": aids[i : i + 900]},
                 )
@@ -479,7 +492,9 @@ def _alarms(
     sql = (
         "SELECT a.id, a.rule, a.key, a.severity, a.state, a.rack_id, a.device_id, a.series_id, "
         "a.message, a.value, a.threshold, a.raised_ts, a.cleared_ts, a.ack_by, a.ack_ts, "
-        "a.ack_note FROM alarm a WHERE (" + " OR ".join(conds) + ") AND a.raised_ts <= :e "
+        "a.ack_note, a.message_id, a.message_args FROM alarm a WHERE ("
+        + " OR ".join(conds)
+        + ") AND a.raised_ts <= :e "
         "AND (a.cleared_ts IS NULL OR a.cleared_ts >= :s) ORDER BY a.raised_ts, a.id"
     )
     stmt = text(sql)
@@ -902,9 +917,10 @@ class TimelineEntry:
     crit_message: str = ""
 
 
-def timeline(data: SnapshotData) -> list[TimelineEntry]:
+def timeline(data: SnapshotData, locale: str | None = "en") -> list[TimelineEntry]:
     """Alarms grouped by rule and row (one line per group, not per sensor), and the
-    operators' acknowledgements with their notes (one line per note)."""
+    operators' acknowledgements with their notes (one line per note); alarm messages in
+    locale (models.messages)."""
     dev_rack = {d.id: d.rack_id for d in data.devices}
     groups: dict[tuple[str, str], list[AlarmRec]] = defaultdict(list)
     for a in data.alarms:
@@ -927,9 +943,9 @@ def timeline(data: SnapshotData) -> list[TimelineEntry]:
                 f"{rule.replace('_', ' ')} on {len(racks)} rack(s) of {where}",
                 tuple(racks),
                 len(alarms),
-                first.message,
+                first.text(locale),
                 c.raised_ts if c else None,
-                c.message if c else "",
+                c.text(locale) if c else "",
             )
         )
     by_id = {a.id: a for a in data.alarms}

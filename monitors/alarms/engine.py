@@ -24,6 +24,7 @@ from models.alarms.lifecycle import (
     sync_collector_alarms,
     unshelve_expired,
 )
+from models.messages import Message
 from models.rules import PctRule, Rules, load_rules
 from monitors.alarms.meta import R_NONE, RULE_NAMES, AlarmMeta, DeviceMeta
 from monitors.alarms.state import (
@@ -69,7 +70,7 @@ class _Pending:
     rule: str
     old: int
     new: int
-    message: str
+    message: Message | str  # a catalogue message (models.messages); plain text renders as is
     site_id: int | None = None
     rack_id: int | None = None
     device_id: int | None = None
@@ -395,23 +396,40 @@ class AlarmEngine:
         if math.isnan(thr):
             thr = float(meta.warn_hi[sid] if high else meta.warn_lo[sid])
         if new == 0:
-            msg = f"{where}: {s.label} back to normal at {_fmt(value)}{unit}"
+            msg = Message(
+                "series.normal",
+                {"where": where, "label": s.label, "value": _fmt(value), "unit": unit},
+            )
         elif rule == "phase_current":
             feed = meta.racks[dev.rack_id].feeds[dev.feed or ""] if dev and dev.rack_id else None
             breaker = feed.breaker_a if feed else thr
-            msg = (
-                f"{where}: {s.channel or 'phase'} current {_fmt(value)} A is "
-                f"{_fmt(100 * value / breaker, 0)} % of the {_fmt(breaker)} A breaker "
-                f"({SEVERITY_NAME[new]} above {_fmt(100 * thr / breaker, 0)} %; "
-                f"continuous limit {_fmt(self.rules.phase_current.warning_pct, 0)} %)"
+            msg = Message(
+                "series.phase_current",
+                {
+                    "where": where,
+                    "channel": s.channel or "phase",
+                    "value": _fmt(value),
+                    "pct": _fmt(100 * value / breaker, 0),
+                    "breaker": _fmt(breaker),
+                    "severity": SEVERITY_NAME[new],
+                    "thr_pct": _fmt(100 * thr / breaker, 0),
+                    "limit_pct": _fmt(self.rules.phase_current.warning_pct, 0),
+                },
             )
         else:
-            side = "above" if high else "below"
-            src = " (device limit)" if meta.device_limited[sid] else ""
-            msg = (
-                f"{where}: {s.label} {_fmt(value)}{unit} {side} "
-                f"{SEVERITY_NAME[new]} {'limit ' if rule == 'device_limit' else ''}"
-                f"{_fmt(thr)}{unit}{src}"
+            level_word = SEVERITY_NAME[new] + (" limit" if rule == "device_limit" else "")
+            msg = Message(
+                "series.threshold",
+                {
+                    "where": where,
+                    "label": s.label,
+                    "value": _fmt(value),
+                    "unit": unit,
+                    "side": "above" if high else "below",
+                    "level": level_word,
+                    "thr": _fmt(thr),
+                    "src": " (device limit)" if meta.device_limited[sid] else "",
+                },
             )
         return _Pending(
             f"{rule}:series:{sid}",
@@ -468,17 +486,23 @@ class AlarmEngine:
             dev = self.meta.devices.get(s.device_id)
             where = self.meta.describe_device(s.device_id)
             unit = _unit(s.unit)
+            base = {"where": where, "label": s.label, "thr": _fmt(float(thr[i])), "unit": unit}
             if nw:
                 minutes = max(1, round(float(eta[i]) / 60.0))
-                msg = (
-                    f"{where}: {s.role or s.label} will reach {_fmt(float(thr[i]))}{unit} "
-                    f"in ~{minutes} min (now {_fmt(float(val[i]))}{unit}, rising "
-                    f"{_fmt(float(per_min[i]), 2)}{unit}/min)"
+                msg = Message(
+                    "forecast.rising",
+                    base
+                    | {
+                        "what": s.role or s.label,
+                        "minutes": str(minutes),
+                        "value": _fmt(float(val[i])),
+                        "rate": _fmt(float(per_min[i]), 2),
+                    },
                 )
             elif float(val[i]) >= float(thr[i]):
-                msg = f"{where}: {s.label} reached {_fmt(float(thr[i]))}{unit}; see threshold alarm"
+                msg = Message("forecast.reached", base)
             else:
-                msg = f"{where}: {s.label} no longer trending to {_fmt(float(thr[i]))}{unit}"
+                msg = Message("forecast.gone", base)
             pending.append(
                 _Pending(
                     f"forecast:series:{s_id}",
@@ -537,12 +561,16 @@ class AlarmEngine:
                 dev = self.meta.devices.get(d)
                 where = self.meta.describe_device(d)
                 if n:
-                    msg = (
-                        f"{where} unreachable: {rules.unreachable_failures} polls in a row "
-                        f"failed ({(res.error or 'no answer')[:200]})"
+                    msg = Message(
+                        "device.unreachable",
+                        {
+                            "where": where,
+                            "failures": str(rules.unreachable_failures),
+                            "error": (res.error or "no answer")[:200],
+                        },
                     )
                 else:
-                    msg = f"{where} answers again"
+                    msg = Message("device.answers", {"where": where})
                 pending.append(
                     _Pending(
                         f"unreachable:device:{d}",
@@ -618,12 +646,17 @@ class AlarmEngine:
                 mine = seen[stale & (dev == d)]
                 sample = meta.series[int(mine[0])].label if len(mine) else ""
                 age = int(t - int(self.last_ts[mine].max())) if len(mine) else 0
-                msg = (
-                    f"{where}: {int(counts[d])} series without a new sample for "
-                    f"{max(1, age // 60)} min or more (e.g. {sample})"
+                msg = Message(
+                    "device.stale",
+                    {
+                        "where": where,
+                        "count": str(int(counts[d])),
+                        "minutes": str(max(1, age // 60)),
+                        "sample": sample,
+                    },
                 )
             else:
-                msg = f"{where}: every series is current again"
+                msg = Message("device.current", {"where": where})
             pending.append(
                 _Pending(
                     f"stale:device:{d}",
@@ -746,7 +779,7 @@ class AlarmEngine:
             ratio_load[use] = top[use]
             ratio_cap[use] = meta.min_breaker[use]
             for ri in np.flatnonzero(use).tolist():
-                detail[ri] = f"phase L{int(worst[ri]) + 1}"
+                detail[ri] = f"L{int(worst[ri]) + 1}"
         # Racks whose PDUs give no phase currents fall back to total power against one feed.
         pdu = meta.rp_feed >= 0
         fa = np.bincount(meta.rp_rack[pdu & (meta.rp_feed == 0)], minlength=nr) > 0
@@ -806,33 +839,50 @@ class AlarmEngine:
             rack = self.meta.rack_list[ri]
             lv, cp, pc = float(load[p]), float(cap[p]), float(pct[p])
             level_pct = pr.critical_pct if (n or o) == CRITICAL else pr.warning_pct
+            base = {"rack": rack.name, "pct": _fmt(pc, 0), "level_pct": _fmt(level_pct, 0)}
             if rule == "rack_power":
                 if n:
-                    msg = (
-                        f"{rack.name}: rack power {_fmt(lv / 1000, 2)} kW is {_fmt(pc, 0)} % of "
-                        f"rated {_fmt(cp / 1000, 1)} kW ({SEVERITY_NAME[n]} above "
-                        f"{_fmt(level_pct, 0)} %)"
+                    msg = Message(
+                        "rack.power",
+                        base
+                        | {
+                            "kw": _fmt(lv / 1000, 2),
+                            "rated_kw": _fmt(cp / 1000, 1),
+                            "severity": SEVERITY_NAME[n],
+                        },
                     )
                 else:
-                    msg = f"{rack.name}: rack power back to {_fmt(pc, 0)} % of rated"
+                    msg = Message("rack.power_normal", base)
                 value, thr = lv, cp * level_pct / 100.0
             else:
                 power_based = by_power is not None and bool(by_power[ri])
                 if n:
-                    if power_based:
-                        what = f"A+B load {_fmt(lv / 1000, 2)} kW"
-                        one = f"one feed's {_fmt(cp / 1000, 1)} kW"
-                    else:
-                        what = f"A+B current {_fmt(lv)} A on {(detail or {}).get(ri, 'a phase')}"
-                        one = f"one feed's {_fmt(cp)} A breaker"
                     verdict = "would trip" if n == CRITICAL and pc >= 100 else "exceeds"
-                    msg = (
-                        f"{rack.name}: redundancy lost: {what} is {_fmt(pc, 0)} % of {one}; "
-                        f"if one feed fails the other {verdict} its "
-                        f"{_fmt(level_pct, 0)} % limit"
-                    )
+                    if power_based:
+                        msg = Message(
+                            "redundancy.lost_power",
+                            base
+                            | {
+                                "kw": _fmt(lv / 1000, 2),
+                                "feed_kw": _fmt(cp / 1000, 1),
+                                "verdict": verdict,
+                            },
+                        )
+                    else:
+                        # Every rack on this path has a worst phase (detail); "?" is a guard.
+                        phase = (detail or {}).get(ri, "?")
+                        msg = Message(
+                            "redundancy.lost_current",
+                            base
+                            | {
+                                "amps": _fmt(lv),
+                                "phase": phase,
+                                "breaker": _fmt(cp),
+                                "verdict": verdict,
+                            },
+                        )
                 else:
-                    msg = f"{rack.name}: A+B redundancy restored ({_fmt(pc, 0)} % of one feed)"
+                    msg = Message("redundancy.restored", base)
                 value, thr = lv, cp * level_pct / 100.0
             pending.append(
                 _Pending(
@@ -864,13 +914,15 @@ class AlarmEngine:
                 p.key,
                 p.rule,
                 SEVERITY_NAME.get(p.new) if p.new else None,
-                p.message,
+                p.message if isinstance(p.message, str) else p.message.english(),
                 p.site_id,
                 p.rack_id,
                 p.device_id,
                 p.series_id,
                 p.value,
                 p.threshold,
+                message_id=None if isinstance(p.message, str) else p.message.id,
+                message_args=None if isinstance(p.message, str) else p.message.args_json(),
             )
             if p.new == 0:
                 self.suppressed.pop(p.key, None)

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, insert
 
 from models import schema as s
+from models.messages import Message
 from models.store.samples import SampleWriter
 from models.store.series import SeriesRegistry
 
@@ -277,6 +278,28 @@ def _states_and_alarms(
         rack_id = hall.rack_ids[hot]
         srv = f"{hot}-SRV01"
         sid = hall.series_ids[(srv, "temperature_c", "inlet")]
+        # Messages as the alarm engine writes them: catalogue id + arguments, English text.
+        inlet_msg = Message(
+            "series.threshold",
+            {
+                "where": srv,
+                "label": "Inlet Temp",
+                "value": "33.1",
+                "unit": " °C",
+                "side": "above",
+                "level": "critical",
+                "thr": "32",
+                "src": "",
+            },
+        )
+        power_msg = Message(
+            "rack.power",
+            {"rack": hot, "kw": "6.72", "pct": "84", "rated_kw": "8", "severity": "warning"}
+            | {"level_pct": "80"},
+        )
+        down_msg = Message(
+            "device.unreachable", {"where": down, "failures": "30", "error": "timeout"}
+        )
         alarms: list[dict[str, Any]] = [
             dict(
                 rule="temperature.inlet",
@@ -285,7 +308,9 @@ def _states_and_alarms(
                 state="active",
                 device_id=hall.device_ids[srv],
                 series_id=sid,
-                message=f"{srv} inlet 33.1 °C above 32 °C",
+                message=inlet_msg.english(),
+                message_id=inlet_msg.id,
+                message_args=inlet_msg.args_json(),
                 value=33.1,
                 threshold=32.0,
                 raised_ts=now - 600,
@@ -297,7 +322,9 @@ def _states_and_alarms(
                 state="active",
                 device_id=None,
                 series_id=None,
-                message=f"{hot} power at 84 % of rated 8.0 kW",
+                message=power_msg.english(),
+                message_id=power_msg.id,
+                message_args=power_msg.args_json(),
                 value=6720.0,
                 threshold=6400.0,
                 raised_ts=now - 2400,
@@ -309,7 +336,9 @@ def _states_and_alarms(
                 state="acknowledged",
                 device_id=hall.device_ids[down],
                 series_id=None,
-                message=f"{down} unreachable (30 failed polls)",
+                message=down_msg.english(),
+                message_id=down_msg.id,
+                message_args=down_msg.args_json(),
                 value=None,
                 threshold=None,
                 raised_ts=now - 1700,

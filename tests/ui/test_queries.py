@@ -130,3 +130,18 @@ def test_health(hall_engine: Engine, hall: Hall) -> None:
     assert h.newest_sample_ts is not None and h.change_seq > 0
     later = read_status.health(hall_engine, now=int(time.time()) + 86_400)
     assert later.collectors_alive == 0
+
+
+def test_search_by_ip_and_port(hall_engine: Engine, hall: Hall) -> None:
+    inv = read_inventory.load_inventory(hall_engine)
+    names = inv.device_names
+    i = names.index(hall.down_device)
+    address = inv.search_text.split("\n")[i].split("\t")[1]
+    with hall_engine.connect() as conn:
+        port, protocol = conn.execute(
+            text("SELECT port, protocol FROM device WHERE name = :n"), {"n": hall.down_device}
+        ).one()
+    port = port or {"snmp": 161, "ssh": 22}[protocol]
+    hits = read_inventory.search_devices(inv, f"{address}:{port}")
+    assert [names[j] for j in hits] == [hall.down_device]
+    assert len(read_inventory.search_devices(inv, f"{address}:{port + 1}")) == 0

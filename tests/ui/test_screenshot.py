@@ -63,7 +63,10 @@ def test_screenshot_rejects_unknown_rack(hall_url: str, tmp_path: Path) -> None:
     assert "rack:NOPE" in proc.stderr and not (tmp_path / "x.png").exists()
 
 
-def test_gui_refuses_database_without_schema(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'empty.db'}"
+def test_gui_reports_a_database_it_cannot_open(tmp_path: Path) -> None:
+    # (A database without the schema gets it on first run: tests/ui/test_newcomer.py.)
+    (tmp_path / "file").write_text("a file where the database's folder should be")
+    url = f"sqlite:///{tmp_path / 'file' / 'x.db'}"
     proc = _gui(["--db", url, "--screenshot", str(tmp_path / "x.png")], tmp_path)
-    assert proc.returncode == 2 and "db upgrade" in proc.stderr
+    assert proc.returncode == 2 and "rackwatch gui:" in proc.stderr
+    assert not (tmp_path / "x.png").exists()

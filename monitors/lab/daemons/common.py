@@ -40,7 +40,18 @@ def wait_tcp(port: int, timeout: float = 10.0) -> bool:
 
 
 def captures_dir() -> Path | None:
-    """The real-device captures: $RACKWATCH_CAPTURES, else ../shared/captures beside the repo."""
+    """The real-device captures: $RACKWATCH_CAPTURES when set, else tests/data/captures.
+
+    The captures are GPL-3.0 LibreNMS test data whose owner asks that they not be copied into
+    this repository, so tests/data/captures is only a place to put (or link) them locally;
+    ../shared/captures beside the checkout (the development sessions' copy) is the last
+    resort. None when no folder with an expected/ table is found (the tests then skip).
+    """
     env = os.environ.get("RACKWATCH_CAPTURES")
-    path = Path(env) if env else REPO.parent / "shared" / "captures"
-    return path if (path / "expected").is_dir() else None
+    if env:
+        path = Path(env)
+        return path if (path / "expected").is_dir() else None
+    for path in (REPO / "tests" / "data" / "captures", REPO.parent / "shared" / "captures"):
+        if (path / "expected").is_dir():
+            return path
+    return None
