@@ -368,11 +368,14 @@ def _timeline_table(data: SnapshotData, entries: list[TimelineEntry]) -> _Block:
             detail = f"first: {e.detail}"
             if e.crit_ts is not None and e.crit_message != e.detail:
                 detail += f"; critical from {_local(e.crit_ts, tz, '%H:%M')}: {e.crit_message}"
+            for ts, rule, message in e.others:
+                if message not in (e.detail, e.crit_message):
+                    detail += f"; {rule.replace('_', ' ')} {_local(ts, tz, '%H:%M')}: {message}"
         rows.append(
             [
                 _e(when),
                 f'<span style="color:{colour}">{_e(e.what)}</span>'
-                + (f" ({e.alarms} alarms)" if e.severity != "note" else ""),
+                + (f" ({e.alarms} in the window)" if e.severity != "note" else ""),
                 _e(racks),
                 _e(detail),
             ]

@@ -161,10 +161,36 @@ class AlarmRec:
     ack_note: str | None
     message_id: str | None = None
     message_args: str | None = None
+    incident_id: int | None = None  # the incident the alarm engine folded it into
 
     def text(self, locale: str | None = None) -> str:
         """The message in the reader's locale (models.messages); the CSV keeps the English."""
         return render_stored(self.message, self.message_id, self.message_args, locale)
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentRec:
+    """An incident (models/alarms/incidents.py) holding alarms of the scope."""
+
+    id: int
+    family: str
+    severity: str
+    state: str
+    row: str
+    title: str
+    alarms_total: int
+    first_ts: int
+    last_ts: int
+    cleared_ts: int | None
+    ack_by: str | None
+    ack_ts: int | None
+    ack_note: str | None
+    title_id: str | None = None
+    title_args: str | None = None
+
+    def text(self, locale: str | None = None) -> str:
+        """The title in the reader's locale (models.messages)."""
+        return render_stored(self.title, self.title_id, self.title_args, locale)
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +230,7 @@ class SnapshotData:
     series: list[SeriesRec]
     alarms: list[AlarmRec]
     events: list[EventRec]
+    incidents: list[IncidentRec] = field(default_factory=list)
     hottest: list[DeviceStat] = field(default_factory=list)
     most_loaded: list[DeviceStat] = field(default_factory=list)
     rack_inlet_max: dict[int, float] = field(default_factory=dict)
@@ -453,9 +480,22 @@ def gather(
                 )
             )
         events.sort(key=lambda e: (e.ts, e.alarm_id))
+        iids = sorted({a.incident_id for a in alarms if a.incident_id is not None})
+        incidents = [
+            IncidentRec(*r)
+            for i in range(0, len(iids), 900)
+            for r in conn.execute(
+                text(
+                    "SELECT id, family, severity, state, row, title, alarms_total, first_ts, "
+                    "last_ts, cleared_ts, ack_by, ack_ts, ack_note, title_id, title_args "
+                    "FROM incident WHERE id IN :i"
+                ).bindparams(_in("i")),
+                {"i": iids[i : i + 900]},
+            )
+        ]
     if cancelled and cancelled():
         raise ExportCancelled("export cancelled")
-    data = SnapshotData(scope, start, end, site, racks, devices, series, alarms, events)
+    data = SnapshotData(scope, start, end, site, racks, devices, series, alarms, events, incidents)
     say(10, "computing peaks")
     _stats(engine, data)
     data.affected_rack_ids = _affected(data)
@@ -492,7 +532,7 @@ def _alarms(
     sql = (
         "SELECT a.id, a.rule, a.key, a.severity, a.state, a.rack_id, a.device_id, a.series_id, "
         "a.message, a.value, a.threshold, a.raised_ts, a.cleared_ts, a.ack_by, a.ack_ts, "
-        "a.ack_note, a.message_id, a.message_args FROM alarm a WHERE ("
+        "a.ack_note, a.message_id, a.message_args, a.incident_id FROM alarm a WHERE ("
         + " OR ".join(conds)
         + ") AND a.raised_ts <= :e "
         "AND (a.cleared_ts IS NULL OR a.cleared_ts >= :s) ORDER BY a.raised_ts, a.id"
@@ -915,18 +955,52 @@ class TimelineEntry:
     detail: str  # the first alarm's message, or the operator's note
     crit_ts: int | None = None  # the first critical alarm of the group
     crit_message: str = ""
+    # The first alarm of each other rule in an incident (a forecast before the critical).
+    others: tuple[tuple[int, str, str], ...] = ()  # (raised, rule, message)
 
 
 def timeline(data: SnapshotData, locale: str | None = "en") -> list[TimelineEntry]:
-    """Alarms grouped by rule and row (one line per group, not per sensor), and the
-    operators' acknowledgements with their notes (one line per note); alarm messages in
-    locale (models.messages)."""
+    """The alarm engine's incidents (one line each), the alarms outside them grouped by rule
+    and row (one line per group, not per sensor), and the operators' acknowledgements with
+    their notes (one line per note); messages in locale (models.messages)."""
     dev_rack = {d.id: d.rack_id for d in data.devices}
+    incidents = {i.id: i for i in data.incidents}
+    out: list[TimelineEntry] = []
+    # The alarm engine's incidents first: one line each, as the dock and the wall show them.
+    folded: dict[int, list[AlarmRec]] = defaultdict(list)
+    for a in data.alarms:
+        if a.incident_id in incidents:
+            folded[a.incident_id].append(a)
+    for iid, alarms in folded.items():
+        inc = incidents[iid]
+        racks = sorted({r.name for a in alarms for r in [data.rack(_alarm_rack(a, dev_rack))] if r})
+        crit = [a for a in alarms if a.severity == "critical"]
+        first = min(alarms, key=lambda a: a.raised_ts)
+        c = min(crit, key=lambda a: a.raised_ts) if crit else None
+        by_rule: dict[str, AlarmRec] = {}
+        for a in sorted(alarms, key=lambda a: a.raised_ts):
+            if a.rule != first.rule:
+                by_rule.setdefault(a.rule, a)
+        out.append(
+            TimelineEntry(
+                min(inc.first_ts, first.raised_ts),
+                inc.cleared_ts,
+                inc.severity,
+                inc.text(locale),
+                tuple(racks),
+                len(alarms),
+                first.text(locale),
+                c.raised_ts if c else None,
+                c.text(locale) if c else "",
+                tuple((a.raised_ts, a.rule, a.text(locale)) for a in by_rule.values())[:3],
+            )
+        )
     groups: dict[tuple[str, str], list[AlarmRec]] = defaultdict(list)
     for a in data.alarms:
+        if a.incident_id in incidents:
+            continue
         rack = data.rack(_alarm_rack(a, dev_rack))
         groups[(a.rule, rack.row if rack else "")].append(a)
-    out: list[TimelineEntry] = []
     for (rule, row), alarms in groups.items():
         racks = sorted({r.name for a in alarms for r in [data.rack(_alarm_rack(a, dev_rack))] if r})
         crit = [a for a in alarms if a.severity == "critical"]
