@@ -159,6 +159,24 @@ class MainWindow(QMainWindow):
         self.pulse()
         self.pulse_timer.start()
         self.tick_timer.start()
+        self._follow_changes()
+
+    def _follow_changes(self) -> None:
+        """PostgreSQL: react to NOTIFY at once; the pulse stays as the fallback."""
+        engine = self.ctx.engine
+        if engine.dialect.name != "postgresql":
+            return
+        from ui.workers import ChangeFollower
+
+        self.follower = ChangeFollower(engine.url.render_as_string(hide_password=False), self)
+        self.follower.changed.connect(self._notified)
+        self.follower.start()
+
+    def _notified(self, changes: object) -> None:
+        if getattr(changes, "reconnected", False):
+            self.refresh_now()  # anything may have changed while nobody listened
+        else:
+            self.pulse()
 
     @property
     def showing_empty(self) -> bool:
@@ -748,6 +766,9 @@ class MainWindow(QMainWindow):
         if self.wall is not None:
             self.wall.close()
         self.pulse_timer.stop()
+        follower = getattr(self, "follower", None)
+        if follower is not None:
+            follower.stop()
         if self.collector is not None:
             self.collector.stop()
         super().closeEvent(event)
