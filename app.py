@@ -66,6 +66,8 @@ def cmd_collect(args: argparse.Namespace) -> int:
         supervise,
     )
 
+    if args.site or args.config:
+        return _collect_site(args)
     url = resolve_db_url(args.db)
     engine = make_engine(url)
     try:
@@ -133,6 +135,95 @@ def cmd_collect(args: argparse.Namespace) -> int:
         top = ", ".join(f"{n}: {c}" for n, c in report.errors_by_device.most_common(3))
         print(f"rackwatch collect: no device could be polled ({top})", file=sys.stderr)
         return 1
+    return 0
+
+
+def _site_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """Flags over the config file (resources/deploy/collector.example.toml shows every key)."""
+    import tomllib
+
+    conf: dict[str, Any] = {}
+    if args.config:
+        with open(args.config, "rb") as f:
+            raw = tomllib.load(f)
+        for section in ("central", "site", "leases"):
+            conf.update(raw.get(section, {}))
+    flags = {
+        "db": args.db,
+        "code": args.site,
+        "vm_url": args.vm_url,
+        "vmagent_url": args.vmagent_url,
+        "collector_id": args.collector_id,
+        "ttl_s": args.lease_ttl,
+        "heartbeat_s": args.heartbeat,
+        "known_hosts": args.known_hosts,
+        "trace_polls": args.trace_polls,
+        "outbox": args.outbox,
+    }
+    conf.update({k: v for k, v in flags.items() if v is not None})
+    return conf
+
+
+def _collect_site(args: argparse.Namespace) -> int:
+    """`collect --site CODE`: one collector of a site, leasing racks from the central database."""
+    import asyncio
+    import socket
+
+    from models.db import make_engine
+    from models.leases import DEFAULT_HEARTBEAT_S, DEFAULT_TTL_S
+    from models.paths import data_dir
+    from monitors.alarms.engine import collector_rules
+    from monitors.collection.outbox import AlarmOutbox, OutboxAlarmEngine
+    from monitors.collection.site import CENTRE_CONNECT_ARGS, SiteCollector, SiteOptions
+
+    conf = _site_settings(args)
+    missing = [k for k in ("db", "code", "vm_url") if not conf.get(k)]
+    if missing:
+        print(f"rackwatch collect --site: missing {', '.join(missing)}", file=sys.stderr)
+        return 2
+    url = str(conf["db"])
+    if not url.startswith("postgresql"):
+        print("rackwatch collect --site: the central database must be PostgreSQL", file=sys.stderr)
+        return 2
+    site = str(conf["code"])
+    # Stable across restarts (the outbox and the leases are found again by it); give each
+    # collector its own --collector-id when a host runs several for one site.
+    collector_id = str(conf.get("collector_id") or f"{site}:{socket.gethostname()}")
+    hooks: list[Any] = []
+    alarm_engine = None
+    if not args.no_alarms:
+        outbox_path = conf.get("outbox") or (
+            data_dir() / f"outbox-{collector_id.replace(':', '_').replace('/', '_')}.db"
+        )
+        alarm_engine = OutboxAlarmEngine(
+            make_engine(url, connect_args=CENTRE_CONNECT_ARGS),
+            collector_rules(),
+            AlarmOutbox(outbox_path),
+        )
+        hooks.append(alarm_engine)
+    options = SiteOptions(
+        url=url,
+        site=site,
+        vm_url=str(conf["vm_url"]),
+        vmagent_url=str(conf.get("vmagent_url") or conf["vm_url"]),
+        collector_id=collector_id,
+        ttl_s=int(conf.get("ttl_s", DEFAULT_TTL_S)),
+        heartbeat_s=float(conf.get("heartbeat_s", DEFAULT_HEARTBEAT_S)),
+        max_in_flight=args.max_in_flight,
+        duration_s=args.duration,
+        trace_polls=str(conf.get("trace_polls") or ""),
+        hooks=hooks,
+    )
+    if alarm_engine is not None:
+        # Each collector judges only what it leases (rack rules stay with the rack's holder).
+        engine_ = alarm_engine
+        options.on_assignment.append(lambda a: engine_.restrict(a.devices))
+    drivers = _build_drivers(conf.get("known_hosts"))
+    report = asyncio.run(SiteCollector(options, drivers).run())
+    print(
+        f"collected: {report.polls_ok} polls ok, {report.polls_failed} failed, "
+        f"{report.samples} samples"
+    )
     return 0
 
 
@@ -756,6 +847,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--spool-mb", type=float, default=256, help="spool size limit in MiB (256; docs/storage.md)"
     )
+    g = p.add_argument_group("site collector (docs/deployment.md)")
+    g.add_argument("--site", metavar="CODE", help="collect one site by leases from the centre")
+    g.add_argument("--config", metavar="FILE", help="site collector config (TOML)")
+    g.add_argument("--vm-url", metavar="URL", help="central VictoriaMetrics (history)")
+    g.add_argument("--vmagent-url", metavar="URL", help="this site's vmagent (samples)")
+    g.add_argument("--collector-id", metavar="ID", help="stable id of this collector")
+    g.add_argument("--lease-ttl", type=int, metavar="S", help="lease lifetime (30)")
+    g.add_argument("--heartbeat", type=float, metavar="S", help="lease heartbeat (10)")
+    g.add_argument("--outbox", metavar="FILE", help="local alarm outbox (SQLite)")
+    g.add_argument("--trace-polls", metavar="FILE", help=argparse.SUPPRESS)
+    g.add_argument("--no-alarms", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_collect)
 
     p = sub.add_parser("probe", help="identify one SNMP or Redfish device and print what it reads")

@@ -139,6 +139,8 @@ class DeviceState(Base):
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Why it gives data or not: ok, no_profile, empty, auth, timeout, error (models.vocabulary).
+    reason: Mapped[str | None] = mapped_column(String(16))
 
 
 class Series(Base):
@@ -377,3 +379,60 @@ class PollRequest(Base):
     until_ts: Mapped[int | None] = mapped_column(BigInteger)
     done_ts: Mapped[int | None] = mapped_column(BigInteger, index=True)
     requested_by: Mapped[str] = mapped_column(String(100), default="")
+
+
+# -- scale-out (issue 12): leases, site collectors, deployment settings -----------------------
+
+
+class DeploymentSetting(Base):
+    """Deployment-wide settings every process reads from the central database (history URL)."""
+
+    __tablename__ = "deployment_setting"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="")
+
+
+class SiteCollector(Base):
+    """A live collector of one site; expires_ts is renewed with every heartbeat."""
+
+    __tablename__ = "site_collector"
+
+    collector_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"), index=True)
+    host: Mapped[str] = mapped_column(String(255), default="")
+    pid: Mapped[int] = mapped_column(Integer, default=0)
+    started_ts: Mapped[int] = mapped_column(BigInteger)
+    beat_ts: Mapped[int] = mapped_column(BigInteger)
+    expires_ts: Mapped[int] = mapped_column(BigInteger)
+    units: Mapped[int] = mapped_column(Integer, default=0)
+    devices: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Lease(Base):
+    """One unit of work (a rack with all its devices, or a device outside racks) and its holder.
+
+    Racks are the unit so rack-level rules (rack power, A+B redundancy) see every contributor
+    on one collector. owner is NULL when free; a lease whose expires_ts passed is free to claim.
+    """
+
+    __tablename__ = "lease"
+    __table_args__ = (Index("ix_lease_site_owner", "site_id", "owner"),)
+
+    unit: Mapped[str] = mapped_column(String(64), primary_key=True)  # rack:ID or device:ID
+    site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"))
+    rack_id: Mapped[int | None] = mapped_column(ForeignKey("rack.id", ondelete="CASCADE"))
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("device.id", ondelete="CASCADE"))
+    owner: Mapped[str | None] = mapped_column(String(100))
+    expires_ts: Mapped[int] = mapped_column(BigInteger, default=0)
+    generation: Mapped[int] = mapped_column(BigInteger, default=0)
+    since_ts: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class AlarmOutboxReceipt(Base):
+    """One batch of alarm transitions from a site's outbox, applied once (idempotent replay)."""
+
+    __tablename__ = "alarm_outbox_receipt"
+
+    uid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_ts: Mapped[int] = mapped_column(BigInteger)

@@ -69,3 +69,17 @@ AUTH = "auth"  # authentication failure (SNMPv3, Redfish, SSH)
 TIMEOUT = "timeout"  # no answer (down, unreachable, or a wrong v1/v2c community)
 ERROR = "error"  # anything else: protocol error, bad profile, bad target
 EXIT_CODES = {OK: 0, ERROR: 1, NO_PROFILE: 3, EMPTY: 4, AUTH: 5, TIMEOUT: 6}
+# A driver's failure kind (PollResult.error_kind) as one of the words above.
+_REASON_OF_KIND = {
+    "unreachable": TIMEOUT,
+    "auth": AUTH,
+    "hostkey": AUTH,
+    "hostkey_changed": AUTH,
+    NO_PROFILE: NO_PROFILE,
+    EMPTY: EMPTY,
+}
+
+
+def no_data_reason(ok: bool, error_kind: str | None) -> str:
+    """Why a device gives data or not, in the words of probe and the device state."""
+    return OK if ok else _REASON_OF_KIND.get(error_kind or "", ERROR)

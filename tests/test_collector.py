@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from models.db import make_engine
 from models.inventory.device_specs import DeviceSpec
+from models.read.unmonitored import unmonitored
 from models.schema import (
     CollectorHeartbeat,
     Device,
@@ -150,6 +151,14 @@ def test_collect_once_mixed_inventory_survives_every_fault(
                 _device(
                     site,
                     rack,
+                    "agent-no-profile",
+                    address="127.0.0.1",
+                    port=snmpd_agent.port,
+                    credential="snmpd",
+                ),
+                _device(
+                    site,
+                    rack,
                     "pdu-no-credential",
                     address="127.0.0.1",
                     port=snmpsim_captures.port,
@@ -189,7 +198,9 @@ def test_collect_once_mixed_inventory_survives_every_fault(
         )
         s.commit()
 
-    snmp = _snmp_creds({"apc": "apc_ap8853", "wrong": "not-the-community"})
+    snmp = _snmp_creds(
+        {"apc": "apc_ap8853", "wrong": "not-the-community", "snmpd": snmpd_agent.community}
+    )
 
     def ssh_cred(name: str | None) -> SshCredential:
         return SshCredential(user=TEST_USER, key_file=str(good_ssh.client_key))
@@ -216,6 +227,18 @@ def test_collect_once_mixed_inventory_survives_every_fault(
     assert "SHA256:" in (states["srv-changed-key"].error or "")
     # Broken tool output still gives a verdict instead of killing the poll.
     assert states["srv-broken"].status in {"ok", "error"}
+    # The state names why a device gives no data, in the words probe uses.
+    reasons = {name: st.reason for name, st in states.items()}
+    assert reasons["pdu-apc"] == "ok" and reasons["srv-ssh"] == "ok"
+    assert reasons["pdu-dead"] == "timeout"
+    assert reasons["pdu-wrong-community"] == "timeout"
+    assert reasons["agent-no-profile"] == "no_profile", states["agent-no-profile"].error
+    assert reasons["srv-changed-key"] == "auth"
+    assert reasons["pdu-no-credential"] == "error"
+    listed = {u.device: u.reason for u in unmonitored(engine)}
+    assert "pdu-apc" not in listed and "srv-ssh" not in listed
+    assert listed["agent-no-profile"] == "no_profile"
+    assert listed["pdu-dead"] == "timeout"
     assert report.polls_ok >= 2  # type: ignore[attr-defined]
 
     with Session(engine) as s:

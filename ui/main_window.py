@@ -39,6 +39,7 @@ from ui.rack_view import RackView
 from ui.site_tree import SiteTree
 from ui.spans import PRESETS, span_label
 from ui.status import StaleBanner, StatusPanel
+from ui.unmonitored import UnmonitoredDialog
 from ui.wall import WallView
 
 log = logging.getLogger(__name__)
@@ -158,6 +159,24 @@ class MainWindow(QMainWindow):
         self.pulse()
         self.pulse_timer.start()
         self.tick_timer.start()
+        self._follow_changes()
+
+    def _follow_changes(self) -> None:
+        """PostgreSQL: react to NOTIFY at once; the pulse stays as the fallback."""
+        engine = self.ctx.engine
+        if engine.dialect.name != "postgresql":
+            return
+        from ui.workers import ChangeFollower
+
+        self.follower = ChangeFollower(engine.url.render_as_string(hide_password=False), self)
+        self.follower.changed.connect(self._notified)
+        self.follower.start()
+
+    def _notified(self, changes: object) -> None:
+        if getattr(changes, "reconnected", False):
+            self.refresh_now()  # anything may have changed while nobody listened
+        else:
+            self.pulse()
 
     @property
     def showing_empty(self) -> bool:
@@ -556,6 +575,12 @@ class MainWindow(QMainWindow):
         self.addAction(act)
         return act
 
+    def show_unmonitored(self) -> None:
+        """The devices that give no data, with the reason."""
+        dlg = UnmonitoredDialog(self.ctx, self)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.show()
+
     def _build_menus(self) -> None:
         mb = self.menuBar()
         m = mb.addMenu(self.tr("&File"))
@@ -575,6 +600,7 @@ class MainWindow(QMainWindow):
         self._action(m, self.tr("&Wall mode"), self.toggle_wall, "F11")
         self._action(m, self.tr("&Power truth of all servers…"), self._power_truth, "Ctrl+Shift+P")
         self._action(m, self.tr("Wall mode &cycle interval…"), self._ask_wall_cycle)
+        self._action(m, self.tr("&Not monitored…"), self.show_unmonitored, "Ctrl+Shift+U")
         m.addSeparator()
         m.addAction(self.tree_dock.toggleViewAction())
         m.addAction(self.alarm_dock.toggleViewAction())
@@ -746,6 +772,9 @@ class MainWindow(QMainWindow):
         if self.wall is not None:
             self.wall.close()
         self.pulse_timer.stop()
+        follower = getattr(self, "follower", None)
+        if follower is not None:
+            follower.stop()
         if self.collector is not None:
             self.collector.stop()
         super().closeEvent(event)

@@ -102,3 +102,41 @@ class Loader(QObject):
         if fresh:
             log.warning("reading %s failed: %s", key, message)
             self.failed.emit(key, message)
+
+
+class ChangeFollower(QObject):
+    """Follows PostgreSQL LISTEN/NOTIFY on a plain thread; `changed` fires on the GUI thread.
+
+    The desk re-reads its cursors on every notification instead of waiting for the next
+    pulse, and re-reads everything when `changed` says the listener reconnected (NOTIFY
+    has no replay). SQLite has no NOTIFY: there the cursor pulse alone drives the desk.
+    """
+
+    changed = Signal(object)  # models.notify.Changes
+
+    def __init__(self, url: str, parent: QObject | None = None) -> None:
+        import threading
+
+        from models.notify import ChangeListener
+
+        super().__init__(parent)
+        self._listener = ChangeListener(url)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rackwatch-listen", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            got = self._listener.wait(1.0)
+            if got and not self._stop.is_set():
+                try:
+                    self.changed.emit(got)
+                except RuntimeError:  # the window is gone
+                    return
+        self._listener.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=3)

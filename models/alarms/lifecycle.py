@@ -95,19 +95,35 @@ _INSERT_EVENT = text(
 
 
 def apply_changes(
-    engine: Engine, changes: Sequence[AlarmChange], now: int | None = None
+    engine: Engine,
+    changes: Sequence[AlarmChange],
+    now: int | None = None,
+    *,
+    batch_uid: str | None = None,
 ) -> dict[str, OpenAlarm | None]:
     """Persist raises and clears in one transaction, each with its audit event.
 
     A raise of a key that is already open updates that alarm (an escalation to critical
     returns an acknowledged or shelved alarm to active) instead of adding a second one.
     Returns the resulting open alarm per key (None when cleared or nothing was open).
+    With batch_uid (a site collector's outbox) a batch already applied is skipped (empty
+    result), so a replay after a lost acknowledgement changes nothing.
     """
     t = _now(now)
     out: dict[str, OpenAlarm | None] = {}
     if not changes:
         return out
     with engine.begin() as conn:
+        if batch_uid is not None:
+            fresh = conn.execute(
+                text(
+                    "INSERT INTO alarm_outbox_receipt (uid, received_ts) VALUES (:u, :t) "
+                    "ON CONFLICT (uid) DO NOTHING RETURNING uid"
+                ),
+                {"u": batch_uid, "t": t},
+            ).first()
+            if fresh is None:
+                return out
         keys = sorted({c.key for c in changes})
         current: dict[str, OpenAlarm] = {}
         for i in range(0, len(keys), 500):

@@ -205,6 +205,11 @@ def write_samples_csv(
         avg = "CAST(round(CAST(sum / count AS numeric), 4) AS TEXT)"
     rows = 0
     lo, hi = span
+    from models.store.backend import reader_for
+
+    reader = reader_for(engine)
+    if reader is not None:
+        return _write_samples_vm(reader, data, plan, prefix, out, progress, cancelled, span)
     raw_conn = engine.raw_connection()
     try:
         cur = raw_conn.cursor()
@@ -235,4 +240,40 @@ def write_samples_csv(
         raw_conn.rollback()
     finally:
         raw_conn.close()
+    return rows
+
+
+def _write_samples_vm(
+    reader: Any,
+    data: SnapshotData,
+    plan: list[tuple[int, int]],
+    prefix: dict[int, tuple[str, str]],
+    out: Any,
+    progress: Progress | None,
+    cancelled: Cancelled | None,
+    span: tuple[int, int],
+) -> int:
+    """samples.csv from VictoriaMetrics: raw points, or its own means per 5-min/1-h step."""
+    rows = 0
+    lo, hi = span
+    width = max(1, data.end - data.start)
+    for n, (sid, res) in enumerate(plan):
+        if cancelled and n % 50 == 0 and cancelled():
+            raise ExportCancelled("export cancelled")
+        head, unit = prefix[sid]
+        points = width // res + 1 if res else 30_000
+        h = reader.history([sid], data.start, data.end, points).get(sid)
+        if h is not None and len(h):
+            tail = f",{unit},{res}\r\n"
+            mid = f",{head},"
+            vals = [round(v, 4) for v in h.avg.tolist()] if res else h.avg.tolist()
+            out.write(
+                "".join(
+                    iso_time(int(t)) + mid + repr(float(v)) + tail
+                    for t, v in zip(h.ts.tolist(), vals, strict=True)
+                ).encode("utf-8")
+            )
+            rows += len(h)
+        if progress and n % 200 == 0:
+            progress(lo + (hi - lo) * n // max(1, len(plan)), f"samples: {rows:,} rows")
     return rows

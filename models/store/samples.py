@@ -542,7 +542,23 @@ def choose_source(span_s: int, max_points: int) -> tuple[str, int]:
 def history(
     engine: Engine, series_ids: Sequence[int], start: int, end: int, max_points: int = 2000
 ) -> dict[int, History]:
-    """History of several series between start and end (UTC epoch s), at most max_points each.
+    """History of several series, from wherever the deployment keeps it (models.store.backend).
+
+    Every reader (plots, the snapshot, the alarm engine's needs) comes through here, so the
+    single-file SQLite default, PostgreSQL rows and VictoriaMetrics answer the same call.
+    """
+    from models.store.backend import reader_for
+
+    reader = reader_for(engine)
+    if reader is not None:
+        return reader.history(series_ids, start, end, max_points)
+    return rows_history(engine, series_ids, start, end, max_points)
+
+
+def rows_history(
+    engine: Engine, series_ids: Sequence[int], start: int, end: int, max_points: int = 2000
+) -> dict[int, History]:
+    """History from sample and rollup rows between start and end, at most max_points each.
 
     Raw samples are returned as stored when they fit; otherwise they are bucketed on the fly,
     and long spans read the 5-min or 1-h rollups (bucketed again if still too many) followed

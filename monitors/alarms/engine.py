@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -986,6 +987,10 @@ class AlarmEngine:
             self._retry = changes[-10_000:]
             return
         self._retry = []
+        self._absorb(result, changes)
+
+    def _absorb(self, result: dict[str, OpenAlarm | None], changes: list[AlarmChange]) -> None:
+        """Take what the database now holds for the keys written (open or cleared)."""
         for key, alarm in result.items():
             if alarm is None:
                 if self.open.pop(key, None) is not None:
@@ -1018,12 +1023,23 @@ class AlarmEngine:
         self._write(released, t)
         return released
 
+    def restrict(self, device_ids: Iterable[int]) -> None:
+        """Judge only these devices from now on (a site collector's leases moved).
+
+        Devices whose lease went to another collector stop counting as polled here, so this
+        engine neither calls them stale nor judges their racks; the new holder's engine does.
+        """
+        keep = np.zeros(len(self.dev_polled), dtype=bool)
+        ids = np.fromiter((d for d in device_ids if 0 <= d < len(keep)), dtype=np.int64)
+        keep[ids] = True
+        self.dev_polled &= keep
+
     def device(self, device_id: int) -> DeviceMeta | None:
         return self.meta.devices.get(device_id)
 
 
-def make_hook(url: str, rules_path: str | None = None) -> AlarmEngine:
-    """An engine on its own connection pool, for CollectorOptions.hooks.
+def collector_rules(rules_path: str | None = None) -> Rules:
+    """The rules a collector runs with.
 
     It follows the operator's rules file (models.rules.current_rules): a broken file is
     reported and the last good rules (at first the shipped defaults) stay in force, so a
@@ -1031,7 +1047,6 @@ def make_hook(url: str, rules_path: str | None = None) -> AlarmEngine:
     """
     from pathlib import Path
 
-    from models.db import make_engine
     from models.rules import RulesError, current_rules
 
     path = Path(rules_path) if rules_path else None
@@ -1041,6 +1056,23 @@ def make_hook(url: str, rules_path: str | None = None) -> AlarmEngine:
         log.error("alarm rules not usable, running with the shipped defaults: %s", exc)
     rules = current_rules(path)
     log.info("alarm rules from %s", " + ".join(rules.sources))
-    hook = AlarmEngine(make_engine(url), rules)
+    return rules
+
+
+def follow_rules_file(hook: AlarmEngine, rules_path: str | None = None) -> AlarmEngine:
+    """Make hook pick up edits of the operator's rules file while it runs."""
+    from pathlib import Path
+
+    from models.rules import current_rules
+
+    path = Path(rules_path) if rules_path else None
     hook.rules_source = lambda: current_rules(path)
     return hook
+
+
+def make_hook(url: str, rules_path: str | None = None, **engine_kwargs: Any) -> AlarmEngine:
+    """An engine on its own connection pool, for CollectorOptions.hooks."""
+    from models.db import make_engine
+
+    hook = AlarmEngine(make_engine(url, **engine_kwargs), collector_rules(rules_path))
+    return follow_rules_file(hook, rules_path)

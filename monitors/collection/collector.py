@@ -28,7 +28,7 @@ from models.schema import CollectorHeartbeat, PollRequest
 from models.staleness import HEARTBEAT_S
 from models.store.samples import Retention, SampleWriter, apply_retention, placeholder
 from models.store.series import SeriesRegistry, SeriesSpec
-from models.vocabulary import EMPTY, implausible
+from models.vocabulary import EMPTY, implausible, no_data_reason
 from monitors.collection.poll_log import PollLog
 from monitors.collection.readings import PollResult, Reading
 from monitors.collection.scheduler import Driver, Scheduler
@@ -198,9 +198,10 @@ class ResultWriter(threading.Thread):
         p = placeholder(engine)
         self._sql_state = (
             "INSERT INTO device_state (device_id, status, detected_profile, last_poll_ts, "
-            "last_ok_ts, consecutive_failures, error, seq) "
-            f"VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}) "
+            "last_ok_ts, consecutive_failures, error, seq, reason) "
+            f"VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}) "
             "ON CONFLICT (device_id) DO UPDATE SET status = excluded.status, "
+            "reason = excluded.reason, "
             "detected_profile = "
             "COALESCE(excluded.detected_profile, device_state.detected_profile), "
             "last_poll_ts = excluded.last_poll_ts, "
@@ -441,7 +442,10 @@ class ResultWriter(threading.Thread):
                 # empty: it answered but gave nothing to read (never shown as OK).
                 status = r.error_kind if r.error_kind in ("unreachable", EMPTY) else "error"
                 last_ok, fails, error = None, 1, (r.error or "unknown error")[:2000]
-            params.append((r.device_id, status, r.profile, r.ts, last_ok, fails, error, seq))
+            reason = no_data_reason(r.ok, r.error_kind)
+            params.append(
+                (r.device_id, status, r.profile, r.ts, last_ok, fails, error, seq, reason)
+            )
         raw = self.engine.raw_connection()
         try:
             cur = raw.cursor()

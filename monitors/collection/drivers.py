@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from models.inventory.device_specs import DeviceSpec
-from models.vocabulary import EMPTY
+from models.vocabulary import EMPTY, NO_PROFILE
 from monitors.collection.readings import PollResult
 from monitors.collection.scheduler import Driver
 from monitors.collection.targets import (
@@ -33,6 +33,10 @@ REDISCOVER_S = 6 * 3600
 
 class NoData(Exception):
     """The device answered but discovery found nothing to read."""
+
+
+class NoProfile(Exception):
+    """The device answered but no profile matches it."""
 
 
 SnmpCredentials = Callable[[str | None], SnmpCredential]
@@ -86,9 +90,8 @@ class SnmpDriver:
             identity = await client.identify(target)
             found = await self.profiles.select(client, target, identity)
             if found is None:
-                raise SnmpConfigError(
-                    target.host,
-                    target.port,
+                raise NoProfile(
+                    f"{target.host}:{target.port}: "
                     f"no profile matches sysObjectID {identity.sys_object_id or '(empty)'} "
                     f"sysDescr {identity.sys_descr[:60]!r}; set one with `profile:` "
                     "in the inventory",
@@ -120,6 +123,8 @@ class SnmpDriver:
             return self._fail(device, ts, started, str(exc), "config", profile)
         except NoData as exc:
             return self._fail(device, ts, started, str(exc), EMPTY, profile)
+        except NoProfile as exc:
+            return self._fail(device, ts, started, str(exc), NO_PROFILE)
         except KeyError as exc:  # forced profile that does not exist
             return self._fail(device, ts, started, f"{device.label}: {exc.args[0]}", "config")
         except SnmpTimeout as exc:

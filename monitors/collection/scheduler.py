@@ -120,6 +120,26 @@ class Scheduler:
         self._wake.set()
         return n
 
+    def add(self, devices: Iterable[DeviceSpec], *, spread_s: float = 0.0) -> int:
+        """Start polling devices (a lease gained); first polls within spread_s. Returns added."""
+        now = time.monotonic()
+        n = 0
+        for d in devices:
+            if d.id in self._jobs:
+                continue
+            self._jobs[d.id] = _Job(d)
+            self._push(now + (self._rng.uniform(0, spread_s) if spread_s > 0 else 0.0), d.id)
+            n += 1
+        self._wake.set()
+        return n
+
+    def remove(self, device_ids: Iterable[int]) -> int:
+        """Stop polling devices (a lease given back or lost); a poll in flight still lands."""
+        return sum(1 for did in device_ids if self._jobs.pop(did, None) is not None)
+
+    def device_ids(self) -> set[int]:
+        return set(self._jobs)
+
     async def run(self, stop: asyncio.Event, *, once: bool = False) -> None:
         """Run until stop is set (or, with once, until every device was polled once)."""
         now = time.monotonic()
@@ -134,7 +154,10 @@ class Scheduler:
             now = time.monotonic()
             while self._heap and self._heap[0][0] <= now and not stop.is_set():
                 due, _, did = heapq.heappop(self._heap)
-                job = self._jobs[did]
+                found = self._jobs.get(did)
+                if found is None:  # removed (its lease moved to another collector)
+                    continue
+                job = found
                 if job.running:
                     continue
                 if once:
@@ -205,7 +228,7 @@ class Scheduler:
             await self.sink(result)
         except Exception:  # the sink is ours; still never let one result kill the loop
             log.exception("result sink failed for %s", device.label)
-        if not once:
+        if not once and self._jobs.get(device.id) is job:
             interval = job.interval(time.monotonic())
             if job.failures:
                 # Back off a dead device, but never below its own interval.

@@ -257,6 +257,7 @@ def _states_and_alarms(
                     insert(s.DeviceState).values(
                         device_id=did,
                         status="unreachable",
+                        reason="timeout",
                         last_poll_ts=now - 20,
                         last_ok_ts=now - 1800,
                         consecutive_failures=30,

@@ -54,7 +54,9 @@ class PgCluster:
     `postgres` user through runuser, and the temp dir is handed to that user.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, extra_listen: tuple[str, ...] = ()) -> None:
+        # Addresses besides 127.0.0.1, only on veths of network namespaces a test created.
+        self.extra_listen = extra_listen
         bindir = find_bindir()
         if bindir is None:
             raise RuntimeError(missing_reason() or "PostgreSQL binaries not found")
@@ -113,9 +115,12 @@ class PgCluster:
             "--no-sync",
         )
         pwfile.unlink()
+        if self.extra_listen:
+            with (self.data / "pg_hba.conf").open("a") as f:
+                f.writelines(f"host all all {a}/24 scram-sha-256\n" for a in self.extra_listen)
         # Durability is irrelevant for a throw-away cluster; speed is not.
         settings = {
-            "listen_addresses": "'127.0.0.1'",
+            "listen_addresses": "'" + ",".join(("127.0.0.1", *self.extra_listen)) + "'",
             "unix_socket_directories": f"'{self.sockets}'",
             "fsync": "off",
             "synchronous_commit": "off",
