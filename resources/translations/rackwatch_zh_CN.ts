@@ -85,9 +85,7 @@
     <message numerus="yes">
         <location filename="../../ui/alarm_dock.py" line="353" />
         <source>%n racks</source>
-        <translation>
-            <numerusform>%n 个机柜</numerusform>
-        </translation>
+        <translation><numerusform>%n 个机柜</numerusform></translation>
     </message>
     <message>
         <location filename="../../ui/alarm_dock.py" line="357" />
@@ -180,9 +178,7 @@
     <message numerus="yes">
         <location filename="../../ui/alarm_dock.py" line="629" />
         <source>%n new — show</source>
-        <translation>
-            <numerusform>%n 条新 — 显示</numerusform>
-        </translation>
+        <translation><numerusform>%n 条新 — 显示</numerusform></translation>
     </message>
     <message>
         <location filename="../../ui/alarm_dock.py" line="640" />
@@ -1353,7 +1349,7 @@ Database: %1</source>
     <message>
         <location filename="../../ui/power_truth.py" line="345" />
         <source>Loading…</source>
-        <translation>加载中…</translation>
+        <translation>正在加载…</translation>
     </message>
     <message>
         <location filename="../../ui/power_truth.py" line="365" />
@@ -2023,9 +2019,7 @@ Search by name, IP address, IP:port, serial or model.</source>
     <message numerus="yes">
         <location filename="../../ui/unmonitored.py" line="160" />
         <source>%n device(s) give no data</source>
-        <translation>
-            <numerusform>%n 台设备没有数据</numerusform>
-        </translation>
+        <translation><numerusform>%n 台设备没有数据</numerusform></translation>
     </message>
 </context>
 <context>
@@ -2121,9 +2115,7 @@ Search by name, IP address, IP:port, serial or model.</source>
     <message numerus="yes">
         <location filename="../../ui/wall.py" line="233" />
         <source>(%n acknowledged incidents)</source>
-        <translation>
-            <numerusform>（%n 个已确认事件）</numerusform>
-        </translation>
+        <translation><numerusform>（%n 个已确认事件）</numerusform></translation>
     </message>
     <message numerus="yes">
         <location filename="../../ui/wall.py" line="240" />
