@@ -153,6 +153,32 @@ class CollectorReport:
     implausible: int = 0  # readings dropped as physically impossible (sensor faults)
 
 
+def series_specs(
+    results: list[PollResult],
+) -> tuple[list[SeriesSpec], list[tuple[int, float]]]:
+    """The series of every reading in a batch, and its (ts, value), in the same order."""
+    specs: list[SeriesSpec] = []
+    values: list[tuple[int, float]] = []
+    for r in results:
+        for rd in r.readings:
+            specs.append(
+                SeriesSpec(
+                    r.device_id,
+                    rd.metric,
+                    rd.channel,
+                    rd.unit,
+                    rd.role,
+                    rd.warn_low,
+                    rd.warn_high,
+                    rd.crit_low,
+                    rd.crit_high,
+                    rd.channel_class,
+                )
+            )
+            values.append((r.ts, rd.value))
+    return specs, values
+
+
 class ResultWriter(threading.Thread):
     """Owns all database writes of poll results so the asyncio loop never waits on SQL.
 
@@ -364,25 +390,7 @@ class ResultWriter(threading.Thread):
         # hooks judge this batch with the same rules.
         if self.registry.refresh_rules():
             log.info("alarm rules changed: %d series re-decided", self.registry.redecided)
-        specs: list[SeriesSpec] = []
-        values: list[tuple[int, float]] = []
-        for r in results:
-            for rd in r.readings:
-                specs.append(
-                    SeriesSpec(
-                        r.device_id,
-                        rd.metric,
-                        rd.channel,
-                        rd.unit,
-                        rd.role,
-                        rd.warn_low,
-                        rd.warn_high,
-                        rd.crit_low,
-                        rd.crit_high,
-                        rd.channel_class,
-                    )
-                )
-                values.append((r.ts, rd.value))
+        specs, values = series_specs(results)
         ids = self.registry.resolve(specs) if specs else []
         rows = [(sid, ts, v) for sid, (ts, v) in zip(ids, values, strict=True)]
         seq = self.writer.write(rows) if rows else 0

@@ -28,6 +28,7 @@ from monitors.collection.collector import (
     CollectorReport,
     ResultHook,
     ResultWriter,
+    series_specs,
 )
 from monitors.collection.readings import PollResult
 from monitors.collection.scheduler import Driver, Scheduler
@@ -127,25 +128,7 @@ class SiteResultWriter(ResultWriter):
                     log.info("alarm rules changed: %d series re-decided", self.registry.redecided)
             except Exception as exc:
                 log.warning("series meaning not refreshed (centre away): %s", exc)
-        specs: list[SeriesSpec] = []
-        values: list[tuple[int, float]] = []
-        for r in results:
-            for rd in r.readings:
-                specs.append(
-                    SeriesSpec(
-                        r.device_id,
-                        rd.metric,
-                        rd.channel,
-                        rd.unit,
-                        rd.role,
-                        rd.warn_low,
-                        rd.warn_high,
-                        rd.crit_low,
-                        rd.crit_high,
-                        rd.channel_class,
-                    )
-                )
-                values.append((r.ts, rd.value))
+        specs, values = series_specs(results)
         if self.centre_up:
             ids = self._resolve(specs) if specs else []
         else:
