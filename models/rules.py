@@ -101,6 +101,7 @@ class Rules:
     unreachable_severity: dict[str, str]
     stale_enabled: bool
     stale_intervals: int
+    stale_shown_intervals: int
     stale_severity: str
     forecast: ForecastRule
     role_from_channel: tuple[tuple[re.Pattern[str], str], ...]
@@ -470,6 +471,7 @@ def parse_rules(data: Mapping[str, Any], *, where: str, sources: tuple[str, ...]
         unreachable_severity=unreachable_severity,
         stale_enabled=r.flag(s, "stale", "enabled", True),
         stale_intervals=r.count(s, "stale", "intervals", 5),
+        stale_shown_intervals=r.count(s, "stale", "shown_after_intervals", 2),
         stale_severity=r.severity(s.get("severity", "warning"), "stale.severity"),
         forecast=forecast,
         role_from_channel=tuple(role_from_channel),

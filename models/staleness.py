@@ -5,14 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-# Data older than this many expected intervals is stale on every screen and in the engine:
-# one missed poll is jitter, two in a row means nothing is arriving.
-STALE_INTERVALS = 2
+from models.rules import current_rules
+
 # How often a collector writes its heartbeat row; it misses two before it counts as dead
 # (plus a second, since beat times are whole seconds and a beat write takes a moment).
 HEARTBEAT_S = 5
 HEARTBEAT_MISSES = 2
 DEFAULT_INTERVAL_S = 60
+
+
+def stale_intervals() -> int:
+    """Intervals without a sample after which data is stale (`stale.shown_after_intervals`)."""
+    return current_rules().stale_shown_intervals
 
 
 def stale_after(
@@ -26,20 +30,20 @@ def stale_after(
     if stale_after_s:
         return float(stale_after_s)
     interval = interval_s or poll_interval_s or DEFAULT_INTERVAL_S
-    return float(STALE_INTERVALS * interval)
+    return float(stale_intervals() * interval)
 
 
 def stale_after_sql(series: str = "s", device: str = "d") -> str:
     """stale_after() as an SQL expression over a series and its device (for desk reads)."""
     return (
-        f"COALESCE({series}.stale_after_s, {STALE_INTERVALS} * "
+        f"COALESCE({series}.stale_after_s, {stale_intervals()} * "
         f"COALESCE({series}.interval_s, {device}.poll_interval_s, {DEFAULT_INTERVAL_S}))"
     )
 
 
 def device_stale_sql(device: str = "d") -> str:
     """Seconds after a device's last good poll at which it shows as stale."""
-    return f"{STALE_INTERVALS} * {device}.poll_interval_s"
+    return f"{stale_intervals()} * {device}.poll_interval_s"
 
 
 def collector_dead_after(heartbeat_s: float = HEARTBEAT_S) -> int:
@@ -100,7 +104,7 @@ def feed_state(
     interval_s is the shortest poll interval of the polled devices: if even those have
     nothing new for two intervals, nothing is arriving.
     """
-    limit = STALE_INTERVALS * (interval_s or DEFAULT_INTERVAL_S)
+    limit = stale_intervals() * (interval_s or DEFAULT_INTERVAL_S)
     if collectors_total == 0 and newest_sample_ts is None:
         return FeedState(False, None, None, last_beat_ts, "none")
     if collectors_total and collectors_alive == 0:

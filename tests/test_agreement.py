@@ -590,7 +590,7 @@ def test_a_probe_labelled_front_intake_is_an_inlet() -> None:
     )
     assert m.role == "inlet" and m.channel_class == "part"
     assert (m.levels.warning, m.levels.critical) == (27.0, 32.0)  # resources/alarms/default.yaml
-    assert m.stale_after_s == 60 * staleness.STALE_INTERVALS  # the one stale rule
+    assert m.stale_after_s == 60 * staleness.stale_intervals()  # the one stale rule
 
 
 def test_changed_rules_reach_rows_desks_alarms_and_report(tmp_path: Path) -> None:
@@ -719,7 +719,7 @@ def test_a_database_from_before_the_decision_upgrades_and_keeps_its_history(
         # The PDU's own 20 A is stricter than the rule's 80 % of the 32 A breaker.
         assert got[3][:5] == ("phase", None, 20.0, 20.0, "device")
         assert got[4][:3] == ("part", "inlet", rules.temperature["inlet"].warning)
-        assert got[4][5] == 30 * staleness.STALE_INTERVALS
+        assert got[4][5] == 30 * staleness.stale_intervals()
         s = read_status.summaries(engine, "rack", [1], now=T0 + 280)[1]
         # The cord total alone, not the cord plus its phases (issue 9's 15.27 kW vs 7.3 kW).
         assert (s.power_w, s.inlet_c) == (3000.0, 24.5)

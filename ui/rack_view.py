@@ -727,7 +727,7 @@ class RackView(QWidget):
                     if d.id == did:
                         interval, name = d.poll_interval_s, d.name
             # Rows carry their own stale horizon; this covers rows no collector decided yet.
-            self.sensor_model.set_rows(rows, now, staleness.STALE_INTERVALS * interval)
+            self.sensor_model.set_rows(rows, now, staleness.stale_intervals() * interval)
             self.sensors.resizeColumnsToContents()
             self.sensors.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
             name = name or (rows[0].device_name if rows else str(did))

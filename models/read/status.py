@@ -57,7 +57,7 @@ _STATE_SQL = (
 
 def _stale_intervals() -> int:
     # What desks show as stale (two intervals); the `stale` alarm (rules) waits longer.
-    return staleness.STALE_INTERVALS
+    return staleness.stale_intervals()
 
 
 _LEVEL_KEY = {"site": "d.site_id", "rack": "COALESCE(d.rack_id, 0)", "device": "d.id"}

@@ -685,7 +685,7 @@ class AlarmEngine:
     def _fresh_values(self, sids: IntArray, t: int) -> FloatArray:
         v = self.last_val[sids]
         # Past the stale horizon (models.staleness) a value no longer counts in a rack's sum.
-        limit = self.meta.interval[sids] * staleness.STALE_INTERVALS
+        limit = self.meta.interval[sids] * staleness.stale_intervals()
         old = (t - self.last_ts[sids]) > limit
         return np.where(old | np.isnan(v), 0.0, v)
 
