@@ -271,44 +271,11 @@ def _resolve(engine: Engine, scope: Scope) -> tuple[SiteRec, list[int], list[int
             ]
             return site, racks, None
         if scope.kind == "row":
-            sql = (
-                "SELECT r.id, r.site_id, s.code, s.name, s.tz FROM rack r "
-                "JOIN site s ON s.id = r.site_id WHERE r.row = :n"
-            )
-            params_row: dict[str, Any] = {"n": name}
-            if site_code:
-                sql += " AND s.code = :c"
-                params_row["c"] = site_code
-            found = conn.execute(text(sql + " ORDER BY r.id"), params_row).all()
-            if not found:
-                raise SnapshotError(f"scope {scope}: no row named {name!r}")
-            if len({r[1] for r in found}) > 1:
-                sites = ", ".join(sorted({r[2] for r in found}))
-                raise SnapshotError(
-                    f"scope {scope}: row {name!r} exists at several sites ({sites}); "
-                    f"write row:SITE/{name}"
-                )
+            found = _at_one_site(conn, scope, "rack", "row", "row", name, site_code)
             f0 = found[0]
             return SiteRec(f0[1], f0[2], f0[3], f0[4] or "UTC"), [int(r[0]) for r in found], None
         table = "rack" if scope.kind == "rack" else "device"
-        sql = (
-            f"SELECT t.id, t.site_id, s.code, s.name, s.tz FROM {table} t "
-            "JOIN site s ON s.id = t.site_id WHERE t.name = :n"
-        )
-        params: dict[str, Any] = {"n": name}
-        if site_code:
-            sql += " AND s.code = :c"
-            params["c"] = site_code
-        rows = conn.execute(text(sql + " ORDER BY t.id"), params).all()
-        if not rows:
-            raise SnapshotError(f"scope {scope}: no {table} named {name!r}")
-        if len({r[1] for r in rows}) > 1:
-            sites = ", ".join(sorted({r[2] for r in rows}))
-            raise SnapshotError(
-                f"scope {scope}: {table} {name!r} exists at several sites ({sites}); "
-                f"write {scope.kind}:SITE/{name}"
-            )
-        r = rows[0]
+        r = _at_one_site(conn, scope, table, "name", table, name, site_code)[0]
         site = SiteRec(r[1], r[2], r[3], r[4] or "UTC")
         if scope.kind == "rack":
             return site, [int(r[0])], None
@@ -1052,3 +1019,27 @@ def timeline(data: SnapshotData, locale: str | None = "en") -> list[TimelineEntr
         )
     out.sort(key=lambda e: (e.start, e.severity == "note"))
     return out
+
+
+def _at_one_site(
+    conn: Any, scope: Any, table: str, column: str, what: str, name: str, site_code: str | None
+) -> list[Any]:
+    """Rows of table whose column is name (at site_code when given), all at one site."""
+    sql = (
+        f"SELECT t.id, t.site_id, s.code, s.name, s.tz FROM {table} t "
+        f'JOIN site s ON s.id = t.site_id WHERE t."{column}" = :n'
+    )
+    params: dict[str, Any] = {"n": name}
+    if site_code:
+        sql += " AND s.code = :c"
+        params["c"] = site_code
+    rows = list(conn.execute(text(sql + " ORDER BY t.id"), params).all())
+    if not rows:
+        raise SnapshotError(f"scope {scope}: no {what} named {name!r}")
+    if len({r[1] for r in rows}) > 1:
+        sites = ", ".join(sorted({r[2] for r in rows}))
+        raise SnapshotError(
+            f"scope {scope}: {what} {name!r} exists at several sites ({sites}); "
+            f"write {scope.kind}:SITE/{name}"
+        )
+    return rows
