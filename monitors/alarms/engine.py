@@ -35,6 +35,7 @@ from monitors.alarms.state import (
     WARNING,
     LevelTracker,
     TrendBuffer,
+    reload_gap,
     threshold_candidates,
     trend_trustworthy,
 )
@@ -159,6 +160,7 @@ class AlarmEngine:
         self._started = False
         self._last_housekeeping = -math.inf
         self._last_reload = -math.inf
+        self._reload_cost = 0.0
         self._last_full = -math.inf
         self._last_stale = -math.inf
         self._now = 0
@@ -349,9 +351,13 @@ class AlarmEngine:
         unknown = sid[sid >= len(meta.known)]
         inside = sid[sid < len(meta.known)]
         unknown = np.concatenate((unknown, inside[~meta.known[inside]]))
-        if len(unknown) and mono - self._last_reload >= self.reload_min_s:
+        if len(unknown) and mono - self._last_reload >= reload_gap(
+            self._reload_cost, self.reload_min_s
+        ):
             self._last_reload = mono
-            if meta.load_new(np.unique(unknown).tolist()):
+            loaded = meta.load_new(np.unique(unknown).tolist())
+            self._reload_cost = time.monotonic() - mono
+            if loaded:
                 self.stats.reloads += 1
                 self.power_truth.dirty = True  # new outlet or server series to join
         self._sync_forecast_slots()

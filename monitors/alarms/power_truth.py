@@ -16,7 +16,7 @@ from models.power_truth import MISMATCH, OK, PSU_SINGLE, check_arrays
 from models.read.power import load_power_map
 from models.rules import Rules
 from monitors.alarms.meta import AlarmMeta
-from monitors.alarms.state import WARNING, LevelTracker
+from monitors.alarms.state import WARNING, LevelTracker, reload_gap
 
 log = logging.getLogger("rackwatch.alarms")
 
@@ -75,6 +75,7 @@ class PowerTruthWatch:
         self.dirty = False
         self._last = -math.inf
         self._loaded = -math.inf
+        self._load_cost = 0.0
         r = rules
         self.group_lv = LevelTracker(r.raise_after, r.clear_after)
         self.free_lv = LevelTracker(r.raise_after, r.clear_after)
@@ -101,10 +102,17 @@ class PowerTruthWatch:
     def load(self) -> None:
         """(Re)build the arrays from the mapping in the database."""
         self._loaded = time.monotonic()
+        try:
+            self._load()
+        finally:
+            self._load_cost = time.monotonic() - self._loaded
+
+    def _load(self) -> None:
         self.dirty = False
         self.gap_s = None
         prev_dev = list(self.group_dev)
         prev_free = self.free_sid.tolist()
+        prev_code = {self.group_dev[g]: c for g, c in self.group_code.items()}
         seen_dev = dict(zip(prev_dev, self.group_seen.tolist(), strict=False))
         seen_free = dict(zip(prev_free, self.free_seen.tolist(), strict=False))
         open_keys = {
@@ -181,6 +189,8 @@ class PowerTruthWatch:
         self.out_group = np.asarray(out_group, dtype=np.int64)
         self.out_slot = np.asarray(out_slot, dtype=np.int64)
         self.group_single = np.asarray(single, dtype=bool)
+        # An open alarm keeps its diagnosis, so a reload does not re-announce it.
+        self.group_code = {g: prev_code[d] for g, d in enumerate(self.group_dev) if d in prev_code}
         self.free_sid = np.asarray([f.sid for f in pmap.free_outlets], dtype=np.int64)
         self.free_info = [
             (f.pdu_id, f.site_id, f.rack_id, f.pdu_name, f.outlet) for f in pmap.free_outlets
@@ -236,7 +246,7 @@ class PowerTruthWatch:
         """Judge every group and free outlet on the engine's latest values."""
         rule = self.rules.power_truth
         mono = time.monotonic()
-        if self.dirty and mono - self._loaded >= self.reload_gap_s:
+        if self.dirty and mono - self._loaded >= reload_gap(self._load_cost, self.reload_gap_s):
             self.load()
         if not rule.enabled or not self.size:
             return []

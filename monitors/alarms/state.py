@@ -18,6 +18,16 @@ TS_BASE = 1_600_000_000
 NONE, WARNING, CRITICAL = 0, 1, 2
 SEVERITY_NAME = {WARNING: "warning", CRITICAL: "critical"}
 SEVERITY_LEVEL = {"warning": WARNING, "critical": CRITICAL}
+# A metadata reload may take at most this share of the engine's time: a small site reloads
+# within a second of a new series (its alarms start judging it at once), the pilot zone's
+# multi-second reloads stay spaced by their ceiling.
+RELOAD_SHARE = 0.05
+RELOAD_FLOOR_S = 0.5
+
+
+def reload_gap(cost_s: float, ceiling_s: float) -> float:
+    """Seconds to wait after a reload that took `cost_s` before the next one."""
+    return min(ceiling_s, max(RELOAD_FLOOR_S, cost_s / RELOAD_SHARE))
 
 
 class LevelTracker:

@@ -9,6 +9,7 @@ import socket
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from pysnmp.carrier.asyncio.dgram import udp
 from pysnmp.hlapi.v1arch import asyncio as v1
 from pysnmp.hlapi.v3arch import asyncio as v3
 from pysnmp.proto import errind
@@ -23,7 +24,7 @@ from monitors.snmp.errors import (
     SnmpProtocolError,
     SnmpTimeout,
 )
-from monitors.snmp.fast import FastGet, FastTimeout
+from monitors.snmp.fast import FastGet, FastTimeout, raise_rcvbuf
 from monitors.snmp.values import SnmpValue, is_end_of_mib, oid_str, oid_tuple, to_python
 
 log = logging.getLogger(__name__)
@@ -119,7 +120,8 @@ class SnmpClient:
         self._v3_targets: dict[tuple[str, int, float, int], Any] = {}
         self._users: dict[SnmpCredential, Any] = {}
         self._communities: dict[tuple[str, int], Any] = {}
-        self._rcvbuf_done: set[int] = set()
+        self._v1_target_cls = _sized_target(v1.UdpTransportTarget, rcvbuf_bytes)
+        self._v3_target_cls = _sized_target(v3.UdpTransportTarget, rcvbuf_bytes)
         self._context = v3.ContextData()
         self._fast: FastGet | None = None
 
@@ -151,7 +153,6 @@ class SnmpClient:
                     transport.close()
         self._v1_targets.clear()
         self._v3_targets.clear()
-        self._rcvbuf_done.clear()
 
     # -- public operations ------------------------------------------------------------------
 
@@ -391,7 +392,6 @@ class SnmpClient:
             raise SnmpProtocolError(
                 target.host, target.port, f"{kind.upper()} {where}: agent answered {name}"
             )
-        self._raise_rcvbuf()
         return [(str(n), v) for n, v in vbs]
 
     def _timeout(self, target: SnmpTarget, kind: str) -> SnmpTimeout:
@@ -519,7 +519,7 @@ class SnmpClient:
         key = (target.host, target.port, float(target.timeout_s), int(target.retries))
         tr = self._v1_targets.get(key)
         if tr is None:
-            tr = await self._create_transport(v1.UdpTransportTarget, target)
+            tr = await self._create_transport(self._v1_target_cls, target)
             self._v1_targets[key] = tr
         return tr
 
@@ -527,7 +527,7 @@ class SnmpClient:
         key = (target.host, target.port, float(target.timeout_s), int(target.retries))
         tr = self._v3_targets.get(key)
         if tr is None:
-            tr = await self._create_transport(v3.UdpTransportTarget, target)
+            tr = await self._create_transport(self._v3_target_cls, target)
             self._v3_targets[key] = tr
         return tr
 
@@ -543,20 +543,6 @@ class SnmpClient:
             raise SnmpConfigError(
                 target.host, target.port, f"cannot resolve address: {exc}"
             ) from None
-
-    def _raise_rcvbuf(self) -> None:
-        """Enlarge the receive buffer of each UDP socket once it exists."""
-        for owner in (self._dispatcher, self._engine):
-            if owner is None or id(owner) in self._rcvbuf_done:
-                continue
-            try:
-                sock = _socket_of(owner)
-                if sock is None:
-                    continue
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.rcvbuf_bytes)
-            except OSError as exc:
-                log.warning("cannot raise SNMP socket receive buffer: %s", exc)
-            self._rcvbuf_done.add(id(owner))
 
     def receive_buffer_bytes(self) -> dict[str, int]:
         """Current SO_RCVBUF of the v1/v2c and v3 sockets (for diagnostics and tests)."""
@@ -580,6 +566,21 @@ class _BadVarbind(SnmpProtocolError):
         super().__init__(host, port, f"{status} at varbind {index}")
         self.index = index
         self.status = status
+
+
+def _sized_target(base: Any, size: int) -> Any:
+    """A pysnmp transport target whose socket gets a large receive buffer the moment it
+    opens: the first walks' replies arrive together and overflow the default buffer (four
+    64 KB replies were dropped, so the walks timed out), before any reply could size it."""
+
+    class SizedUdp(udp.UdpAsyncioTransport):  # type: ignore[misc]
+        def connection_made(self, transport: asyncio.DatagramTransport) -> None:
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                raise_rcvbuf(sock, size)
+            super().connection_made(transport)
+
+    return type(f"Sized{base.__name__}", (base,), {"PROTO_TRANSPORT": SizedUdp})
 
 
 def _socket_of(owner: Any) -> Any:

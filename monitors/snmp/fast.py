@@ -46,7 +46,7 @@ def _decode_with_pysnmp(data: bytes) -> tuple[int, int, int, Varbinds]:
     )
 
 
-def _raise_rcvbuf(sock: socket.socket, size: int) -> None:
+def raise_rcvbuf(sock: socket.socket, size: int) -> None:
     """More than about 50 replies in flight overflow the default buffer (DESIGN.md)."""
     force = getattr(socket, "SO_RCVBUFFORCE", None)
     if force is not None:
@@ -96,7 +96,7 @@ class FastGet:
         if sock is None:
             loop = asyncio.get_running_loop()
             sock = socket.socket(family, socket.SOCK_DGRAM)
-            _raise_rcvbuf(sock, self.rcvbuf_bytes)
+            raise_rcvbuf(sock, self.rcvbuf_bytes)
             sock.bind(("::", 0) if family == socket.AF_INET6 else ("0.0.0.0", 0))
             sock.setblocking(False)
             loop.add_reader(sock.fileno(), self._readable, sock)
