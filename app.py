@@ -159,6 +159,7 @@ def _site_settings(args: argparse.Namespace) -> dict[str, Any]:
         "known_hosts": args.known_hosts,
         "trace_polls": args.trace_polls,
         "outbox": args.outbox,
+        "state": args.state,
     }
     conf.update({k: v for k, v in flags.items() if v is not None})
     return conf
@@ -189,12 +190,11 @@ def _collect_site(args: argparse.Namespace) -> int:
     # Stable across restarts (the outbox and the leases are found again by it); give each
     # collector its own --collector-id when a host runs several for one site.
     collector_id = str(conf.get("collector_id") or f"{site}:{socket.gethostname()}")
+    local = collector_id.replace(":", "_").replace("/", "_")
     hooks: list[Any] = []
     alarm_engine = None
     if not args.no_alarms:
-        outbox_path = conf.get("outbox") or (
-            data_dir() / f"outbox-{collector_id.replace(':', '_').replace('/', '_')}.db"
-        )
+        outbox_path = conf.get("outbox") or data_dir() / f"outbox-{local}.db"
         alarm_engine = OutboxAlarmEngine(
             make_engine(url, connect_args=CENTRE_CONNECT_ARGS),
             collector_rules(),
@@ -213,6 +213,7 @@ def _collect_site(args: argparse.Namespace) -> int:
         duration_s=args.duration,
         trace_polls=str(conf.get("trace_polls") or ""),
         hooks=hooks,
+        state_path=str(conf.get("state") or data_dir() / f"site-state-{local}.db"),
     )
     if alarm_engine is not None:
         # Each collector judges only what it leases (rack rules stay with the rack's holder).
@@ -856,6 +857,11 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--lease-ttl", type=int, metavar="S", help="lease lifetime (30)")
     g.add_argument("--heartbeat", type=float, metavar="S", help="lease heartbeat (10)")
     g.add_argument("--outbox", metavar="FILE", help="local alarm outbox (SQLite)")
+    g.add_argument(
+        "--state",
+        metavar="FILE",
+        help="local copy of the last assignment (SQLite), polled when started while cut off",
+    )
     g.add_argument("--trace-polls", metavar="FILE", help=argparse.SUPPRESS)
     g.add_argument("--no-alarms", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_collect)

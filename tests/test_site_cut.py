@@ -303,3 +303,59 @@ def test_cut_site_keeps_polling_and_loses_nothing(sites: TwoSites) -> None:
     finally:
         col_a.stop()
         col_b.stop()
+
+
+def test_collector_restarted_while_cut_off_polls_its_saved_assignment(sites: TwoSites) -> None:
+    s = sites
+    col_b = CollectorProcess(
+        "b0", SITE_B, s.url.replace("127.0.0.1", s.ns.centre_ip), s.vm.url,
+        f"http://127.0.0.1:{s.agent_b.port}", s.work, s.env_b,
+        known_hosts=str(s.lab_b_dir / "known_hosts"), netns=s.ns.name,
+    )  # fmt: skip
+    col_b.start()
+    try:
+        b_devices = _site_devices(s.engine, SITE_B)
+        assert wait_for(lambda: set(owners(s.engine, SITE_B).values()) == {"b0"}, 60)
+        time.sleep(3 * INTERVAL)  # every device polled, its series saved with the beat
+        s.ns.cut()
+        time.sleep(INTERVAL)
+        col_b.kill()  # a crash during the cut: no lease given back, nothing flushed
+        log_from = col_b.log.stat().st_size
+        col_b.start()  # the same collector id: the same state file and outbox
+        t_restart = time.time()
+        time.sleep(CUT_S / 2)
+        s.ns.restore()
+        t_back = time.time()
+
+        def caught_up() -> bool:
+            with s.engine.connect() as conn:
+                beat = conn.execute(
+                    text("SELECT beat_ts FROM site_collector WHERE collector_id = 'b0'")
+                ).scalar()
+            try:
+                return beat is not None and beat > t_back and s.agent_b.pending_bytes() == 0
+            except OSError:
+                return False
+
+        assert wait_for(caught_up, 180), col_b.log.read_text()[-3000:]
+        time.sleep(2 * INTERVAL)
+        t_end = time.time()
+        log = col_b.log.read_bytes()[log_from:].decode(errors="replace")
+        assert f"polling the {len(b_devices)} devices" in log, log[-3000:]
+        assert "nothing to poll" not in log
+
+        polls = [p for p in read_trace([col_b.trace]) if p.collector == "b0"]
+        during = [p for p in polls if t_restart + INTERVAL < p.wall < t_back - 1]
+        assert {p.device for p in during} == b_devices  # polled all of B inside the cut
+        time.sleep(2.5)
+        s.vm.flush()
+        dev_series = {d: ids for d, ids in series_of_devices(s.engine).items() if d in b_devices}
+        all_ids = [i for ids in dev_series.values() for i in ids]
+        with VictoriaHistory(s.vm.url) as vmh:
+            stored = vmh.raw_timestamps(all_ids, int(t_restart) - 10, int(t_end) + 10)
+        expected, lost = samples_lost(polls, dev_series, stored, INTERVAL, t_restart, t_back)
+        assert expected > 0
+        assert lost == 0, (expected, lost)
+        assert set(owners(s.engine, SITE_B).values()) == {"b0"}  # its leases, taken back
+    finally:
+        col_b.stop()

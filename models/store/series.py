@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -155,6 +155,17 @@ class SeriesRegistry:
 
     def get(self, key: Key) -> int | None:
         return self._ids.get(key)
+
+    def known(self) -> list[tuple[Key, int]]:
+        """Every (key, series id) learned so far (a copy, safe beside the writer thread)."""
+        return list(self._ids.items())
+
+    def remember(self, ids: Mapping[Key, int]) -> None:
+        """Ids known from elsewhere (a site collector's saved state while the centre is
+        away); `preload` later replaces them with the rows and their meaning."""
+        for key, sid in ids.items():
+            self._ids.setdefault(key, sid)
+            self._keys.setdefault(sid, key)
 
     def refresh_rules(self) -> bool:
         """Re-apply the rules to every known series when they changed; True if they did."""

@@ -86,6 +86,10 @@ def decode_results(payload: bytes) -> list[PollResult]:
     return out
 
 
+def _name(hook: object) -> str:
+    return str(getattr(hook, "__name__", None) or type(hook).__name__)
+
+
 def _transient(exc: BaseException) -> bool:
     """Whether a database error means "not now" (away, locked, disconnected), not "never"."""
     names = {c.__name__ for c in type(exc).__mro__}
@@ -200,6 +204,7 @@ class ResultWriter(threading.Thread):
         self.engine = engine
         self.devices = devices
         self.hooks = hooks
+        self._failing_hooks: set[int] = set()
         # Bounded: when the database falls behind, the scheduler waits (backpressure).
         self.inbox: queue.Queue[list[PollResult] | None] = queue.Queue(maxsize=64)
         self.writer = SampleWriter(engine, owned_devices=list(devices))
@@ -408,11 +413,25 @@ class ResultWriter(threading.Thread):
                 rep.errors_by_device[name] += 1
                 self.poll_log.failed(name, r.ts, r.error_kind, r.error)
             self.poll_log.saw_problems(name, r.problems)
+        self._run_hooks(results, rows, ids)
+
+    def _run_hooks(
+        self, results: list[PollResult], rows: list[tuple[int, int, float]], ids: list[int]
+    ) -> None:
+        """Every hook sees every batch; a failing one is logged when it starts failing and
+        when it recovers (a site collector's alarm engine waits for the centre)."""
         for hook in self.hooks:
+            key = id(hook)
             try:
                 hook(results, rows, ids)
             except Exception:
-                log.exception("result hook failed")
+                if key not in self._failing_hooks:
+                    self._failing_hooks.add(key)
+                    log.exception("result hook %s failed; retried with every batch", _name(hook))
+            else:
+                if key in self._failing_hooks:
+                    self._failing_hooks.discard(key)
+                    log.info("result hook %s works again", _name(hook))
 
     def _screen(self, result: PollResult) -> PollResult:
         """Drop physically impossible readings (every protocol, one table); they are counted
@@ -601,6 +620,7 @@ class Collector:
     async def _requests(self, stop: asyncio.Event, scheduler: Scheduler) -> None:
         # Requests older than a few minutes are history, not instructions.
         horizon = int(time.time()) - 300
+        failing = False
         while not stop.is_set():
             try:
                 reqs = await asyncio.to_thread(self._read_requests, horizon)
@@ -618,8 +638,14 @@ class Collector:
                     else:
                         scheduler.poll_now(targets)
                     await asyncio.to_thread(self._mark_done, req_id)
-            except Exception:
-                log.exception("reading poll requests failed")
+            except Exception as exc:
+                if not failing:  # the database away: once, not every few seconds
+                    log.warning("reading poll requests failed: %s", exc)
+                failing = True
+            else:
+                if failing:
+                    log.info("reading poll requests works again")
+                failing = False
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.opt.requests_s)
 

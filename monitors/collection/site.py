@@ -32,6 +32,7 @@ from monitors.collection.collector import (
 )
 from monitors.collection.readings import PollResult
 from monitors.collection.scheduler import Driver, Scheduler
+from monitors.collection.site_state import SiteState
 
 log = logging.getLogger("rackwatch.site")
 
@@ -61,6 +62,8 @@ class SiteOptions:
     batch_interval_s: float = 0.5
     inventory_every_s: float = 60.0
     trace_polls: str = ""  # append "ts collector device ok" per poll (tests and benches)
+    # The last assignment with its series on local disk (monitors.collection.site_state).
+    state_path: str = ""
     hooks: list[ResultHook] = field(default_factory=list)
     # Called with each new assignment (the alarm engine's restrict(), tests).
     on_assignment: list[Callable[[Assignment], None]] = field(default_factory=list)
@@ -150,12 +153,7 @@ class SiteResultWriter(ResultWriter):
                 rep.polls_ok += 1
             else:
                 rep.polls_failed += 1
-        good = [i for i in ids if i is not None]
-        for hook in self.hooks:
-            try:
-                hook(results, rows, good)
-            except Exception:
-                log.exception("result hook failed")
+        self._run_hooks(results, rows, [i for i in ids if i is not None])
 
 
 class PollTrace:
@@ -221,6 +219,7 @@ class SiteCollector(Collector):
         self.centre_failures = 0
         self._catalogue_ts = -1e18
         self._claim_after = 0.0  # set when the centre answers (first, or after an outage)
+        self.state = SiteState(options.state_path) if options.state_path else None
 
     def _load_catalogue(self) -> None:
         specs = load_device_specs(self.engine)
@@ -244,7 +243,9 @@ class SiteCollector(Collector):
             except Exception as exc:
                 # Partition rule: without the centre keep polling the last assignment.
                 self.centre_failures += 1
-                if self.centre_ok or first:
+                if first and not self.devices:
+                    self._restore(scheduler, exc)
+                elif self.centre_ok or self.centre_failures == 1:
                     log.warning(
                         "centre unreachable; keeping %d devices of the last assignment: %s",
                         len(self.devices),
@@ -262,6 +263,7 @@ class SiteCollector(Collector):
                 self.centre_ok = True
                 self._apply(a, scheduler, first)
                 first = False
+                await asyncio.to_thread(self._save_state)
                 # The sink also retries any batch vmagent could not take.
                 await asyncio.to_thread(self.sink.retry)
             with contextlib.suppress(TimeoutError):
@@ -298,6 +300,42 @@ class SiteCollector(Collector):
                 hook(a)
             except Exception:
                 log.exception("assignment hook failed")
+
+    def _restore(self, scheduler: Scheduler, why: Exception) -> None:
+        """Started while the centre is away: poll what this collector held when it last
+        heard from it (the partition rule of a running collector, across a restart)."""
+        saved = self.state.load() if self.state is not None else None
+        if saved is None:
+            log.warning("centre unreachable at start, no saved assignment to poll: %s", why)
+            return
+        self.site_writer.registry.remember(saved.series)
+        for sid, labels in saved.labels.items():
+            self.sink.labels.setdefault(sid, labels)
+        self.devices.update({d.id: d for d in saved.devices})
+        scheduler.add(list(saved.devices), spread_s=float(min(d.interval_s for d in saved.devices)))
+        age = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(saved.saved_ts))
+        log.warning(
+            "centre unreachable at start: polling the %d devices (%d series) of the "
+            "assignment saved at %s: %s",
+            len(saved.devices),
+            len(saved.series),
+            age,
+            why,
+        )
+
+    def _save_state(self) -> None:
+        if self.state is None or self.assignment is None:
+            return
+        try:
+            self.state.save_devices(self.devices)
+            labels = self.sink.labels
+            self.state.save_series(
+                (key, sid, labels[sid])
+                for key, sid in self.site_writer.registry.known()
+                if key[0] in self.devices and sid in labels
+            )
+        except Exception as exc:  # a full disk must not stop collection
+            log.warning("site state %s not saved: %s", self.state.path, exc)
 
     def _beat(self, scheduler: Scheduler) -> None:
         """The collector_heartbeat row every collector writes (desks' silent-collector
@@ -373,6 +411,8 @@ class SiteCollector(Collector):
             # Graceful stop: peers take the racks on their next beat instead of after the TTL.
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(self.leases.leave)
+            if self.state is not None:
+                self.state.close()
             self.engine.dispose()
         rep = self.writer.report
         log.info(
