@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -359,3 +360,57 @@ def test_collector_restarted_while_cut_off_polls_its_saved_assignment(sites: Two
         assert set(owners(s.engine, SITE_B).values()) == {"b0"}  # its leases, taken back
     finally:
         col_b.stop()
+
+
+def test_grafana_dashboard_queries_answer_from_the_sites_samples(sites: TwoSites) -> None:
+    """Every panel and variable of the shipped dashboard returns RackWatch's series."""
+    import json
+    import urllib.parse
+    import urllib.request
+
+    s = sites
+    if not series_of_devices(s.engine):  # run alone: let site B's collector write some
+        col = CollectorProcess(
+            "b0", SITE_B, s.url.replace("127.0.0.1", s.ns.centre_ip), s.vm.url,
+            f"http://127.0.0.1:{s.agent_b.port}", s.work, s.env_b,
+            known_hosts=str(s.lab_b_dir / "known_hosts"), netns=s.ns.name,
+        )  # fmt: skip
+        col.start()
+        time.sleep(6 * INTERVAL)
+        col.stop()
+    time.sleep(2.5)
+    s.vm.flush()
+    with s.engine.connect() as conn:
+        rack = conn.execute(
+            text(
+                "SELECT r.name FROM rack r JOIN site st ON st.id = r.site_id "
+                "WHERE st.code = :c ORDER BY r.id LIMIT 1"
+            ),
+            {"c": SITE_B},
+        ).scalar_one()
+
+    def get(path: str, **params: str) -> Any:
+        url = f"{s.vm.url}{path}?{urllib.parse.urlencode(params)}"
+        with urllib.request.urlopen(url, timeout=30) as reply:
+            data = json.load(reply)
+        assert data["status"] == "success", data
+        return data
+
+    board = json.loads((REPO / "resources" / "deploy" / "grafana-rack.json").read_text())
+    for var in board["templating"]["list"]:
+        query = var.get("query")
+        if not isinstance(query, dict):
+            continue  # the data source picker
+        # Grafana's label_values(selector, label) is the label values API.
+        inner = query["query"].removeprefix("label_values(").removesuffix(")")
+        selector, label = (p.strip() for p in inner.rsplit(",", 1))
+        selector = selector.replace("$site", SITE_B)
+        values = get(f"/api/v1/label/{label}/values", **{"match[]": selector})["data"]
+        assert (SITE_B if label == "site" else rack) in values, (var["name"], values)
+    now = int(time.time())
+    for panel in board["panels"]:
+        for target in panel["targets"]:
+            expr = target["expr"].replace("$site", SITE_B).replace("$rack", rack)
+            got = get("/api/v1/query_range", query=expr, start=str(now - 600), end=str(now),
+                      step="30s")  # fmt: skip
+            assert got["data"]["result"], (panel["title"], expr)
