@@ -35,8 +35,8 @@ from monitors.collection.collector import Collector, CollectorOptions  # noqa: E
 from monitors.collection.drivers import SnmpDriver  # noqa: E402
 from monitors.collection.targets import SnmpCredential  # noqa: E402
 from monitors.lab.daemons.snmp import start_snmpd  # noqa: E402
+from monitors.lab.faults import Recording  # noqa: E402
 from monitors.profiles.engine import ProfileSet  # noqa: E402
-from tests.test_reliability import Recording  # noqa: E402
 
 OUT = REPO / "bench" / "out" / "capacity.json"
 INTERVAL = 10

@@ -30,18 +30,20 @@ from monitors.collection.collector import CollectorOptions  # noqa: E402
 from monitors.lab.daemons.common import captures_dir  # noqa: E402
 from monitors.lab.daemons.pg import PgCluster  # noqa: E402
 from monitors.lab.daemons.snmp import start_snmpsim  # noqa: E402
-from tests.test_collector import _apc_pdus, _collector_env, _snmp_creds  # noqa: E402
-from tests.test_reliability import (  # noqa: E402
+from monitors.lab.faults import (  # noqa: E402
     Recording,
+    alias_bomb,
+    apc_pdus,
+    collector_env,
     hold_sqlite_lock,
     rollup_mismatches,
     run_in_thread,
+    snmp_driver,
     spooled,
     start_flood,
     stored,
     wait_for,
 )
-from tests.test_reliability_inputs import alias_bomb  # noqa: E402
 
 OUT = REPO / "bench" / "out" / "reliability.json"
 
@@ -64,8 +66,8 @@ def outage(kind: str, seconds: float, port: int, work: Path) -> dict[str, Any]:
     try:
         upgrade(url)
         engine = make_engine(url)
-        _apc_pdus(engine, port, 8, interval_s=2)
-        drv = Recording(_snmp_creds({"apc": "apc_ap8853"}))
+        apc_pdus(engine, port, 8, interval_s=2)
+        drv = Recording(snmp_driver({"apc": "apc_ap8853"}))
         thread, out = run_in_thread(_opts(url, work, seconds + 30), {"snmp": drv})
         wait_for(lambda: len(stored(engine)) > 100, 60, "first samples")
         engine.dispose()
@@ -102,8 +104,8 @@ def kills(port: int, work: Path, count: int = 3) -> dict[str, Any]:
     url = f"sqlite:///{work / 'kills.db'}"
     upgrade(url)
     engine = make_engine(url)
-    _apc_pdus(engine, port, 10, interval_s=1)
-    env = _collector_env(work, "apc_ap8853")
+    apc_pdus(engine, port, 10, interval_s=1)
+    env = collector_env(work, "apc_ap8853")
     env["RACKWATCH_DATA_DIR"] = str(work / "data")
     cmd = [sys.executable, str(REPO / "app.py"), "collect", "--db", url]
     committed: set[Any] = set()
@@ -144,8 +146,8 @@ def flood(port: int, work: Path, seconds: float, devices: int = 10) -> dict[str,
     url = f"sqlite:///{work / 'flood.db'}"
     upgrade(url)
     engine = make_engine(url)
-    _apc_pdus(engine, port, devices, interval_s=1)
-    inner = _snmp_creds({"apc": "apc_ap8853"})
+    apc_pdus(engine, port, devices, interval_s=1)
+    inner = snmp_driver({"apc": "apc_ap8853"})
     inner.timeout_s, inner.retries = 2.0, 1
     drv = Recording(inner)
     opts = _opts(url, work, seconds + 8)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sqlite3
 import subprocess
@@ -23,21 +22,24 @@ from models.schema import (
     Device,
     DeviceState,
     PollRequest,
-    Rack,
     Sample,
     Series,
-    Site,
 )
 from models.store.samples import SampleWriter
 from monitors.collection.collector import Collector, CollectorOptions
-from monitors.collection.drivers import SnmpDriver, SshDriver
+from monitors.collection.drivers import SshDriver
 from monitors.collection.readings import PollResult
-from monitors.collection.targets import SnmpCredential, SshCredential
-from monitors.credentials import CredentialError
+from monitors.collection.targets import SshCredential
 from monitors.lab.daemons.common import free_port
 from monitors.lab.daemons.snmp import SnmpdAgent, SnmpsimServer
 from monitors.lab.daemons.ssh import TEST_USER, SshdFactory, keygen
-from monitors.profiles.engine import ProfileSet
+from monitors.lab.faults import (
+    apc_pdus,
+    collector_env,
+    one_rack_site,
+    pdu_device,
+    snmp_driver,
+)
 from tests.daemons import REPO
 from tests.snmp_daemons import snmpd_agent, snmpsim_captures
 from tests.ssh_daemons import sshd, sshd_factory
@@ -45,55 +47,6 @@ from tests.ssh_daemons import sshd, sshd_factory
 __all__ = ["snmpd_agent", "snmpsim_captures", "sshd", "sshd_factory"]
 
 pytestmark = pytest.mark.daemon  # every test here runs real agents or tools
-
-
-def _site(session: Session) -> tuple[Site, Rack]:
-    site = Site(code="T1", name="Test hall", tz="Europe/Berlin")
-    rack = Rack(site=site, name="R01", row="A", position=1, height_u=42, rated_power_w=8000)
-    session.add_all([site, rack])
-    session.flush()
-    return site, rack
-
-
-def _device(site: Site, rack: Rack, name: str, **kw: object) -> Device:
-    values: dict[str, object] = {
-        "site_id": site.id,
-        "rack_id": rack.id,
-        "name": name,
-        "kind": "pdu",
-        "protocol": "snmp",
-        "poll_interval_s": 60,
-    }
-    values.update(kw)
-    return Device(**values)
-
-
-def _apc_pdus(engine: Engine, port: int, count: int, interval_s: int = 60) -> None:
-    """count APC PDUs in one rack, all answered by the AP8853 capture."""
-    with Session(engine) as s:
-        site, rack = _site(s)
-        for i in range(count):
-            s.add(
-                _device(
-                    site,
-                    rack,
-                    f"pdu-{i}",
-                    address="127.0.0.1",
-                    port=port,
-                    credential="apc",
-                    poll_interval_s=interval_s,
-                )
-            )
-        s.commit()
-
-
-def _snmp_creds(communities: dict[str, str]) -> SnmpDriver:
-    def resolve(name: str | None) -> SnmpCredential:
-        if name not in communities:
-            raise CredentialError(f"no SNMP credential named {name!r}")
-        return SnmpCredential(version="2c", community=communities[name])
-
-    return SnmpDriver(resolve, ProfileSet.load(), timeout_s=0.5, retries=0)
 
 
 def _run(engine: Engine, url: str, drivers: dict, **kw: object) -> object:
@@ -126,10 +79,10 @@ def test_collect_once_mixed_inventory_survives_every_fault(
     )
     dead_port = free_port()
     with Session(engine) as s:
-        site, rack = _site(s)
+        site, rack = one_rack_site(s)
         s.add_all(
             [
-                _device(
+                pdu_device(
                     site,
                     rack,
                     "pdu-apc",
@@ -137,10 +90,10 @@ def test_collect_once_mixed_inventory_survives_every_fault(
                     port=snmpsim_captures.port,
                     credential="apc",
                 ),
-                _device(
+                pdu_device(
                     site, rack, "pdu-dead", address="127.0.0.1", port=dead_port, credential="apc"
                 ),
-                _device(
+                pdu_device(
                     site,
                     rack,
                     "pdu-wrong-community",
@@ -148,7 +101,7 @@ def test_collect_once_mixed_inventory_survives_every_fault(
                     port=snmpd_agent.port,
                     credential="wrong",
                 ),
-                _device(
+                pdu_device(
                     site,
                     rack,
                     "agent-no-profile",
@@ -156,7 +109,7 @@ def test_collect_once_mixed_inventory_survives_every_fault(
                     port=snmpd_agent.port,
                     credential="snmpd",
                 ),
-                _device(
+                pdu_device(
                     site,
                     rack,
                     "pdu-no-credential",
@@ -164,7 +117,7 @@ def test_collect_once_mixed_inventory_survives_every_fault(
                     port=snmpsim_captures.port,
                     credential="missing",
                 ),
-                _device(
+                pdu_device(
                     site,
                     rack,
                     "srv-ssh",
@@ -174,7 +127,7 @@ def test_collect_once_mixed_inventory_survives_every_fault(
                     port=good_ssh.port,
                     credential="ssh",
                 ),
-                _device(
+                pdu_device(
                     site,
                     rack,
                     "srv-broken",
@@ -184,7 +137,7 @@ def test_collect_once_mixed_inventory_survives_every_fault(
                     port=broken_ssh.port,
                     credential="ssh",
                 ),
-                _device(
+                pdu_device(
                     site,
                     rack,
                     "srv-changed-key",
@@ -198,7 +151,7 @@ def test_collect_once_mixed_inventory_survives_every_fault(
         )
         s.commit()
 
-    snmp = _snmp_creds(
+    snmp = snmp_driver(
         {"apc": "apc_ap8853", "wrong": "not-the-community", "snmpd": snmpd_agent.community}
     )
 
@@ -264,8 +217,8 @@ def test_poll_now_request_repolls_before_the_interval(
     engine: Engine, sqlite_url: str, snmpsim_captures: SnmpsimServer
 ) -> None:
     with Session(engine) as s:
-        site, rack = _site(s)
-        dev = _device(
+        site, rack = one_rack_site(s)
+        dev = pdu_device(
             site,
             rack,
             "pdu-apc",
@@ -277,7 +230,7 @@ def test_poll_now_request_repolls_before_the_interval(
         s.add(dev)
         s.commit()
         dev_id = dev.id
-    snmp = _snmp_creds({"apc": "apc_ap8853"})
+    snmp = snmp_driver({"apc": "apc_ap8853"})
 
     async def scenario() -> None:
         opts = CollectorOptions(url=sqlite_url, requests_s=0.2)
@@ -309,37 +262,16 @@ def test_poll_now_request_repolls_before_the_interval(
 def test_shards_split_devices_without_overlap(
     engine: Engine, sqlite_url: str, snmpsim_captures: SnmpsimServer, shards: int
 ) -> None:
-    _apc_pdus(engine, snmpsim_captures.port, 6)
+    apc_pdus(engine, snmpsim_captures.port, 6)
     seen: list[set[int]] = []
     for shard in range(shards):
         opts = CollectorOptions(url=sqlite_url, shard=shard, shards=shards, once=True)
-        collector = Collector(opts, {"snmp": _snmp_creds({"apc": "apc_ap8853"})})
+        collector = Collector(opts, {"snmp": snmp_driver({"apc": "apc_ap8853"})})
         seen.append(set(collector.devices))
         asyncio.run(collector.run())
     assert not seen[0] & seen[1]
     assert len(seen[0] | seen[1]) == 6
     assert all(st.status == "ok" for st in _states(engine).values())
-
-
-def _collector_env(tmp_path: Path, community: str) -> dict[str, str]:
-    config = tmp_path / "config"
-    config.mkdir(exist_ok=True)
-    creds = tmp_path / "creds.yaml"
-    creds.write_text(f"credentials:\n  apc:\n    kind: snmp\n    community: {community}\n")
-    env = {
-        **os.environ,
-        "RACKWATCH_CONFIG_DIR": str(config),
-        "RACKWATCH_LOG_DIR": str(tmp_path / "logs"),
-        "RACKWATCH_CREDENTIALS": "file",
-    }
-    subprocess.run(
-        [sys.executable, str(REPO / "app.py"), "credentials", "import", str(creds)],
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    return env
 
 
 def _sample_keys(url: str) -> set[tuple[int, int]]:
@@ -354,9 +286,9 @@ def _sample_keys(url: str) -> set[tuple[int, int]]:
 def test_sigkill_mid_batch_keeps_database_intact_and_collection_resumes(
     engine: Engine, sqlite_url: str, snmpsim_captures: SnmpsimServer, tmp_path: Path
 ) -> None:
-    _apc_pdus(engine, snmpsim_captures.port, 20, interval_s=1)
+    apc_pdus(engine, snmpsim_captures.port, 20, interval_s=1)
     engine.dispose()
-    env = _collector_env(tmp_path, "apc_ap8853")
+    env = collector_env(tmp_path, "apc_ap8853")
     cmd = [sys.executable, str(REPO / "app.py"), "collect", "--db", sqlite_url]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
@@ -402,7 +334,7 @@ def test_apc_rpdu2_power_factor_and_apparent_power(snmpsim_captures: SnmpsimServ
     spec = DeviceSpec(
         1, "pdu", "T1", "R01", 1, "pdu", "127.0.0.1", snmpsim_captures.port, "snmp", None, "apc", 60
     )
-    driver = _snmp_creds({"apc": "apc_ap8853"})
+    driver = snmp_driver({"apc": "apc_ap8853"})
 
     async def go() -> PollResult:
         try:
@@ -421,9 +353,9 @@ def test_apc_rpdu2_power_factor_and_apparent_power(snmpsim_captures: SnmpsimServ
 def test_collect_workers_two_processes_share_the_devices(
     engine: Engine, sqlite_url: str, snmpsim_captures: SnmpsimServer, tmp_path: Path
 ) -> None:
-    _apc_pdus(engine, snmpsim_captures.port, 8)
+    apc_pdus(engine, snmpsim_captures.port, 8)
     engine.dispose()
-    env = _collector_env(tmp_path, "apc_ap8853")
+    env = collector_env(tmp_path, "apc_ap8853")
     done = subprocess.run(
         [
             sys.executable,
@@ -451,11 +383,11 @@ def test_collect_workers_two_processes_share_the_devices(
 def test_collector_applies_retention_while_it_runs(
     engine: Engine, sqlite_url: str, snmpsim_captures: SnmpsimServer
 ) -> None:
-    _apc_pdus(engine, snmpsim_captures.port, 1, interval_s=1)
+    apc_pdus(engine, snmpsim_captures.port, 1, interval_s=1)
     old = int(time.time()) - 20 * 86_400
     SampleWriter(engine).write([(999, old + i * 60, 1.0) for i in range(100)])
     opts = CollectorOptions(url=sqlite_url, duration_s=3, retention_every_s=0.5)
-    asyncio.run(Collector(opts, {"snmp": _snmp_creds({"apc": "apc_ap8853"})}).run())
+    asyncio.run(Collector(opts, {"snmp": snmp_driver({"apc": "apc_ap8853"})}).run())
     keys = _sample_keys(sqlite_url)
     assert not [k for k in keys if k[0] == 999], "raw samples older than 14 days must go"
     assert keys, "fresh samples stay"

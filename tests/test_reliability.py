@@ -13,23 +13,32 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
 
 from models.db import make_engine, upgrade
-from models.inventory.device_specs import DeviceSpec
 from models.schema import CollectorHeartbeat
-from models.store.samples import ROLLUP_RESOLUTIONS
-from monitors.collection.collector import Collector, CollectorOptions
+from monitors.collection.collector import CollectorOptions
 from monitors.collection.readings import PollResult
 from monitors.collection.spool import Spool, SpoolFull
 from monitors.lab.daemons.pg import PgCluster, missing_reason
 from monitors.lab.daemons.snmp import SnmpsimServer
+from monitors.lab.faults import (
+    Recording,
+    apc_pdus,
+    collector_env,
+    hold_sqlite_lock,
+    rollup_mismatches,
+    run_in_thread,
+    snmp_driver,
+    spooled,
+    start_flood,
+    stored,
+    wait_for,
+)
 from tests.daemons import REPO, require
 from tests.snmp_daemons import snmpsim_captures
-from tests.test_collector import _apc_pdus, _collector_env, _snmp_creds
 
 __all__ = ["snmpsim_captures"]
 
@@ -57,130 +66,6 @@ def test_spool_keeps_order_across_reopen_and_refuses_beyond_its_bound(tmp_path: 
 # -- helpers -----------------------------------------------------------------------------------
 
 
-class Recording:
-    """The real SNMP driver; keeps every result it returned so losses can be counted."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.results: list[PollResult] = []
-
-    async def poll(self, device: DeviceSpec) -> PollResult:
-        result: PollResult = await self.inner.poll(device)
-        self.results.append(result)
-        return result
-
-    async def close(self) -> None:
-        await self.inner.close()
-
-    def expected(self) -> set[tuple[int, str, str, int]]:
-        return {
-            (r.device_id, rd.metric, rd.channel, r.ts)
-            for r in self.results
-            if r.ok
-            for rd in r.readings
-        }
-
-
-def stored(engine: Engine) -> set[tuple[int, str, str, int]]:
-    with engine.connect() as c:
-        rows = c.execute(
-            text(
-                "SELECT se.device_id, se.metric, se.channel, s.ts FROM sample s "
-                "JOIN series se ON se.id = s.series_id"
-            )
-        )
-        return {(int(a), str(b), str(c_), int(d)) for a, b, c_, d in rows}
-
-
-def rollup_mismatches(engine: Engine) -> list[Any]:
-    """Buckets whose (count, min, max, sum) differ from the raw samples, both ways."""
-    bad: list[Any] = []
-    with engine.connect() as c:
-        for res in ROLLUP_RESOLUTIONS:
-            raw = {
-                (int(r[0]), int(r[1])): (int(r[2]), float(r[3]), float(r[4]), float(r[5]))
-                for r in c.execute(
-                    text(
-                        f"SELECT series_id, (ts / {res}) * {res}, count(*), min(value), "
-                        f"max(value), sum(value) FROM sample GROUP BY series_id, (ts / {res})"
-                    )
-                )
-            }
-            roll = {
-                (int(r[0]), int(r[1])): (int(r[2]), float(r[3]), float(r[4]), float(r[5]))
-                for r in c.execute(
-                    text(
-                        "SELECT series_id, bucket, count, min, max, sum FROM rollup "
-                        f"WHERE res = {res}"
-                    )
-                )
-            }
-            for key in raw.keys() | roll.keys():
-                a, b = raw.get(key), roll.get(key)
-                if (
-                    a is None
-                    or b is None
-                    or a[0] != b[0]
-                    or any(
-                        abs(x - y) > 1e-6 * max(1.0, abs(x))
-                        for x, y in zip(a[1:], b[1:], strict=True)
-                    )
-                ):
-                    bad.append((res, key, a, b))
-    return bad
-
-
-def run_in_thread(opts: CollectorOptions, drivers: dict[str, Any]) -> tuple[threading.Thread, list]:
-    out: list[Any] = []
-
-    def body() -> None:
-        try:
-            out.append(asyncio.run(Collector(opts, drivers).run()))
-        except BaseException as exc:
-            out.append(exc)
-
-    t = threading.Thread(target=body, daemon=True)
-    t.start()
-    return t, out
-
-
-def wait_for(pred: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def hold_sqlite_lock(db: Path, seconds: float) -> subprocess.Popen[bytes]:
-    """Another process takes SQLite's write lock (BEGIN IMMEDIATE) and keeps it."""
-    code = (
-        "import sqlite3, sys, time\n"
-        f"c = sqlite3.connect({str(db)!r}, isolation_level=None)\n"
-        "c.execute('BEGIN IMMEDIATE')\n"
-        "print('locked', flush=True)\n"
-        f"time.sleep({seconds})\n"
-        "c.execute('ROLLBACK')\n"
-    )
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
-    assert proc.stdout is not None
-    assert proc.stdout.readline().strip() == b"locked"
-    proc.stdout.close()
-    return proc
-
-
-def spooled(path: Path) -> int:
-    """Batches waiting in the spool file at path (0 if there is none)."""
-    if not path.exists():
-        return 0
-    spool = Spool(path)
-    try:
-        return len(spool)
-    finally:
-        spool.close()
-
-
 # -- outages during collection ----------------------------------------------------------------
 
 
@@ -188,8 +73,8 @@ def spooled(path: Path) -> int:
 def test_sqlite_write_lock_held_by_another_process_loses_no_samples(
     engine: Engine, sqlite_url: str, snmpsim_captures: SnmpsimServer, tmp_path: Path
 ) -> None:
-    _apc_pdus(engine, snmpsim_captures.port, 4, interval_s=2)
-    drv = Recording(_snmp_creds({"apc": "apc_ap8853"}))
+    apc_pdus(engine, snmpsim_captures.port, 4, interval_s=2)
+    drv = Recording(snmp_driver({"apc": "apc_ap8853"}))
     opts = CollectorOptions(
         url=sqlite_url,
         duration_s=24,
@@ -239,8 +124,8 @@ def test_postgresql_stopped_during_collection_loses_no_samples(
     url = own_pg.create_database("outage")
     upgrade(url)
     engine = make_engine(url)
-    _apc_pdus(engine, snmpsim_captures.port, 4, interval_s=2)
-    drv = Recording(_snmp_creds({"apc": "apc_ap8853"}))
+    apc_pdus(engine, snmpsim_captures.port, 4, interval_s=2)
+    drv = Recording(snmp_driver({"apc": "apc_ap8853"}))
     opts = CollectorOptions(
         url=url,
         duration_s=26,
@@ -271,7 +156,7 @@ def test_postgresql_stopped_during_collection_loses_no_samples(
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
-    env = _collector_env(tmp_path, "apc_ap8853")
+    env = collector_env(tmp_path, "apc_ap8853")
     env["RACKWATCH_DATA_DIR"] = str(tmp_path / "data")
     return env
 
@@ -280,7 +165,7 @@ def _env(tmp_path: Path) -> dict[str, str]:
 def test_sigterm_while_database_locked_stops_in_seconds_and_next_run_replays(
     engine: Engine, sqlite_url: str, snmpsim_captures: SnmpsimServer, tmp_path: Path
 ) -> None:
-    _apc_pdus(engine, snmpsim_captures.port, 4, interval_s=1)
+    apc_pdus(engine, snmpsim_captures.port, 4, interval_s=1)
     env = _env(tmp_path)
     spool_file = tmp_path / "spool.sqlite"
     cmd = [sys.executable, str(REPO / "app.py"), "collect", "--db", sqlite_url]
@@ -322,7 +207,7 @@ def test_sigterm_while_database_locked_stops_in_seconds_and_next_run_replays(
 def test_spool_full_while_database_locked_exits_non_zero_and_says_why(
     engine: Engine, sqlite_url: str, snmpsim_captures: SnmpsimServer, tmp_path: Path
 ) -> None:
-    _apc_pdus(engine, snmpsim_captures.port, 4, interval_s=1)
+    apc_pdus(engine, snmpsim_captures.port, 4, interval_s=1)
     env = _env(tmp_path)
     db = Path(sqlite_url.removeprefix("sqlite:///"))
     locker = hold_sqlite_lock(db, 60)
@@ -349,7 +234,7 @@ def test_spool_full_while_database_locked_exits_non_zero_and_says_why(
 def test_three_kills_mid_bucket_keep_every_sample_and_rollups_equal_raw(
     engine: Engine, sqlite_url: str, snmpsim_captures: SnmpsimServer, tmp_path: Path
 ) -> None:
-    _apc_pdus(engine, snmpsim_captures.port, 6, interval_s=1)
+    apc_pdus(engine, snmpsim_captures.port, 6, interval_s=1)
     env = _env(tmp_path)
     cmd = [sys.executable, str(REPO / "app.py"), "collect", "--db", sqlite_url]
     committed: set[tuple[int, str, str, int]] = set()
@@ -381,7 +266,7 @@ def test_three_kills_mid_bucket_keep_every_sample_and_rollups_equal_raw(
 def test_collect_once_exits_non_zero_when_no_device_could_be_polled(
     engine: Engine, sqlite_url: str, tmp_path: Path
 ) -> None:
-    _apc_pdus(engine, 9, 3)  # credential "apc" exists nowhere: every poll fails
+    apc_pdus(engine, 9, 3)  # credential "apc" exists nowhere: every poll fails
     env = {
         **os.environ,
         "RACKWATCH_CONFIG_DIR": str(tmp_path / "config"),
@@ -403,16 +288,6 @@ def test_collect_once_exits_non_zero_when_no_device_could_be_polled(
 # -- a flood on the collector's SNMP port --------------------------------------------------------
 
 
-def start_flood(port: int, rate: float, seconds: float) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "monitors.lab.flood", str(port), "--rate", str(rate),
-         "--seconds", str(seconds)],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
-
-
 @pytest.mark.daemon
 def test_udp_flood_on_the_snmp_port_keeps_schedule_and_raises_no_alarm(
     engine: Engine, sqlite_url: str, snmpsim_captures: SnmpsimServer, tmp_path: Path
@@ -420,8 +295,8 @@ def test_udp_flood_on_the_snmp_port_keeps_schedule_and_raises_no_alarm(
     from monitors.alarms.engine import make_hook
 
     devices, interval, flood_s = 8, 1, 10.0
-    _apc_pdus(engine, snmpsim_captures.port, devices, interval_s=interval)
-    inner = _snmp_creds({"apc": "apc_ap8853"})
+    apc_pdus(engine, snmpsim_captures.port, devices, interval_s=interval)
+    inner = snmp_driver({"apc": "apc_ap8853"})
     # The collector's own defaults: on 2 shared cores the flooder also slows snmpsim down.
     inner.timeout_s, inner.retries = 2.0, 1
     drv = Recording(inner)
@@ -540,12 +415,12 @@ def test_garbage_during_discovery_is_empty_then_retried_never_ok(
 
     relay = GarbageThenRelay(snmpsim_captures.port, garbage=10_000)
     try:
-        _apc_pdus(engine, relay.port, 1)
+        apc_pdus(engine, relay.port, 1)
         with Session(engine) as s:
             s.query(Device).update({"profile": "apc-rpdu"})
             s.commit()
         (spec,) = load_device_specs(engine)
-        driver = _snmp_creds({"apc": "apc_ap8853"})
+        driver = snmp_driver({"apc": "apc_ap8853"})
 
         async def polls(n: int) -> list[PollResult]:
             try:
@@ -605,7 +480,7 @@ def _children_cmdlines(pid: int) -> list[str]:
 def test_shard_children_get_the_database_url_through_their_environment(
     engine: Engine, sqlite_url: str, tmp_path: Path
 ) -> None:
-    _apc_pdus(engine, 9, 2, interval_s=1)
+    apc_pdus(engine, 9, 2, interval_s=1)
     # The URL stands in for one with a password: it must not appear on any command line.
     env = {
         **os.environ,

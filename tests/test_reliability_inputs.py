@@ -16,6 +16,7 @@ from models.rules import RulesError, load_rules
 from models.yaml_limits import MAX_PROBLEMS_SHOWN
 from monitors.collection.drivers import SnmpDriver
 from monitors.collection.targets import SnmpCredential
+from monitors.lab.faults import alias_bomb
 from monitors.profiles.engine import ProfileSet, default_profiles_dir
 from tests.daemons import REPO
 
@@ -29,16 +30,6 @@ sites:
         height_u: 42
         devices:
 """
-
-
-def alias_bomb(path: Path, size: int = 196_000) -> Path:
-    """Nine levels of ten aliases each (10^9 sites when expanded), padded to size bytes."""
-    defs = ['  l0: &l0 {code: X1, name: "lol", racks: []}']
-    defs += [f"  l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 10) + "]" for i in range(1, 10)]
-    head = "x-defs:\n" + "\n".join(defs) + "\nsites: ["
-    items = ["*l9"] * ((size - len(head)) // 5)
-    path.write_text(head + ", ".join(items) + "]\n", encoding="utf-8")
-    return path
 
 
 def test_alias_bomb_inventory_is_refused_with_its_line_and_little_memory(tmp_path: Path) -> None:
