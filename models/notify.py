@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "rackwatch"
 # Payloads sent by the triggers of migration 0004 (one per statement that changed a table).
-# Incidents (issue 10) add their own table's trigger with the topic 'alarms'.
+# Incidents and their events notify "alarms" too (migration 0009).
 TOPICS = ("alarms", "data", "state", "inventory")
 RECONNECT_MAX_S = 10.0
 

@@ -64,6 +64,20 @@ def test_alarms_data_and_inventory_are_notified(url: str) -> None:
         assert "data" in _until(listener, {"data"}).topics
         # Nothing changes: nothing is reported.
         assert not listener.wait(0.5)
+        # An incident changed on its own (acknowledged after its alarms cleared) too.
+        with eng.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO incident (key, family, severity, state, site_id, row, rack_id, "
+                    "title, alarms_open, alarms_total, racks, first_ts, last_ts, seq) VALUES "
+                    "('i', 'temperature', 'warning', 'cleared', 1, '', NULL, '', 0, 1, 0, "
+                    "100, 100, 1)"
+                )
+            )
+        assert "alarms" in _until(listener, {"alarms"}).topics
+        with eng.begin() as conn:
+            conn.execute(text("UPDATE incident SET ack_by = 'lead', ack_ts = 200"))
+        assert "alarms" in _until(listener, {"alarms"}).topics
     finally:
         listener.close()
         eng.dispose()
