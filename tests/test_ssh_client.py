@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 import socket
 import subprocess
 import threading
@@ -23,6 +24,7 @@ from monitors.ssh.client import (
     SshSession,
     fingerprint,
     poll_session,
+    poll_session_async,
 )
 from monitors.ssh.commands import SCRIPT
 from tests.ssh_daemons import sshd as sshd
@@ -339,3 +341,24 @@ def test_forced_command_key_runs_the_poll_script(sshd_factory: SshdFactory) -> N
         result = p.poll(1, daemon.target())
     assert result.ok, result.error
     assert _channels(result)["01-Inlet Ambient"] == 21.0
+
+
+def _os_threads() -> int:
+    return len(os.listdir("/proc/self/task"))  # native threads too, not only Python's
+
+
+def test_200_open_connections_add_no_thread(sshd: Sshd) -> None:
+    # issue 15: a collector shard holds thousands of sessions; paramiko needed a thread each.
+    async def main() -> tuple[int, int, int, list[PollResult]]:
+        sessions = [SshSession(sshd.target(timeout_s=30.0)) for _ in range(200)]
+        before = _os_threads()
+        results = await asyncio.gather(*(poll_session_async(s, i) for i, s in enumerate(sessions)))
+        during = _os_threads()
+        connected = sum(s.connected for s in sessions)
+        await asyncio.gather(*(s.aclose() for s in sessions))
+        return before, during, connected, list(results)
+
+    before, during, connected, results = asyncio.run(main())
+    assert all(r.ok for r in results), {r.error for r in results if not r.ok}
+    assert connected == 200
+    assert during - before <= 2, (before, during)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import asyncssh
+from asyncssh.connection import _connect as _asyncssh_connect
 from asyncssh.public_key import get_default_public_key_algs
 
 from monitors.collection.readings import PollResult
@@ -198,7 +199,7 @@ class _Client(asyncssh.SSHClient):
         return self.password
 
     def kbdint_auth_requested(self) -> str | None:
-        return "" if self.password is not None else None
+        return "" if self.password is not None and "password" not in self.tried else None
 
     def kbdint_challenge_received(
         self, name: str, instructions: str, lang: str, prompts: Sequence[tuple[str, bool]]
@@ -416,19 +417,10 @@ class SshSession:
     async def _handshake(
         self, sock: socket.socket, client: _Client
     ) -> asyncssh.SSHClientConnection:
-        t = self.target
-        timeout = t.timeout_s
+        timeout = self.target.timeout_s
         try:
             async with asyncio.timeout(timeout):
-                # TCP_NODELAY: asyncssh sets it on every TCP connection it makes.
-                return await asyncssh.connect(
-                    t.host,
-                    t.port,
-                    sock=sock,
-                    client_factory=lambda: client,
-                    config=[],
-                    options=self._options(client),
-                )
+                return await self._open_ssh(sock, client)
         except TimeoutError:
             if client.tried:
                 raise SshError(
@@ -446,22 +438,41 @@ class SshSession:
                 raise SshError(f"{self.where}: authentication aborted ({_why(exc)})") from None
             raise SshError(f"{self.where}: SSH handshake failed ({_why(exc)})") from None
 
-    def _options(self, client: _Client) -> asyncssh.SSHClientConnectionOptions:
-        user = client_user(self.target)
-        return asyncssh.SSHClientConnectionOptions(
-            username=user,
+    async def _open_ssh(self, sock: socket.socket, client: _Client) -> asyncssh.SSHClientConnection:
+        # asyncssh.connect() builds its options in the default thread pool (they may read
+        # ~/.ssh files); ours read no file, so they are built here and the connection is made
+        # the way connect() makes it, keeping every SSH step on this loop's thread.
+        loop = asyncio.get_running_loop()
+        t = self.target
+        options = asyncssh.SSHClientConnectionOptions(
+            loop=loop,
+            host=t.host,
+            port=t.port,
+            config=[],
+            client_factory=lambda: client,
+            username=client_user(t),
             # Checked by _Client during key exchange; an empty trust list makes asyncssh ask it.
             known_hosts=([], [], []),
-            server_host_key_algs=_preferred_key_types(self.target),
+            x509_trusted_certs=None,
+            server_host_key_algs=_preferred_key_types(t),
             # Nothing from the collector account: no ~/.ssh keys, agent or config.
             client_keys=None,
             agent_path=None,
+            # Like ssh(1) and paramiko before: keyboard-interactive only when password is not
+            # offered (_Client declines it after a password was refused).
+            preferred_auth="publickey,password,keyboard-interactive",
             public_key_auth=client.key is not None,
             password_auth=client.password is not None,
             kbdint_auth=client.password is not None,
             keepalive_interval=KEEPALIVE_S,
             keepalive_count_max=3,
         )
+
+        def connection() -> asyncssh.SSHClientConnection:
+            return asyncssh.SSHClientConnection(loop, options, wait="auth")
+
+        # TCP_NODELAY: asyncssh sets it on every TCP connection it is handed.
+        return await _asyncssh_connect(options, [], loop, 0, sock, connection, "Opening")
 
     def _auth_failed(self, client: _Client) -> SshError:
         tried = list(client.tried)
