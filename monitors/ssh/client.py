@@ -499,22 +499,17 @@ class SshSession:
         try:
             # Once per session: an encrypted key's KDF costs a few ms of this loop's time.
             self._key = asyncssh.read_private_key(cred.key_file, cred.key_passphrase or None)
-        except asyncssh.KeyImportError as exc:
-            if "Passphrase must be specified" in str(exc):
-                raise SshError(
-                    f"{self.where}: key file {cred.key_file} is encrypted and no passphrase is set",
-                    "config",
-                ) from None
-            raise SshError(
-                f"{self.where}: key file {cred.key_file} is not a usable private key ({exc})",
-                "config",
-            ) from None
         except OSError as exc:
             raise SshError(
                 f"{self.where}: key file {cred.key_file} cannot be read ({exc.strerror or exc})",
                 "config",
             ) from None
-        except ValueError as exc:  # a wrong passphrase (KeyEncryptionError) among them
+        except ValueError as exc:  # KeyImportError, or KeyEncryptionError: a wrong passphrase
+            if "Passphrase must be specified" in str(exc):
+                raise SshError(
+                    f"{self.where}: key file {cred.key_file} is encrypted and no passphrase is set",
+                    "config",
+                ) from None
             raise SshError(
                 f"{self.where}: key file {cred.key_file} is not a usable private key ({exc})",
                 "config",
