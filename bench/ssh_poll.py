@@ -1,4 +1,4 @@
-"""SSH polls per second against a loopback sshd: persistent transports versus connect-per-poll."""
+"""SSH polls per second against a loopback sshd: persistent connections versus connect-per-poll."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ sys.path.insert(0, str(REPO))
 
 from monitors.collection.targets import SshTarget  # noqa: E402
 from monitors.lab.daemons.ssh import Sshd, ensure_test_user, sshd_binary  # noqa: E402
-from monitors.ssh.client import SshPool, SshSession, poll_session  # noqa: E402
+from monitors.ssh.client import SshPool, SshSession, poll_session, run_sync  # noqa: E402
 
 OUT = REPO / "bench" / "out" / "ssh_poll.json"
 
@@ -104,13 +104,13 @@ def bench_persistent(target: SshTarget, polls: int) -> Row:
         return readings
 
     try:
-        return _measure("persistent transport (1 host, sequential)", polls, body)
+        return _measure("persistent connection (1 host, sequential)", polls, body)
     finally:
         session.close()
 
 
 def bench_persistent_parallel(targets: list[SshTarget], polls: int) -> Row:
-    pool = SshPool(max_workers=len(targets))
+    pool = SshPool()
     for i, t in enumerate(targets):
         pool.poll(i, t)
 
@@ -131,7 +131,7 @@ def bench_persistent_parallel(targets: list[SshTarget], polls: int) -> Row:
 
     try:
         n = (polls // len(targets)) * len(targets)
-        return _measure(f"persistent transports ({len(targets)} hosts, parallel)", n, body)
+        return _measure(f"persistent connections ({len(targets)} hosts, parallel)", n, body)
     finally:
         pool.close()
 
@@ -156,22 +156,22 @@ def bench_connect_per_poll(target: SshTarget, polls: int) -> Row:
 
 
 def bench_transport_floor(target: SshTarget, polls: int) -> Row:
-    """One exec of `true` per poll on a kept transport: the channel round trips alone."""
+    """One exec of `true` per poll on a kept connection: the channel round trips alone."""
     session = SshSession(target)
     poll_session(session, 0)
-    transport = session._transport
-    assert transport is not None
+    conn = session._conn
+    assert conn is not None
+
+    async def run_all() -> None:
+        for _ in range(polls):
+            await conn.run("true")
 
     def body() -> int:
-        for _ in range(polls):
-            channel = transport.open_session()
-            channel.exec_command("true")
-            channel.recv_exit_status()
-            channel.close()
+        run_sync(run_all())
         return 0
 
     try:
-        return _measure("floor: exec `true` on a kept transport", polls, body)
+        return _measure("floor: exec `true` on a kept connection", polls, body)
     finally:
         session.close()
 

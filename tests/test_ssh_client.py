@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 import socket
 import subprocess
 import threading
 from collections.abc import Iterator
 
-import paramiko
+import asyncssh
 import pytest
 
 from monitors.collection.readings import PollResult
@@ -23,6 +24,7 @@ from monitors.ssh.client import (
     SshSession,
     fingerprint,
     poll_session,
+    poll_session_async,
 )
 from monitors.ssh.commands import SCRIPT
 from tests.ssh_daemons import sshd as sshd
@@ -33,7 +35,7 @@ pytestmark = pytest.mark.daemon
 
 @pytest.fixture
 def pool() -> Iterator[SshPool]:
-    with SshPool(max_workers=4, command_timeout_s=20.0) as p:
+    with SshPool(command_timeout_s=20.0) as p:
         yield p
 
 
@@ -54,16 +56,16 @@ def test_key_auth_poll_reads_dell_host(sshd: Sshd, pool: SshPool) -> None:
     assert inlet.role == "inlet" and inlet.metric == "temperature_c"
 
 
-def test_transport_is_reused_across_polls(sshd: Sshd) -> None:
+def test_connection_is_reused_across_polls(sshd: Sshd) -> None:
     session = SshSession(sshd.target())
     try:
         first = session.run()
-        transport = session._transport
+        conn = session._conn
         second = session.run()
         assert first.reconnected and not second.reconnected
-        assert session._transport is transport
-        sock = transport.sock if transport is not None else None
-        assert isinstance(sock, socket.socket)
+        assert session._conn is conn
+        sock = conn.get_extra_info("socket") if conn is not None else None
+        assert sock is not None
         assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
         assert second.text == first.text
         assert "@@rackwatch:end" in second.text
@@ -116,7 +118,7 @@ def test_unknown_host_key_is_refused_with_fingerprint(sshd: Sshd, pool: SshPool)
     empty.write_text("")
     result = pool.poll(1, sshd.target(known_hosts=empty))
     assert not result.ok and result.error is not None
-    offered = paramiko.PKey.from_path(sshd.base / "ssh_host_ed25519_key")
+    offered = asyncssh.read_private_key(sshd.base / "ssh_host_ed25519_key")
     assert fingerprint(offered) in result.error
     assert f"127.0.0.1:{sshd.port}" in result.error
     assert "unknown host key" in result.error and "refused" in result.error
@@ -137,7 +139,7 @@ def test_changed_host_key_is_refused(sshd: Sshd, pool: SshPool) -> None:
     assert sshd.known_hosts.read_text() == old_known
     result = pool.poll(1, sshd.target())
     assert not result.ok and result.error is not None
-    new_key = paramiko.PKey.from_path(sshd.base / "ssh_host_ed25519_key")
+    new_key = asyncssh.read_private_key(sshd.base / "ssh_host_ed25519_key")
     assert "HOST KEY CHANGED" in result.error
     assert fingerprint(new_key) in result.error
 
@@ -277,13 +279,14 @@ def test_async_polls_do_not_block_the_loop(sshd_factory: SshdFactory, pool: SshP
         )
         stop.set()
         await tick_task
+        assert len(pool) == 3
+        await pool.aclose()  # the connections live on this loop, which asyncio.run then closes
         return list(results)
 
     results = asyncio.run(main())
     assert [r.device_id for r in results] == [0, 1, 2]
     assert all(r.ok for r in results), [r.error for r in results]
-    assert ticks > 3  # the loop kept running while the threads waited on sshd
-    assert len(pool) == 3
+    assert ticks > 3  # the loop kept running while the polls waited on sshd
 
 
 def test_pool_replaces_session_when_target_changes(sshd: Sshd, pool: SshPool) -> None:
@@ -314,7 +317,7 @@ def test_concurrent_polls_share_one_transport(sshd: Sshd, pool: SshPool) -> None
 
 def test_pool_keeps_at_most_max_open_transports(sshd_factory: SshdFactory) -> None:
     hosts = [sshd_factory("dell") for _ in range(3)]
-    with SshPool(max_workers=2, max_open=2) as small:
+    with SshPool(max_open=2) as small:
         for h in hosts:
             assert small.poll(1, h.target()).ok
         assert small.open_count == 2
@@ -334,7 +337,28 @@ def test_forced_command_key_runs_the_poll_script(sshd_factory: SshdFactory) -> N
         (d.base / "authorized_keys").write_text(f'restrict,command="/bin/sh {script}" {line}\n')
 
     daemon = sshd_factory("hpe", prepare=restrict)
-    with SshPool(max_workers=1) as p:
+    with SshPool() as p:
         result = p.poll(1, daemon.target())
     assert result.ok, result.error
     assert _channels(result)["01-Inlet Ambient"] == 21.0
+
+
+def _os_threads() -> int:
+    return len(os.listdir("/proc/self/task"))  # native threads too, not only Python's
+
+
+def test_200_open_connections_add_no_thread(sshd: Sshd) -> None:
+    # issue 15: a collector shard holds thousands of sessions; paramiko needed a thread each.
+    async def main() -> tuple[int, int, int, list[PollResult]]:
+        sessions = [SshSession(sshd.target(timeout_s=30.0)) for _ in range(200)]
+        before = _os_threads()
+        results = await asyncio.gather(*(poll_session_async(s, i) for i, s in enumerate(sessions)))
+        during = _os_threads()
+        connected = sum(s.connected for s in sessions)
+        await asyncio.gather(*(s.aclose() for s in sessions))
+        return before, during, connected, list(results)
+
+    before, during, connected, results = asyncio.run(main())
+    assert all(r.ok for r in results), {r.error for r in results if not r.ok}
+    assert connected == 200
+    assert during - before <= 2, (before, during)

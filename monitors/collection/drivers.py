@@ -175,16 +175,14 @@ class SnmpDriver:
 
 
 class SshDriver:
-    """Polls Linux servers over persistent SSH transports (a small thread pool underneath)."""
+    """Polls Linux servers over persistent SSH connections on the collector's event loop."""
 
-    def __init__(
-        self, credentials: SshCredentials, known_hosts: str, max_workers: int = 16
-    ) -> None:
+    def __init__(self, credentials: SshCredentials, known_hosts: str) -> None:
         from monitors.ssh.client import SshPool
 
         self.credentials = credentials
         self.known_hosts = known_hosts
-        self.pool = SshPool(max_workers=max_workers)
+        self.pool = SshPool()
 
     async def poll(self, device: DeviceSpec) -> PollResult:
         try:
@@ -213,7 +211,7 @@ class SshDriver:
         return result
 
     async def close(self) -> None:
-        self.pool.close()
+        await self.pool.aclose()
 
 
 def build_drivers(
