@@ -56,6 +56,7 @@ def _args(**kw: object) -> argparse.Namespace:
         "trace_polls": None,
         "config": None,
         "outbox": None,
+        "state": None,
     }
     base.update(kw)
     return argparse.Namespace(**base)

@@ -347,7 +347,7 @@ def _os_threads() -> int:
     return len(os.listdir("/proc/self/task"))  # native threads too, not only Python's
 
 
-def test_200_open_connections_add_no_thread(sshd: Sshd) -> None:
+def test_200_open_connections_add_no_thread_per_session(sshd: Sshd) -> None:
     # issue 15: a collector shard holds thousands of sessions; paramiko needed a thread each.
     async def main() -> tuple[int, int, int, list[PollResult]]:
         sessions = [SshSession(sshd.target(timeout_s=30.0)) for _ in range(200)]
@@ -361,4 +361,6 @@ def test_200_open_connections_add_no_thread(sshd: Sshd) -> None:
     before, during, connected, results = asyncio.run(main())
     assert all(r.ok for r in results), {r.error for r in results if not r.ok}
     assert connected == 200
-    assert during - before <= 2, (before, during)
+    # asyncssh builds connection options in the loop's default executor: a bounded pool.
+    pool = min(32, (os.cpu_count() or 1) + 4)
+    assert during - before <= pool + 2, (before, during)

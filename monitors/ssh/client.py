@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import asyncssh
-from asyncssh.connection import _connect as _asyncssh_connect
 from asyncssh.public_key import get_default_public_key_algs
 
 from monitors.collection.readings import PollResult
@@ -439,9 +438,6 @@ class SshSession:
             raise SshError(f"{self.where}: SSH handshake failed ({_why(exc)})") from None
 
     async def _open_ssh(self, sock: socket.socket, client: _Client) -> asyncssh.SSHClientConnection:
-        # asyncssh.connect() builds its options in the default thread pool (they may read
-        # ~/.ssh files); ours read no file, so they are built here and the connection is made
-        # the way connect() makes it, keeping every SSH step on this loop's thread.
         loop = asyncio.get_running_loop()
         t = self.target
         options = asyncssh.SSHClientConnectionOptions(
@@ -468,11 +464,10 @@ class SshSession:
             keepalive_count_max=3,
         )
 
-        def connection() -> asyncssh.SSHClientConnection:
-            return asyncssh.SSHClientConnection(loop, options, wait="auth")
-
-        # TCP_NODELAY: asyncssh sets it on every TCP connection it is handed.
-        return await _asyncssh_connect(options, [], loop, 0, sock, connection, "Opening")
+        # connect() copies the options in the loop's default executor (a small bounded pool
+        # shared by every connection: no thread per session); TCP_NODELAY is asyncssh's own.
+        # It reads ~/.ssh/config unless told not to; nothing of the account is used.
+        return await asyncssh.connect(t.host, t.port, sock=sock, config=[], options=options)
 
     def _auth_failed(self, client: _Client) -> SshError:
         tried = list(client.tried)
