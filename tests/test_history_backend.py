@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,35 @@ def test_collector_config_file_and_flags(tmp_path: Path) -> None:
     # A flag wins over the file.
     conf = app._site_settings(_args(config=str(example), site="GA2", lease_ttl=12))
     assert (conf["code"], conf["ttl_s"]) == ("GA2", 12)
+
+
+def _answer(series: list[tuple[dict[str, str], list[tuple[int, str]]]]) -> bytes:
+    """A query_range answer in the layout VictoriaMetrics writes."""
+    items = ",".join(
+        '{"metric":' + json.dumps(m, separators=(",", ":")) + ',"values":['
+        + ",".join(f'[{t},"{v}"]' for t, v in points) + "]}"
+        for m, points in series
+    )  # fmt: skip
+    return ('{"status":"success","data":{"resultType":"matrix","result":[' + items + "]}}").encode()
+
+
+def test_values_without_times_land_on_the_steps_of_avg_unless_labels_split() -> None:
+    from models.store.victoria import _on_steps, _series_of, parse_matrix
+
+    avg = _answer([({"series_id": "7"}, [(300, "24.05"), (600, "24.1"), (900, "24.15")])])
+    low = _answer([({"series_id": "7"}, [(300, "24"), (600, "24"), (900, "24.1")])])
+    steps = _series_of(parse_matrix(avg), {7})
+    got = _on_steps(parse_matrix(low, times=False), steps, {7})
+    assert got is not None
+    assert got[7][0].tolist() == [300, 600, 900] and got[7][1].tolist() == [24.0, 24.0, 24.1]
+    assert _series_of(parse_matrix(low), {7})[7][1].tolist() == got[7][1].tolist()
+    # A renamed rack: the id under two label sets, whose order says nothing about time.
+    split = _answer(
+        [
+            ({"series_id": "7", "rack": "new"}, [(900, "24.1")]),
+            ({"series_id": "7", "rack": "old"}, [(300, "24"), (600, "24")]),
+        ]
+    )
+    assert _on_steps(parse_matrix(split, times=False), steps, {7}) is None
+    merged = _series_of(parse_matrix(split), {7})[7]
+    assert merged[0].tolist() == [300, 600, 900] and merged[1].tolist() == [24.0, 24.0, 24.1]
