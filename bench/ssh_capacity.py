@@ -7,8 +7,8 @@ in a child process pinned to one CPU; OpenSSH sshd instances on loopback, pinned
 CPU, serve the Dell-like host's recorded poll output through a forced command (`cat`), so the
 server side costs a fork and a read rather than the fake tools' shell scripts. Each device is
 its own host:port (16 loopback addresses per sshd), so every device holds its own connection.
-The baseline is main's paramiko client (`git show main:monitors/ssh/client.py`), measured in
-the same run against the same daemons.
+The baseline is the last paramiko client (`git show abb638e:monitors/ssh/client.py`, the
+revision before asyncssh), measured in the same run against the same daemons.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ from tests.test_reliability import Recording  # noqa: E402
 OUT = REPO / "bench" / "out" / "ssh_capacity.json"
 INTERVAL = 10
 ADDRESSES = 16  # sshd listens on at most 16 sockets
+PARAMIKO_REV = "abb638e"  # the last revision whose SSH client was paramiko (the baseline)
 
 
 def _threads() -> int:
@@ -52,7 +53,7 @@ def _threads() -> int:
 
 
 class _BaselineDriver(SshDriver):
-    """SshDriver over main's paramiko SshPool (a thread per transport, 16 poll workers)."""
+    """SshDriver over the last paramiko SshPool (a thread per transport, 16 poll workers)."""
 
     def __init__(self, cred: SshCredential, known_hosts: str, client_py: Path) -> None:
         super().__init__(lambda _name: cred, known_hosts)
@@ -231,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     baseline = base / "paramiko_client.py"
     baseline.write_text(
         subprocess.run(
-            ["git", "-C", str(REPO), "show", "main:monitors/ssh/client.py"],
+            ["git", "-C", str(REPO), "show", f"{PARAMIKO_REV}:monitors/ssh/client.py"],
             capture_output=True,
             text=True,
             check=True,
