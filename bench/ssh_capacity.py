@@ -39,8 +39,8 @@ from monitors.collection.collector import Collector, CollectorOptions  # noqa: E
 from monitors.collection.drivers import SshDriver  # noqa: E402
 from monitors.collection.targets import SshCredential  # noqa: E402
 from monitors.lab.daemons.ssh import TEST_USER, Sshd, ensure_test_user, sshd_binary  # noqa: E402
+from monitors.lab.faults import Recording  # noqa: E402
 from monitors.ssh.client import SshSession  # noqa: E402
-from tests.test_reliability import Recording  # noqa: E402
 
 OUT = REPO / "bench" / "out" / "ssh_capacity.json"
 INTERVAL = 10

@@ -98,6 +98,7 @@ class OutboxAlarmEngine(AlarmEngine):
         super().__init__(engine, rules)
         self.outbox = outbox
         self.delivered = 0
+        self._away = False
 
     def _overlay(self) -> None:
         """Count what waits in the outbox as written: a raise queued during a cut is open.
@@ -158,8 +159,13 @@ class OutboxAlarmEngine(AlarmEngine):
                     result = apply_changes(self.engine, changes, t, batch_uid=uid)
                 except Exception as exc:
                     left = len(self.outbox)
-                    log.warning("centre away: %d alarm batches wait in the outbox (%s)", left, exc)
+                    if not self._away:  # once per outage, not with every batch
+                        log.warning("centre away: alarm batches wait in the outbox (%s)", exc)
+                    self._away = True
                     return left
+                if self._away:
+                    log.info("centre back: delivering %d alarm batches", len(self.outbox))
+                    self._away = False
                 self.outbox.done(row_id)
                 self.delivered += 1
                 self._absorb(result, changes)

@@ -45,6 +45,14 @@ CENTRE_CONNECT_ARGS: dict[str, Any] = {
     "keepalives_idle": 5,
     "keepalives_interval": 2,
     "keepalives_count": 3,
+    # The same on the server's side of each session: a transaction cut off mid-way would
+    # otherwise keep its row locks until the server noticed the client gone (its default
+    # keepalive is two hours), and the outbox's first delivery after the cut waited on them
+    # (50 s in a CI run).
+    "options": (
+        "-c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2 -c tcp_keepalives_count=3 "
+        "-c tcp_user_timeout=10000 -c idle_in_transaction_session_timeout=30000"
+    ),
 }
 
 
