@@ -205,17 +205,34 @@ def _events(engine: Engine, code: str, since: int, until: int) -> list[tuple[str
     return [(str(k), str(st), int(ts)) for k, st, ts in rows]
 
 
+def _site_b_collector(s: TwoSites) -> CollectorProcess:
+    """Site B's collector "b0", inside the site's namespace, reaching the centre over it."""
+    return CollectorProcess(
+        "b0", SITE_B, s.url.replace("127.0.0.1", s.ns.centre_ip), s.vm.url,
+        f"http://127.0.0.1:{s.agent_b.port}", s.work, s.env_b,
+        known_hosts=str(s.lab_b_dir / "known_hosts"), netns=s.ns.name,
+    )  # fmt: skip
+
+
+def _caught_up(s: TwoSites, t_back: float) -> bool:
+    """b0 has beaten since the link came back, and its vmagent holds nothing back."""
+    with s.engine.connect() as conn:
+        beat = conn.execute(
+            text("SELECT beat_ts FROM site_collector WHERE collector_id = 'b0'")
+        ).scalar()
+    try:
+        return beat is not None and beat > t_back and s.agent_b.pending_bytes() == 0
+    except OSError:
+        return False
+
+
 def test_cut_site_keeps_polling_and_loses_nothing(sites: TwoSites) -> None:
     s = sites
     col_a = CollectorProcess(
         "a0", s.site_a, s.url, s.vm.url, s.agent_a.url, s.work, s.env_a,
         known_hosts=str(s.lab_a.out_dir / "known_hosts"),
     )  # fmt: skip
-    col_b = CollectorProcess(
-        "b0", SITE_B, s.url.replace("127.0.0.1", s.ns.centre_ip), s.vm.url,
-        f"http://127.0.0.1:{s.agent_b.port}", s.work, s.env_b,
-        known_hosts=str(s.lab_b_dir / "known_hosts"), netns=s.ns.name,
-    )  # fmt: skip
+    col_b = _site_b_collector(s)
     col_a.start()
     col_b.start()
     try:
@@ -244,18 +261,7 @@ def test_cut_site_keeps_polling_and_loses_nothing(sites: TwoSites) -> None:
         s.ns.restore()
         t_back = time.time()
 
-        def caught_up() -> bool:
-            with s.engine.connect() as conn:
-                beat = conn.execute(
-                    text("SELECT beat_ts FROM site_collector WHERE collector_id = 'b0'")
-                ).scalar()
-            try:
-                pending = s.agent_b.pending_bytes()
-            except OSError:
-                return False
-            return beat is not None and beat > t_back and pending == 0
-
-        ok = wait_for(caught_up, 180)
+        ok = wait_for(lambda: _caught_up(s, t_back), 180)
         if not ok:
             with s.engine.connect() as conn:
                 beat = conn.execute(
@@ -308,11 +314,7 @@ def test_cut_site_keeps_polling_and_loses_nothing(sites: TwoSites) -> None:
 
 def test_collector_restarted_while_cut_off_polls_its_saved_assignment(sites: TwoSites) -> None:
     s = sites
-    col_b = CollectorProcess(
-        "b0", SITE_B, s.url.replace("127.0.0.1", s.ns.centre_ip), s.vm.url,
-        f"http://127.0.0.1:{s.agent_b.port}", s.work, s.env_b,
-        known_hosts=str(s.lab_b_dir / "known_hosts"), netns=s.ns.name,
-    )  # fmt: skip
+    col_b = _site_b_collector(s)
     col_b.start()
     try:
         b_devices = _site_devices(s.engine, SITE_B)
@@ -328,17 +330,7 @@ def test_collector_restarted_while_cut_off_polls_its_saved_assignment(sites: Two
         s.ns.restore()
         t_back = time.time()
 
-        def caught_up() -> bool:
-            with s.engine.connect() as conn:
-                beat = conn.execute(
-                    text("SELECT beat_ts FROM site_collector WHERE collector_id = 'b0'")
-                ).scalar()
-            try:
-                return beat is not None and beat > t_back and s.agent_b.pending_bytes() == 0
-            except OSError:
-                return False
-
-        assert wait_for(caught_up, 180), col_b.log.read_text()[-3000:]
+        assert wait_for(lambda: _caught_up(s, t_back), 180), col_b.log.read_text()[-3000:]
         time.sleep(2 * INTERVAL)
         t_end = time.time()
         log = col_b.log.read_bytes()[log_from:].decode(errors="replace")
@@ -370,11 +362,7 @@ def test_grafana_dashboard_queries_answer_from_the_sites_samples(sites: TwoSites
 
     s = sites
     if not series_of_devices(s.engine):  # run alone: let site B's collector write some
-        col = CollectorProcess(
-            "b0", SITE_B, s.url.replace("127.0.0.1", s.ns.centre_ip), s.vm.url,
-            f"http://127.0.0.1:{s.agent_b.port}", s.work, s.env_b,
-            known_hosts=str(s.lab_b_dir / "known_hosts"), netns=s.ns.name,
-        )  # fmt: skip
+        col = _site_b_collector(s)
         col.start()
         time.sleep(6 * INTERVAL)
         col.stop()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 import threading
 import uuid
 from dataclasses import asdict
@@ -16,6 +15,7 @@ from sqlalchemy import Engine
 from models.alarms.lifecycle import AlarmChange, OpenAlarm, apply_changes
 from models.rules import Rules
 from monitors.alarms.engine import AlarmEngine
+from monitors.collection.local_db import open_local
 
 log = logging.getLogger("rackwatch.outbox")
 
@@ -35,12 +35,8 @@ class AlarmOutbox:
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # FULL: a transition acknowledged to nobody must survive a power cut of the host.
-        self._db.execute("PRAGMA synchronous=FULL")
+        self._db = open_local(self.path)
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS alarm_outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, "
             "uid TEXT NOT NULL, ts INTEGER NOT NULL, changes TEXT NOT NULL)"

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from models.inventory.device_specs import DeviceSpec
 from models.store.series import Key
+from monitors.collection.local_db import open_local
 
 log = logging.getLogger("rackwatch.site")
 
@@ -46,10 +47,8 @@ class SiteState:
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db = open_local(self.path)
         for stmt in _SCHEMA:
             self._db.execute(stmt)
         self._specs: dict[int, str] = dict(self._db.execute("SELECT id, spec FROM device"))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import sqlite3
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from monitors.collection.local_db import open_local
 
 log = logging.getLogger("rackwatch.spool")
 
@@ -40,13 +41,8 @@ class Spool:
     def __init__(self, path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.path = Path(path)
         self.max_bytes = int(max_bytes)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
-        with contextlib.suppress(OSError):
-            os.chmod(self.path, 0o600)  # results name devices and sites: not for every user
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
+        self._db = open_local(self.path)
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS spool (id INTEGER PRIMARY KEY AUTOINCREMENT, "
             "created_ts REAL NOT NULL, payload BLOB NOT NULL)"
