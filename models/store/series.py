@@ -156,6 +156,9 @@ class SeriesRegistry:
     def get(self, key: Key) -> int | None:
         return self._ids.get(key)
 
+    def __len__(self) -> int:
+        return len(self._ids)
+
     def known(self) -> list[tuple[Key, int]]:
         """Every (key, series id) learned so far (a copy, safe beside the writer thread)."""
         return list(self._ids.items())

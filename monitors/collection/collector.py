@@ -579,12 +579,15 @@ class Collector:
             "polls_failed": scheduler.polls_failed,
             "spool_batches": len(self.spool),
         }
+        self._write_beat(scheduler, values)
+
+    def _write_beat(self, scheduler: Scheduler, values: dict[str, Any]) -> None:
+        """Upsert this collector's collector_heartbeat row with its health verdict."""
         health, detail = self.writer.health()
         late = scheduler.overload_detail()
         if health == "ok" and late is not None:
             health, detail = "overloaded", late
-        values["health"] = health
-        values["health_detail"] = detail
+        values["health"], values["health_detail"] = health, detail
         with self.engine.begin() as conn:
             res = conn.execute(
                 update(CollectorHeartbeat)

@@ -13,12 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, update
-
 from models.db import make_engine
 from models.inventory.device_specs import DeviceSpec, load_device_specs
 from models.leases import DEFAULT_HEARTBEAT_S, DEFAULT_TTL_S, Assignment, LeaseManager
-from models.schema import CollectorHeartbeat
 from models.store.backend import HistoryConfig, publish_config
 from models.store.series import SeriesSpec
 from models.store.victoria import VictoriaWriter
@@ -228,6 +225,7 @@ class SiteCollector(Collector):
         self._catalogue_ts = -1e18
         self._claim_after = 0.0  # set when the centre answers (first, or after an outage)
         self.state = SiteState(options.state_path) if options.state_path else None
+        self._saved_mark: tuple[frozenset[int], int, int] | None = None
 
     def _load_catalogue(self) -> None:
         specs = load_device_specs(self.engine)
@@ -334,14 +332,20 @@ class SiteCollector(Collector):
     def _save_state(self) -> None:
         if self.state is None or self.assignment is None:
             return
+        # Every beat calls this; in steady state nothing changed, so nothing is serialised.
+        registry = self.site_writer.registry
+        mark = (frozenset(self.devices), len(registry), len(self.sink.labels))
+        if mark == self._saved_mark:
+            return
         try:
             self.state.save_devices(self.devices)
             labels = self.sink.labels
             self.state.save_series(
                 (key, sid, labels[sid])
-                for key, sid in self.site_writer.registry.known()
+                for key, sid in registry.known()
                 if key[0] in self.devices and sid in labels
             )
+            self._saved_mark = mark
         except Exception as exc:  # a full disk must not stop collection
             log.warning("site state %s not saved: %s", self.state.path, exc)
 
@@ -358,21 +362,7 @@ class SiteCollector(Collector):
             "polls_ok": scheduler.polls_ok,
             "polls_failed": scheduler.polls_failed,
         }
-        health, detail = self.writer.health()
-        late = scheduler.overload_detail()
-        if health == "ok" and late is not None:
-            health, detail = "overloaded", late
-        values["health"], values["health_detail"] = health, detail
-        with self.engine.begin() as conn:
-            res = conn.execute(
-                update(CollectorHeartbeat)
-                .where(CollectorHeartbeat.collector_id == self.collector_id)
-                .values(**values)
-            )
-            if res.rowcount == 0:
-                conn.execute(
-                    insert(CollectorHeartbeat).values(collector_id=self.collector_id, **values)
-                )
+        self._write_beat(scheduler, values)
 
     async def _heartbeat(self, stop: asyncio.Event, scheduler: Scheduler) -> None:
         # The lease beat is this collector's heartbeat; collector_heartbeat is kept too
